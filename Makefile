@@ -1,0 +1,129 @@
+# offloadd: one entry point for build, test, bench, demo, install, vmlinux, model, deps.
+# A fresh Debian 12 host needs nothing beforehand: `make` and `make test` run `deps` first.
+
+BUILD	?= build
+ARCH	?= x86
+CLANG	?= clang
+BPFTOOL	?= bpftool
+CC	?= cc
+PREFIX	?= /usr/local
+VERSION	:= 0.1.0
+
+# Every Debian 12 package that building and testing needs. Benchmark-only
+# packages (PyTorch, libtorch, libbpf-tools, perf) are in BENCH_PKGS.
+DEPS_PKGS := clang llvm make pkg-config libbpf-dev bpftool liburing-dev \
+	libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
+	libsystemd-dev iproute2 jq util-linux procps libcap2-bin
+BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++
+
+CFLAGS	?= -O2 -g
+SAN	?=
+ifeq ($(SAN),1)
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-DOFFLOAD_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(BUILD)
+LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd -lm
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+	-Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
+
+BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS		:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+LIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/lib/*.c))
+AGENT_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out user/agent/main.c,$(wildcard user/agent/*.c)))
+TRAIN_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/train/*.c))
+CTL_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/ctl/*.c))
+UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+TOOL_BINS	:= $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
+		   $(if $(CTL_OBJS),$(BUILD)/offloadctl)
+
+.PHONY: all build deps test check bench bench-deps bench-bpf bench-policy \
+	bench-agent model vmlinux install uninstall clean
+
+all: deps
+	@$(MAKE) --no-print-directory build
+
+build: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
+
+deps:
+	@missing=""; for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "missing packages:$$missing (run 'make deps' as root)" >&2; exit 1; fi; \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+test: deps
+	@$(MAKE) --no-print-directory build
+	@BUILD=$(BUILD) tests/run.sh
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+# BPF objects and skeletons. The skeleton embeds the object, BTF included,
+# so pinned maps print field names in bpftool.
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/offload/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(BUILD)/user/agent/%.o: user/agent/%.c $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -c $< -o $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -c $< -o $@
+
+$(BUILD)/liboffload.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libagent.a: $(AGENT_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/offloadd: $(BUILD)/user/agent/main.o $(BUILD)/libagent.a $(BUILD)/liboffload.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/offload-train: $(TRAIN_OBJS) $(BUILD)/liboffload.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/offloadctl: $(CTL_OBJS) $(BUILD)/liboffload.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagent.a $(BUILD)/liboffload.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -lcmocka $(LDLIBS) -o $@
+
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< -lpthread -lm -o $@
+
+# Benchmarks write bench/results/*.json and print a table; not tests.
+bench-deps: deps
+	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(BENCH_PKGS)"
+
+bench: bench-bpf bench-policy bench-agent
+
+bench-bpf bench-policy bench-agent: bench-deps
+	@$(MAKE) --no-print-directory build
+	@mkdir -p bench/results
+	BUILD=$(BUILD) bench/$(patsubst bench-%,%,$@).sh
+
+# The default model, trained deterministically from the shipped scenarios.
+model: deps
+	@$(MAKE) --no-print-directory build
+	BUILD=$(BUILD) models/train.sh
+
+clean:
+	rm -rf $(BUILD)
+
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

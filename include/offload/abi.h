@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The kernel/user ABI of offloadd: every struct and enum that crosses a BPF map. */
+#ifndef OFFLOAD_ABI_H
+#define OFFLOAD_ABI_H
+
+#ifdef __bpf__
+/* BPF side: types come from vmlinux.h, included before this header. */
+#else
+#include <linux/types.h>
+#endif
+
+#define OFF_PIN_DIR		"/sys/fs/bpf/offloadd"
+#define OFF_HIST_SLOTS		32	/* log2 slots: slot i holds [2^i, 2^(i+1)) µs, slot 0 also 0 */
+#define OFF_MAX_CGROUP_DEPTH	16	/* ancestors walked when resolving a workload */
+#define OFF_COMM_LEN		16
+
+/* Workload index 0 is the host as a whole; governed workloads are 1..N. */
+#define OFF_WIDX_HOST		0
+
+/* Value of the per-CPU array "wl_stats", indexed by workload index. */
+struct off_wl_stats {
+	__u64 cpu_ns;
+	__u64 rq_wait_ns;
+	__u64 rq_waits;		/* equals the sum of rq_hist_us */
+	__u64 wakeups;
+	__u64 switches;		/* times a task of the workload left a CPU */
+	__u64 rq_hist_us[OFF_HIST_SLOTS];
+};
+
+/* Value of the hash "tasks", keyed by pid (a thread id). */
+struct off_task {
+	__u64 enq_ts;		/* when it became runnable; 0 while running or asleep */
+	__u64 cgid;		/* cgroup the cached widx was resolved from */
+	__u64 cpu_ns;
+	__u64 rq_wait_ns;
+	__u32 widx;
+	__u32 gen;		/* governed-set generation widx was resolved in */
+	__u32 tgid;
+	char comm[OFF_COMM_LEN];
+};
+
+/* Key of the hash "flows": one remote endpoint of one workload. Passive
+ * (accepted) connections use port 0, so a server does not get one flow per
+ * ephemeral client port. Addresses are in network byte order; IPv4 uses the
+ * IPv4-mapped IPv6 form. */
+struct off_flow_key {
+	__u32 widx;
+	__u16 port;		/* host byte order */
+	__u16 pad;
+	__u8 addr[16];
+};
+
+struct off_flow {
+	__u64 srtt_us;		/* latest smoothed RTT, already divided by 8 */
+	__u64 conns_opened;
+	__u64 conns_closed;
+	__u64 bytes_acked;
+	__u64 bytes_received;
+	__u64 retransmits;
+	__u64 lifetime_hist_us[OFF_HIST_SLOTS];
+};
+
+/* Per-socket state in the sk_storage map "socks" (cloned to accepted sockets). */
+struct off_sock {
+	__u64 open_ts;
+	__u64 bytes_acked;	/* last values folded into the flow */
+	__u64 bytes_received;
+	__u32 retrans;
+	__u32 widx;
+	struct off_flow_key key;
+	__u8 established;
+	__u8 pad2[7];
+};
+
+/* Indexes of the per-CPU array "counters": every drop is counted somewhere. */
+enum off_counter {
+	OFF_CNT_TASK_FULL,	/* "tasks" was full: a task went untracked */
+	OFF_CNT_FLOW_FULL,	/* "flows" was full: a flow went untracked */
+	OFF_CNT_SOCK_NOMEM,	/* sk_storage could not be allocated */
+	OFF_CNT_WIDX_RANGE,	/* a governed cgroup mapped past wl_stats */
+	OFF_CNT_MAX,
+};
+
+#endif

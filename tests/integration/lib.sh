@@ -1,0 +1,75 @@
+# Shared by integration tests: TAP output, root checks, cleanup that runs even on failure.
+# Source it first thing: `. "$(dirname "$0")/lib.sh"`.
+set -u
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+OFFLOADD=$BUILD/offloadd
+TOOLS=$BUILD/tools
+CGROOT=/sys/fs/cgroup/unified
+[ -d "$CGROOT" ] || CGROOT=/sys/fs/cgroup
+
+_cleanups=()
+_cleanup_run() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanups[$i]}" >/dev/null 2>&1
+	done
+}
+trap _cleanup_run EXIT
+trap 'exit 130' INT TERM
+
+# on_exit CMD: run CMD when the script exits, last registered first.
+on_exit() { _cleanups+=("$*"); }
+
+ok()   { echo "ok - $1"; }
+fail() { echo "not ok - $1${2:+: $2}"; }
+skip() { echo "ok - $1 # SKIP $2"; }
+
+# check NAME COND...: ok when the command succeeds, else not ok with its output.
+check() {
+	local name=$1 out; shift
+	if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"; fi
+}
+
+# within ACTUAL EXPECTED PCT: |actual - expected| <= pct% of expected.
+within() {
+	awk -v a="$1" -v e="$2" -v p="$3" 'BEGIN {
+		d = a - e; if (d < 0) d = -d;
+		if (e != 0 && d <= e * p / 100) exit 0;
+		printf "%s is not within %s%% of %s\n", a, p, e; exit 1 }'
+}
+
+# need_root NAME...: when not root, mark every named test skipped and exit.
+need_root() {
+	[ "$(id -u)" = 0 ] && return 0
+	local n
+	for n in "$@"; do skip "$n" "needs root"; done
+	exit 0
+}
+
+# cg_make NAME: a fresh cgroup v2 directory, removed (with its children) at exit.
+cg_make() {
+	local d=$CGROOT/offload-test.$$.$1
+	mkdir -p "$d" || return 1
+	on_exit "cg_remove '$d'"
+	echo "$d"
+}
+
+cg_remove() {
+	local d=$1 c p
+	[ -d "$d" ] || return 0
+	for c in "$d"/*/; do [ -d "$c" ] && cg_remove "${c%/}"; done
+	for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$d" 2>/dev/null && return 0; sleep 0.1; done
+}
+
+# cg_run CG CMD...: run CMD in the background inside cgroup CG; prints its pid.
+cg_run() {
+	local cg=$1; shift
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@" &
+	echo $!
+}
+
+# pinned_clean: nothing of ours left under /sys/fs/bpf/offloadd.
+pinned_clean() { [ ! -e /sys/fs/bpf/offloadd ] || [ -z "$(ls -A /sys/fs/bpf/offloadd)" ]; }
