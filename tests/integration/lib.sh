@@ -24,6 +24,7 @@ on_exit() { _cleanups+=("$*"); }
 
 ok()   { echo "ok - $1"; }
 fail() { echo "not ok - $1${2:+: $2}"; }
+diag() { echo "# $*"; }
 skip() { echo "ok - $1 # SKIP $2"; }
 
 # check NAME COND...: ok when the command succeeds, else not ok with its output.
@@ -73,3 +74,29 @@ cg_run() {
 
 # pinned_clean: nothing of ours left under /sys/fs/bpf/offloadd.
 pinned_clean() { [ ! -e /sys/fs/bpf/offloadd ] || [ -z "$(ls -A /sys/fs/bpf/offloadd)" ]; }
+
+# observe_start OUT ARGS...: `offloadd observe` in the background, JSON lines
+# to OUT; returns once the first line is out (programs attached).
+observe_start() {
+	local out=$1 i; shift
+	"$OFFLOADD" observe --interval-ms 200 "$@" >"$out" 2>"$out.err" &
+	OBSERVE_PID=$!
+	on_exit "kill -9 $OBSERVE_PID"
+	for i in $(seq 100); do
+		[ -s "$out" ] && return 0
+		kill -0 "$OBSERVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$out.err" >&2
+	return 1
+}
+
+# observe_stop: SIGTERM, then wait for the exit status (0 expected).
+observe_stop() {
+	sleep 0.5	# one more interval, so the last line has everything
+	kill -TERM "$OBSERVE_PID" 2>/dev/null
+	wait "$OBSERVE_PID"
+}
+
+# last_of OUT CGROUP: the newest JSON line for that workload.
+last_of() { grep -F "\"workload\":\"$2\"" "$1" | tail -n 1; }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# offloadd observe refuses bad input with one clear line, exit 1, and leaves
+# nothing attached or pinned.
+. "$(dirname "$0")/lib.sh"
+
+need_root "missing cgroup" "cgroup v1 path" "non-cgroup path" "no kernel BTF" \
+	"failed program load" "nothing left attached" "--help and --version"
+
+cg=$(cg_make input)
+links_before=$(bpftool link show 2>/dev/null | grep -c '^[0-9]')
+
+# expect NAME PATTERN CMD...: exit status 1 and stderr matching PATTERN.
+expect() {
+	local name=$1 pattern=$2 out rc; shift 2
+	out=$("$@" 2>&1 >/dev/null); rc=$?
+	if [ "$rc" = 1 ] && echo "$out" | grep -qE "$pattern" && pinned_clean; then
+		ok "$name"
+	else
+		fail "$name" "rc=$rc: $out"
+	fi
+}
+
+expect "missing cgroup" '^offloadd: /nonexistent/cg: no such cgroup' \
+	"$OFFLOADD" observe --cgroup /nonexistent/cg --count 1
+v1=$(awk '$3 == "cgroup" {print $2; exit}' /proc/mounts)
+if [ -n "$v1" ]; then
+	expect "cgroup v1 path" "^offloadd: $v1: not on cgroup v2 \(it is a cgroup v1 hierarchy\)" \
+		"$OFFLOADD" observe --cgroup "$v1" --count 1
+else
+	skip "cgroup v1 path" "no cgroup v1 hierarchy mounted"
+fi
+expect "non-cgroup path" '^offloadd: /tmp: not on cgroup v2 \(not a cgroup filesystem\)' \
+	"$OFFLOADD" observe --cgroup /tmp --count 1
+# A private mount namespace hides the kernel's BTF from offloadd only.
+expect "no kernel BTF" 'this kernel has no BTF: /sys/kernel/btf/vmlinux is missing' \
+	unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec "$@"' sh \
+	"$OFFLOADD" observe --cgroup "$cg" --count 1
+# BTF from an unrelated object: CO-RE cannot relocate, the verifier refuses.
+expect "failed program load" "BPF program '[a-z_]+' failed to load: .*verifier log \(last lines\):.*CO-RE" \
+	bash -c '"$@" 2>&1 | tr "\n" " " >&2; exit ${PIPESTATUS[0]}' sh \
+	"$OFFLOADD" observe --cgroup "$cg" --count 1 --btf "$BUILD/bpf/net.bpf.o"
+
+links_after=$(bpftool link show 2>/dev/null | grep -c '^[0-9]')
+check "nothing left attached" test "$links_before" = "$links_after"
+
+if "$OFFLOADD" --help | grep -q '^usage: offloadd' &&
+   "$OFFLOADD" observe --help | grep -q -- '--interval-ms' &&
+   "$OFFLOADD" --version | grep -qE '^offloadd [0-9]+\.[0-9]+'; then
+	ok "--help and --version"
+else
+	fail "--help and --version"
+fi

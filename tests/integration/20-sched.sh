@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Scheduler telemetry against the kernel's own accounting: cgroup cpu.stat,
+# /proc/PID/stat and /proc/PID/schedstat; plus the governance boundary and
+# what bpftool shows of the pinned maps.
+. "$(dirname "$0")/lib.sh"
+
+need_root "cpu time matches cpu.stat" "task cpu time matches /proc stat" \
+	"run-queue wait matches schedstat" "histogram sums to waits" \
+	"ungoverned process leaves no trace" "bpftool shows field names" \
+	"clean exit unpins everything"
+
+tmp=$(mktemp -d); on_exit "rm -rf $tmp"
+gov=$(cg_make gov)
+other=$(cg_make other)
+mkfifo "$tmp/hold"
+exec 9<>"$tmp/hold"	# keeps the fifo open, so readers block until we write
+
+# spin CG SECS [CPU]: a task in CG that burns SECS of wall time, then blocks
+# (alive, not running) until the test writes to the fifo. Prints its pid.
+spin() {
+	local cg=$1 secs=$2 cpu=${3:-}
+	local pin=${cpu:+taskset -c $cpu}
+	$pin bash -c 'echo $$ > "$1/cgroup.procs"; while ((SECONDS < $2)); do :; done; read -r _ < "$3"' \
+		spin "$cg" "$secs" "$tmp/hold" >/dev/null 2>&1 &
+	echo $!
+}
+
+# until_sleeping PID: wait for the spin loop to end (state S).
+until_sleeping() {
+	local i
+	for i in $(seq 200); do
+		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = S ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+observe_start "$tmp/out" --cgroup "$gov"
+
+# 1. CPU time: one task burns ~2 s; an ungoverned one burns alongside.
+p=$(spin "$gov" 2)
+q=$(spin "$other" 1)
+until_sleeping "$p"; until_sleeping "$q"
+
+# 2. Run-queue wait: two CPU-bound tasks share CPU 0.
+a=$(spin "$gov" 2 0); b=$(spin "$gov" 2 0)
+until_sleeping "$a"; until_sleeping "$b"
+
+bpftool map dump pinned /sys/fs/bpf/offloadd/wl_stats >"$tmp/wl.dump" 2>&1
+bpftool map dump pinned /sys/fs/bpf/offloadd/tasks >"$tmp/tasks.dump" 2>&1
+observe_stop; rc=$?
+line=$(last_of "$tmp/out" "$gov")
+
+usage_ns=$(awk '/^usage_usec/ {print $2 * 1000}' "$gov/cpu.stat")
+diag "workload cpu_ns $(echo "$line" | jq .cpu_ns), cpu.stat $usage_ns"
+check "cpu time matches cpu.stat" within "$(echo "$line" | jq .cpu_ns)" "$usage_ns" 3
+
+hz=$(getconf CLK_TCK)
+proc_ns=$(awk -v hz="$hz" '{print ($14 + $15) * 1e9 / hz}' "/proc/$p/stat")
+task_ns=$(echo "$line" | jq ".tasks[] | select(.pid == $p) | .cpu_ns")
+diag "task cpu_ns ${task_ns:-none}, /proc stat $proc_ns"
+check "task cpu time matches /proc stat" within "${task_ns:-0}" "$proc_ns" 3
+
+res=ok
+for t in $a $b; do
+	want=$(awk '{print $2}' "/proc/$t/schedstat")
+	got=$(echo "$line" | jq ".tasks[] | select(.pid == $t) | .rq_wait_ns")
+	diag "task $t rq_wait_ns ${got:-none}, schedstat $want"
+	within "${got:-0}" "$want" 5 >/dev/null || res="task $t: ${got:-none} vs schedstat $want"
+done
+[ "$res" = ok ] && ok "run-queue wait matches schedstat" || fail "run-queue wait matches schedstat" "$res"
+
+check "histogram sums to waits" test "$(echo "$line" | jq '[.rq_hist_us[]] | add')" = \
+	"$(echo "$line" | jq .rq_waits)"
+
+# 5. The ungoverned task burned a second of CPU, but is nowhere in the workload.
+if [ -n "$(echo "$line" | jq ".tasks[] | select(.pid == $q)")" ]; then
+	fail "ungoverned process leaves no trace" "pid $q listed"
+else
+	ok "ungoverned process leaves no trace"
+fi
+
+if grep -q '"cpu_ns":' "$tmp/wl.dump" && grep -q '"rq_hist_us":' "$tmp/wl.dump" &&
+   grep -q '"comm":' "$tmp/tasks.dump"; then
+	ok "bpftool shows field names"
+else
+	fail "bpftool shows field names" "$(head -c 300 "$tmp/wl.dump")"
+fi
+check "clean exit unpins everything" sh -c "[ $rc = 0 ] && [ ! -e /sys/fs/bpf/offloadd ]"
+echo hi >&9	# release the spinners
