@@ -6,7 +6,7 @@
 need_root "missing cgroup" "cgroup v1 path" "non-cgroup path" "no kernel BTF" \
 	"failed program load" "nothing left attached" "--help and --version"
 
-cg=$(cg_make input)
+cg_make cg input
 links_before=$(bpftool link show 2>/dev/null | grep -c '^[0-9]')
 
 # expect NAME PATTERN CMD...: exit status 1 and stderr matching PATTERN.

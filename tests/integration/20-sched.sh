@@ -10,8 +10,8 @@ need_root "cpu time matches cpu.stat" "task cpu time matches /proc stat" \
 	"clean exit unpins everything"
 
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-gov=$(cg_make gov)
-other=$(cg_make other)
+cg_make gov gov
+cg_make other other
 mkfifo "$tmp/hold"
 exec 9<>"$tmp/hold"	# keeps the fifo open, so readers block until we write
 
@@ -87,4 +87,3 @@ else
 	fail "bpftool shows field names" "$(head -c 300 "$tmp/wl.dump")"
 fi
 check "clean exit unpins everything" sh -c "[ $rc = 0 ] && [ ! -e /sys/fs/bpf/offloadd ]"
-echo hi >&9	# release the spinners

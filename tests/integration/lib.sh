@@ -49,12 +49,14 @@ need_root() {
 	exit 0
 }
 
-# cg_make NAME: a fresh cgroup v2 directory, removed (with its children) at exit.
+# cg_make VAR NAME: a fresh cgroup v2 directory, path stored in VAR, removed
+# (with its children and processes) at exit. Not for $(...): a subshell's
+# cleanups would be lost.
 cg_make() {
-	local d=$CGROOT/offload-test.$$.$1
+	local d=$CGROOT/offload-test.$$.$2
 	mkdir -p "$d" || return 1
 	on_exit "cg_remove '$d'"
-	echo "$d"
+	printf -v "$1" %s "$d"
 }
 
 cg_remove() {
