@@ -77,7 +77,8 @@ static __always_inline void flow_key(struct bpf_sock_ops *ops, struct off_sock *
 
 	__builtin_memset(k, 0, sizeof(*k));
 	k->widx = st->widx;
-	k->port = passive ? 0 : bpf_ntohl(ops->remote_port) >> 16;
+	/* remote_port holds the big-endian port in its upper half. */
+	k->port = passive ? 0 : bpf_ntohl(ops->remote_port);
 	if (ops->family == AF_INET) {
 		k->addr[10] = 0xff;
 		k->addr[11] = 0xff;
