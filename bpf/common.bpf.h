@@ -57,6 +57,24 @@ static __always_inline __u32 hist_slot(__u64 ns)
 	return s < OFF_HIST_SLOTS ? s : OFF_HIST_SLOTS - 1;
 }
 
+/* Deepest governed ancestor of the current task's cgroup. */
+static __always_inline __u32 current_widx(void)
+{
+	__u32 widx = OFF_WIDX_HOST;
+
+	for (int lvl = 1; lvl <= OFF_MAX_CGROUP_DEPTH; lvl++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(lvl);
+		__u32 *w;
+
+		if (!id)
+			break;
+		w = bpf_map_lookup_elem(&governed, &id);
+		if (w)
+			widx = *w;
+	}
+	return widx;
+}
+
 char LICENSE[] SEC("license") = "GPL";
 
 #endif

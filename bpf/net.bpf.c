@@ -32,24 +32,6 @@ struct {
 	__type(value, struct off_flow);
 } flow_zero SEC(".maps");
 
-/* Deepest governed ancestor of the current task's cgroup. */
-static __always_inline __u32 current_widx(void)
-{
-	__u32 widx = OFF_WIDX_HOST;
-
-	for (int lvl = 1; lvl <= OFF_MAX_CGROUP_DEPTH; lvl++) {
-		__u64 id = bpf_get_current_ancestor_cgroup_id(lvl);
-		__u32 *w;
-
-		if (!id)
-			break;
-		w = bpf_map_lookup_elem(&governed, &id);
-		if (w)
-			widx = *w;
-	}
-	return widx;
-}
-
 SEC("cgroup/sock_create")
 int net_sock_create(struct bpf_sock *sk)
 {

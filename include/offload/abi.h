@@ -72,12 +72,62 @@ struct off_sock {
 	__u8 pad2[7];
 };
 
+/* ---- redirect: service VIPs rewritten at connect()/sendmsg() ---- */
+
+#define OFF_MAX_TARGETS		16	/* target 0 is the service's local target */
+#define OFF_TARGET_LOCAL	0
+
+/* An endpoint: IPv4 uses the IPv4-mapped IPv6 form; port in host order. */
+struct off_endpoint {
+	__u8 addr[16];
+	__u16 port;
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;
+};
+
+/* Hash "services": VIP endpoint -> service id. */
+struct off_service {
+	__u32 id;
+	__u32 pad;
+};
+
+/* Hash "targets": where target tidx of service svc lives. */
+struct off_target_key {
+	__u32 svc;
+	__u32 tidx;
+};
+
+/* Array "decisions", indexed by workload index: the target its new
+ * connections go to. */
+struct off_decision {
+	__u32 tidx;
+	__u32 gen;		/* bumped on each change, for observers */
+};
+
+/* Array "lease" (one entry): the agent pushes expires_ns forward every tick;
+ * past it the hooks fail open to each service's local target. */
+struct off_lease {
+	__u64 expires_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u32 mark_base;	/* SO_MARK = mark_base + tidx; 0: don't mark */
+	__u32 pad;
+};
+
+/* sk_storage "revnat": the VIP a socket was sent elsewhere from, so
+ * getpeername() and recvmsg() can show the VIP again. */
+struct off_revnat {
+	struct off_endpoint vip;
+	struct off_endpoint target;
+};
+
 /* Indexes of the per-CPU array "counters": every drop is counted somewhere. */
 enum off_counter {
 	OFF_CNT_TASK_FULL,	/* "tasks" was full: a task went untracked */
 	OFF_CNT_FLOW_FULL,	/* "flows" was full: a flow went untracked */
 	OFF_CNT_SOCK_NOMEM,	/* sk_storage could not be allocated */
 	OFF_CNT_WIDX_RANGE,	/* a governed cgroup mapped past wl_stats */
+	OFF_CNT_REDIRECTS,	/* connect/sendmsg rewritten to a target */
+	OFF_CNT_FAIL_OPEN,	/* lease expired: sent to the local target */
+	OFF_CNT_NO_TARGET,	/* decided target has no endpoint: left alone */
 	OFF_CNT_MAX,
 };
 
