@@ -16,6 +16,7 @@
 #include "offload/abi.h"
 #include "sched.skel.h"
 #include "net.skel.h"
+#include "redirect.skel.h"
 #include "agent/libbpf_log.h"
 #include "agent/loader.h"
 
@@ -86,7 +87,9 @@ static int open_objects(struct off_bpf *b, const struct off_bpf_opts *o, char *e
 
 	b->sched = sched_bpf__open_opts(&oo);
 	b->net = b->sched ? net_bpf__open_opts(&oo) : NULL;
-	if (!b->sched || !b->net) {
+	if (o->redirect && b->net)
+		b->redir = redirect_bpf__open_opts(&oo);
+	if (!b->sched || !b->net || (o->redirect && !b->redir)) {
 		snprintf(err, errlen, "cannot open BPF objects: %s", strerror(errno));
 		return -errno;
 	}
@@ -97,8 +100,27 @@ static int open_objects(struct off_bpf *b, const struct off_bpf_opts *o, char *e
 	bpf_map__set_max_entries(b->sched->maps.tasks, ntasks);
 	bpf_map__set_max_entries(b->net->maps.governed, o->max_workloads);
 	bpf_map__set_max_entries(b->net->maps.flows, o->max_flows);
+	if (b->redir) {
+		bpf_map__set_max_entries(b->redir->maps.governed, o->max_workloads);
+		bpf_map__set_max_entries(b->redir->maps.decisions, o->max_workloads + 1);
+		bpf_map__set_max_entries(b->redir->maps.services, o->max_services);
+		bpf_map__set_max_entries(b->redir->maps.targets, o->max_services * OFF_MAX_TARGETS);
+	}
 	pick_hooks(b, o);
 	return 0;
+}
+
+/* The governed set and the counters are one map each, shared by all objects. */
+static int share_maps(struct off_bpf *b, struct bpf_object *obj)
+{
+	int ret;
+
+	ret = bpf_map__reuse_fd(bpf_object__find_map_by_name(obj, "governed"),
+				bpf_map__fd(b->sched->maps.governed));
+	if (!ret)
+		ret = bpf_map__reuse_fd(bpf_object__find_map_by_name(obj, "counters"),
+					bpf_map__fd(b->sched->maps.counters));
+	return ret;
 }
 
 static int load_objects(struct off_bpf *b, char *err, size_t errlen)
@@ -108,11 +130,13 @@ static int load_objects(struct off_bpf *b, char *err, size_t errlen)
 	off_libbpf_log_reset();
 	ret = sched_bpf__load(b->sched);
 	if (!ret)
-		ret = bpf_map__reuse_fd(b->net->maps.governed, bpf_map__fd(b->sched->maps.governed));
-	if (!ret)
-		ret = bpf_map__reuse_fd(b->net->maps.counters, bpf_map__fd(b->sched->maps.counters));
+		ret = share_maps(b, b->net->obj);
 	if (!ret)
 		ret = net_bpf__load(b->net);
+	if (!ret && b->redir)
+		ret = share_maps(b, b->redir->obj);
+	if (!ret && b->redir)
+		ret = redirect_bpf__load(b->redir);
 	if (ret)
 		off_libbpf_log_explain(err, errlen, 8);
 	return ret;
@@ -235,6 +259,8 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 		ret = pin_maps(b, b->sched->obj, err, errlen);
 	if (!ret && b->pin_dir[0])
 		ret = pin_maps(b, b->net->obj, err, errlen);
+	if (!ret && b->pin_dir[0] && b->redir)
+		ret = pin_maps(b, b->redir->obj, err, errlen);
 	if (!ret)
 		ret = attach_sched(b, err, errlen);
 	if (ret)
@@ -242,11 +268,40 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 	return ret;
 }
 
+/* Attaches every program of OBJ to the cgroup, pinned as link_PROG_CGID. */
+static int attach_cgroup(struct off_bpf *b, struct off_cg *cg, struct bpf_object *obj,
+			 char *err, size_t errlen)
+{
+	struct bpf_program *p;
+	char name[96];
+	int ret;
+
+	bpf_object__for_each_program(p, obj) {
+		struct bpf_link *l;
+
+		if (cg->nlinks == OFF_CG_LINKS)
+			return -E2BIG;
+		l = bpf_program__attach_cgroup(p, cg->fd);
+		if (!l) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot attach %s to cgroup %llu: %s",
+				 bpf_program__name(p), (unsigned long long)cg->id, strerror(-ret));
+			return ret;
+		}
+		cg->links[cg->nlinks++] = l;
+		snprintf(name, sizeof(name), "link_%s_%llu", bpf_program__name(p),
+			 (unsigned long long)cg->id);
+		ret = pin_link(b, l, name, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int off_bpf_govern(struct off_bpf *b, int cgfd, uint64_t cgid, uint32_t widx,
 		   char *err, size_t errlen)
 {
 	struct off_cg *cg, *cgs;
-	char name[96];
 	int ret;
 
 	if (widx == 0 || widx > b->max_workloads) {
@@ -257,21 +312,11 @@ int off_bpf_govern(struct off_bpf *b, int cgfd, uint64_t cgid, uint32_t widx,
 	if (!cgs)
 		return -ENOMEM;
 	b->cgs = cgs;
-	cg = &cgs[b->ncgs];
+	cg = &cgs[b->ncgs++];
 	*cg = (struct off_cg){ .id = cgid, .widx = widx, .fd = cgfd };
-	b->ncgs++;
-	cg->sock_create = bpf_program__attach_cgroup(b->net->progs.net_sock_create, cgfd);
-	cg->sockops = cg->sock_create ? bpf_program__attach_cgroup(b->net->progs.net_sockops, cgfd) : NULL;
-	if (!cg->sockops) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot attach to cgroup %llu: %s", (unsigned long long)cgid, strerror(-ret));
-		return ret;
-	}
-	snprintf(name, sizeof(name), "link_sock_create_%llu", (unsigned long long)cgid);
-	ret = pin_link(b, cg->sock_create, name, err, errlen);
-	snprintf(name, sizeof(name), "link_sockops_%llu", (unsigned long long)cgid);
-	if (!ret)
-		ret = pin_link(b, cg->sockops, name, err, errlen);
+	ret = attach_cgroup(b, cg, b->net->obj, err, errlen);
+	if (!ret && b->redir)
+		ret = attach_cgroup(b, cg, b->redir->obj, err, errlen);
 	if (ret)
 		return ret;
 	if (bpf_map_update_elem(bpf_map__fd(b->sched->maps.governed), &cgid, &widx, BPF_ANY)) {
@@ -308,8 +353,8 @@ void off_bpf_destroy(struct off_bpf *b, bool unpin)
 	for (size_t i = 0; i < OFF_SCHED_LINKS; i++)
 		link_drop(b->sched_links[i], unpin);
 	for (uint32_t i = 0; i < b->ncgs; i++) {
-		link_drop(b->cgs[i].sockops, unpin);
-		link_drop(b->cgs[i].sock_create, unpin);
+		for (uint32_t j = 0; j < b->cgs[i].nlinks; j++)
+			link_drop(b->cgs[i].links[j], unpin);
 		close(b->cgs[i].fd);
 	}
 	free(b->cgs);
@@ -317,6 +362,9 @@ void off_bpf_destroy(struct off_bpf *b, bool unpin)
 		unpin_maps(b->sched->obj);
 	if (unpin && b->net)
 		unpin_maps(b->net->obj);
+	if (unpin && b->redir)
+		unpin_maps(b->redir->obj);
+	redirect_bpf__destroy(b->redir);
 	net_bpf__destroy(b->net);
 	sched_bpf__destroy(b->sched);
 	if (unpin && b->pin_dir[0])
@@ -328,3 +376,10 @@ int off_bpf_fd_wl_stats(const struct off_bpf *b) { return bpf_map__fd(b->sched->
 int off_bpf_fd_tasks(const struct off_bpf *b) { return bpf_map__fd(b->sched->maps.tasks); }
 int off_bpf_fd_flows(const struct off_bpf *b) { return bpf_map__fd(b->net->maps.flows); }
 int off_bpf_fd_counters(const struct off_bpf *b) { return bpf_map__fd(b->sched->maps.counters); }
+
+int off_bpf_fd_redirect(const struct off_bpf *b, const char *map)
+{
+	struct bpf_map *m = b->redir ? bpf_object__find_map_by_name(b->redir->obj, map) : NULL;
+
+	return m ? bpf_map__fd(m) : -1;
+}

@@ -9,6 +9,7 @@
 
 struct sched_bpf;
 struct net_bpf;
+struct redirect_bpf;
 struct bpf_link;
 
 enum off_hooks {
@@ -25,17 +26,21 @@ struct off_bpf_opts {
 	const char *btf_path;	/* NULL: /sys/kernel/btf/vmlinux */
 	const char *pin_dir;	/* NULL: don't pin */
 	bool verbose;		/* libbpf debug output to stderr */
+	bool redirect;		/* also load the enforcement programs */
+	uint32_t max_services;
 };
 
 #define OFF_BPF_OPTS_DEFAULT { .max_workloads = 256, .max_tasks = 65536, \
-			       .max_flows = 16384, .pin_dir = "/sys/fs/bpf/offloadd" }
+			       .max_flows = 16384, .max_services = 256, .pin_dir = "/sys/fs/bpf/offloadd" }
+
+#define OFF_CG_LINKS 12	/* net's 2 programs + redirect's 9, with room */
 
 struct off_cg {
 	uint64_t id;
 	uint32_t widx;
 	int fd;
-	struct bpf_link *sockops;
-	struct bpf_link *sock_create;
+	uint32_t nlinks;
+	struct bpf_link *links[OFF_CG_LINKS];
 };
 
 #define OFF_SCHED_LINKS 5
@@ -43,6 +48,7 @@ struct off_cg {
 struct off_bpf {
 	struct sched_bpf *sched;
 	struct net_bpf *net;
+	struct redirect_bpf *redir;	/* NULL unless opts.redirect */
 	struct bpf_link *sched_links[OFF_SCHED_LINKS];
 	struct off_cg *cgs;
 	uint32_t ncgs;
@@ -69,5 +75,7 @@ int off_bpf_fd_wl_stats(const struct off_bpf *b);
 int off_bpf_fd_tasks(const struct off_bpf *b);
 int off_bpf_fd_flows(const struct off_bpf *b);
 int off_bpf_fd_counters(const struct off_bpf *b);
+/* -1 without the redirect programs. */
+int off_bpf_fd_redirect(const struct off_bpf *b, const char *map);
 
 #endif
