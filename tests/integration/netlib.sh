@@ -1,0 +1,57 @@
+# Test topologies: network namespaces reached over veth or a TUN delay link.
+# Source after lib.sh. Everything made here is removed at exit.
+# Addresses are private ones inside namespaces the test itself created.
+
+# ns_make NAME: a network namespace "ot<pid>NAME" with lo up; sets NS_<NAME>.
+ns_make() {
+	local ns=ot$$$1
+	ip netns add "$ns" || return 1
+	on_exit "ip netns del '$ns'"
+	ip -n "$ns" link set lo up
+	printf -v "NS_$1" %s "$ns"
+}
+
+# ns_run NS CMD...: run in the namespace; nsenter keeps /sys (and cgroup v2).
+ns_run() { local ns=$1; shift; nsenter --net="/var/run/netns/$ns" "$@"; }
+
+# ns_bg NS CMD...: run in the namespace in the background, killed at exit;
+# waits for the command's "ready" line.
+ns_bg() {
+	local ns=$1 out i; shift
+	out=$(mktemp)
+	nsenter --net="/var/run/netns/$ns" "$@" >"$out" 2>&1 &
+	on_exit "kill $!; rm -f '$out'"
+	for i in $(seq 50); do grep -q ready "$out" && return 0; sleep 0.1; done
+	cat "$out" >&2
+	return 1
+}
+
+# veth_link NS HOST_IP NS_IP: a veth pair between the root namespace and NS.
+veth_link() {
+	local ns=$1 h=vh$$${1: -3} n=vn$$${1: -3}
+	ip link add "$h" type veth peer name "$n" || return 1
+	on_exit "ip link del '$h'"
+	ip link set "$n" netns "$ns"
+	ip addr add "$2" peer "$3" dev "$h"
+	ip link set "$h" up
+	ip -n "$ns" addr add "$3" peer "$2" dev "$n"
+	ip -n "$ns" link set "$n" up
+}
+
+# delay_link NS HOST_IP NS_IP DELAY_MS: a link through tundelay, DELAY_MS each way.
+delay_link() {
+	local ns=$1 a=ta$$${1: -3} b=tb$$${1: -3} out i
+	out=$(mktemp)
+	"$TOOLS/tundelay" "$a" "$b" "$4" >"$out" 2>&1 &
+	on_exit "kill $!; rm -f '$out'"
+	for i in $(seq 50); do grep -q ready "$out" && break; sleep 0.1; done
+	grep -q ready "$out" || { cat "$out" >&2; return 1; }
+	ip link set "$b" netns "$ns"
+	ip addr add "$2" peer "$3" dev "$a"
+	ip link set "$a" up
+	ip -n "$ns" addr add "$3" peer "$2" dev "$b"
+	ip -n "$ns" link set "$b" up
+}
+
+# cg_exec CG CMD...: run CMD inside cgroup CG, in the foreground.
+cg_exec() { local cg=$1; shift; sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"; }
