@@ -32,46 +32,90 @@ struct {
 	__type(value, __u64);
 } cpu_since SEC(".maps");
 
+/* Reads a kernel field: a plain load in tp_btf programs, whose pointers are
+ * BTF-typed, and a probe read in their raw_tp twins. `btf` is a constant at
+ * every call site, so each program keeps only its own branch; helper calls
+ * are what an event costs most. */
+#define RD(btf, dst, src) ({						\
+	if (btf)							\
+		(dst) = (src);						\
+	else								\
+		bpf_probe_read_kernel(&(dst), sizeof(dst), (const void *)&(src)); \
+})
+
 struct task_struct___o {
 	volatile long state;
 } __attribute__((preserve_access_index));
 
-static __always_inline long task_state(struct task_struct *t)
+static __always_inline long task_state(struct task_struct *t, const bool btf)
 {
-	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___o *)t, state);
+	long state = 0;
+
+	if (bpf_core_field_exists(t->__state)) {
+		unsigned int s = 0;
+
+		RD(btf, s, t->__state);
+		return s;
+	}
+	RD(btf, state, ((struct task_struct___o *)t)->state);
+	return state;
 }
 
-/* Deepest governed ancestor of a cgroup, or the host. `self` is the first
- * member of struct cgroup, so a parent css is its cgroup. */
-static __always_inline __u32 cgroup_widx(struct cgroup *cg)
+/* Deepest governed ancestor of a cgroup, or the host. */
+static __always_inline __u64 cgroup_id(struct cgroup *cg, const bool btf)
+{
+	struct kernfs_node *kn = NULL;
+	__u64 id = 0;
+
+	RD(btf, kn, cg->kn);
+	if (kn)
+		RD(btf, id, kn->id);
+	return id;
+}
+
+static __always_inline struct cgroup *task_cgroup(struct task_struct *p, const bool btf)
+{
+	struct css_set *cs = NULL;
+	struct cgroup *cg = NULL;
+
+	RD(btf, cs, p->cgroups);
+	if (cs)
+		RD(btf, cg, cs->dfl_cgrp);
+	return cg;
+}
+
+static __always_inline __u32 cgroup_widx(struct cgroup *cg, const bool btf)
 {
 	for (int i = 0; i < OFF_MAX_CGROUP_DEPTH && cg; i++) {
-		__u64 id = BPF_CORE_READ(cg, kn, id);
+		__u64 id = cgroup_id(cg, btf);
 		__u32 *w = bpf_map_lookup_elem(&governed, &id);
+		struct cgroup_subsys_state *parent = NULL;
 
 		if (w)
 			return *w;
-		cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);
+		RD(btf, parent, cg->self.parent);
+		if (!parent)
+			break;
+		RD(btf, cg, parent->cgroup);
 	}
 	return OFF_WIDX_HOST;
 }
 
-static __always_inline void task_resolve(struct task_struct *p, struct off_task *t)
+static __always_inline void task_resolve(struct task_struct *p, struct off_task *t, const bool btf)
 {
-	struct cgroup *cg = BPF_CORE_READ(p, cgroups, dfl_cgrp);
-	__u64 cgid = BPF_CORE_READ(cg, kn, id);
+	struct cgroup *cg = task_cgroup(p, btf);
+	__u64 cgid = cg ? cgroup_id(cg, btf) : 0;
 	__u32 gen = cfg_gen;
 
 	if (t->cgid == cgid && t->gen == gen)
 		return;
-	t->widx = cgroup_widx(cg);
+	t->widx = cg ? cgroup_widx(cg, btf) : OFF_WIDX_HOST;
 	t->cgid = cgid;
 	t->gen = gen;
 }
 
-static __always_inline struct off_task *task_get(struct task_struct *p, __u32 pid, bool create)
+static __always_inline struct off_task *task_get(struct task_struct *p, __u32 pid, bool create,
+						 const bool btf)
 {
 	struct off_task *t = bpf_map_lookup_elem(&tasks, &pid);
 
@@ -88,7 +132,7 @@ static __always_inline struct off_task *task_get(struct task_struct *p, __u32 pi
 		if (!t)
 			return NULL;
 	}
-	task_resolve(p, t);
+	task_resolve(p, t, btf);
 	return t;
 }
 
@@ -101,22 +145,23 @@ static __always_inline struct off_wl_stats *stats(__u32 widx)
 	return s;
 }
 
-static __always_inline int on_wakeup(struct task_struct *p)
+/* Kept to one lookup and one clock read: the wakeup is counted when the
+ * task reaches a CPU, where switch_in has the workload at hand anyway. */
+static __always_inline int on_wakeup(struct task_struct *p, const bool btf)
 {
-	__u32 pid = BPF_CORE_READ(p, pid);
-	struct off_wl_stats *s;
 	struct off_task *t;
+	__u32 pid = 0;
 
+	RD(btf, pid, p->pid);
 	if (!pid)
 		return 0;
-	t = task_get(p, pid, true);
+	t = bpf_map_lookup_elem(&tasks, &pid);
+	if (!t)
+		t = task_get(p, pid, true, btf);
 	if (!t)
 		return 0;
 	t->enq_ts = bpf_ktime_get_ns();
-	if ((s = stats(OFF_WIDX_HOST)))
-		s->wakeups++;
-	if (t->widx != OFF_WIDX_HOST && (s = stats(t->widx)))
-		s->wakeups++;
+	t->woken = 1;
 	return 0;
 }
 
@@ -134,7 +179,7 @@ static __always_inline void account_ran(__u32 widx, __u64 ran)
 	}
 }
 
-static __always_inline void account_wait(__u32 widx, __u64 wait)
+static __always_inline void account_wait(__u32 widx, __u64 wait, __u32 woken)
 {
 	__u32 slot = hist_slot(wait);
 	struct off_wl_stats *s;
@@ -143,56 +188,66 @@ static __always_inline void account_wait(__u32 widx, __u64 wait)
 		s->rq_wait_ns += wait;
 		s->rq_waits++;
 		s->rq_hist_us[slot]++;
+		s->wakeups += woken;
 	}
 	if (widx != OFF_WIDX_HOST && (s = stats(widx))) {
 		s->rq_wait_ns += wait;
 		s->rq_waits++;
 		s->rq_hist_us[slot]++;
+		s->wakeups += woken;
 	}
 }
 
 /* The task leaving the CPU: charge it the time since it arrived. A preempted
  * task is still runnable, so its run-queue wait starts now. An exiting task
  * is charged but not re-added to "tasks" (sched_process_exit removed it). */
-static __always_inline void switch_out(struct task_struct *prev, __u64 now, __u64 ran)
+static __always_inline void switch_out(struct task_struct *prev, __u64 now, __u64 ran,
+				       const bool btf)
 {
-	__u32 pid = BPF_CORE_READ(prev, pid);
-	bool exiting = BPF_CORE_READ(prev, flags) & PF_EXITING;
+	unsigned int flags = 0;
 	struct off_task *t;
-	__u32 widx;
+	__u32 pid = 0, widx;
 
+	RD(btf, pid, prev->pid);
 	if (!pid)
 		return;
-	t = task_get(prev, pid, !exiting);
+	RD(btf, flags, prev->flags);
+	t = task_get(prev, pid, !(flags & PF_EXITING), btf);
 	if (t) {
 		t->cpu_ns += ran;
-		if (task_state(prev) == TASK_RUNNING)
+		if (task_state(prev, btf) == TASK_RUNNING) {
 			t->enq_ts = now;
+			t->woken = 0;
+		}
 		widx = t->widx;
 	} else {
-		widx = cgroup_widx(BPF_CORE_READ(prev, cgroups, dfl_cgrp));
+		struct cgroup *cg = task_cgroup(prev, btf);
+
+		widx = cg ? cgroup_widx(cg, btf) : OFF_WIDX_HOST;
 	}
 	account_ran(widx, ran);
 }
 
-static __always_inline void switch_in(struct task_struct *next, __u64 now)
+static __always_inline void switch_in(struct task_struct *next, __u64 now, const bool btf)
 {
-	__u32 pid = BPF_CORE_READ(next, pid);
 	struct off_task *t;
+	__u32 pid = 0;
 	__u64 wait;
 
+	RD(btf, pid, next->pid);
 	if (!pid)
 		return;
-	t = task_get(next, pid, true);
+	t = task_get(next, pid, true, btf);
 	if (!t || !t->enq_ts)
 		return;
 	wait = now - t->enq_ts;
 	t->enq_ts = 0;
 	t->rq_wait_ns += wait;
-	account_wait(t->widx, wait);
+	account_wait(t->widx, wait, t->woken);
 }
 
-static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next,
+				     const bool btf)
 {
 	__u64 now = bpf_ktime_get_ns(), ran = 0;
 	__u32 zero = 0;
@@ -203,53 +258,56 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 			ran = now - *since;
 		*since = now;
 	}
-	switch_out(prev, now, ran);
-	switch_in(next, now);
+	switch_out(prev, now, ran, btf);
+	switch_in(next, now, btf);
 	return 0;
 }
 
-static __always_inline int on_exec(struct task_struct *p)
+static __always_inline int on_exec(struct task_struct *p, const bool btf)
 {
-	__u32 pid = BPF_CORE_READ(p, pid);
-	struct off_task *t = bpf_map_lookup_elem(&tasks, &pid);
+	struct off_task *t;
+	__u32 pid = 0;
 
+	RD(btf, pid, p->pid);
+	t = bpf_map_lookup_elem(&tasks, &pid);
 	if (t)
 		BPF_CORE_READ_STR_INTO(&t->comm, p, comm);
 	return 0;
 }
 
-static __always_inline int on_exit(struct task_struct *p)
+static __always_inline int on_exit(struct task_struct *p, const bool btf)
 {
-	__u32 pid = BPF_CORE_READ(p, pid);
+	__u32 pid = 0;
 
+	RD(btf, pid, p->pid);
 	bpf_map_delete_elem(&tasks, &pid);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup")
-int BPF_PROG(tp_wakeup, struct task_struct *p) { return on_wakeup(p); }
+int BPF_PROG(tp_wakeup, struct task_struct *p) { return on_wakeup(p, true); }
 SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(tp_wakeup_new, struct task_struct *p) { return on_wakeup(p); }
+int BPF_PROG(tp_wakeup_new, struct task_struct *p) { return on_wakeup(p, true); }
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tp_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return on_switch(prev, next);
+	return on_switch(prev, next, true);
 }
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(tp_exec, struct task_struct *p) { return on_exec(p); }
+int BPF_PROG(tp_exec, struct task_struct *p) { return on_exec(p, true); }
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(tp_exit, struct task_struct *p) { return on_exit(p); }
+int BPF_PROG(tp_exit, struct task_struct *p) { return on_exit(p, true); }
 
 SEC("raw_tp/sched_wakeup")
-int BPF_PROG(raw_wakeup, struct task_struct *p) { return on_wakeup(p); }
+int BPF_PROG(raw_wakeup, struct task_struct *p) { return on_wakeup(p, false); }
 SEC("raw_tp/sched_wakeup_new")
-int BPF_PROG(raw_wakeup_new, struct task_struct *p) { return on_wakeup(p); }
+int BPF_PROG(raw_wakeup_new, struct task_struct *p) { return on_wakeup(p, false); }
 SEC("raw_tp/sched_switch")
 int BPF_PROG(raw_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return on_switch(prev, next);
+	return on_switch(prev, next, false);
 }
 SEC("raw_tp/sched_process_exec")
-int BPF_PROG(raw_exec, struct task_struct *p) { return on_exec(p); }
+int BPF_PROG(raw_exec, struct task_struct *p) { return on_exec(p, false); }
 SEC("raw_tp/sched_process_exit")
-int BPF_PROG(raw_exit, struct task_struct *p) { return on_exit(p); }
+int BPF_PROG(raw_exit, struct task_struct *p) { return on_exit(p, false); }

@@ -22,7 +22,7 @@ struct off_wl_stats {
 	__u64 cpu_ns;
 	__u64 rq_wait_ns;
 	__u64 rq_waits;		/* equals the sum of rq_hist_us */
-	__u64 wakeups;
+	__u64 wakeups;		/* wakeups that reached a CPU */
 	__u64 switches;		/* times a task of the workload left a CPU */
 	__u64 rq_hist_us[OFF_HIST_SLOTS];
 };
@@ -36,6 +36,7 @@ struct off_task {
 	__u32 widx;
 	__u32 gen;		/* governed-set generation widx was resolved in */
 	__u32 tgid;
+	__u32 woken;		/* enq_ts is from a wakeup, not a preemption */
 	char comm[OFF_COMM_LEN];
 };
 

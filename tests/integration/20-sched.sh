@@ -3,8 +3,9 @@
 # /proc/PID/stat and /proc/PID/schedstat; plus the governance boundary and
 # what bpftool shows of the pinned maps.
 . "$(dirname "$0")/lib.sh"
+HOOKS=${HOOKS:-auto}	# 21-sched-raw-tp.sh runs this again with the raw_tp twins
 
-need_root "cpu time matches cpu.stat" "task cpu time matches /proc stat" \
+need_root "$HOOKS picks the hooks" "cpu time matches cpu.stat" "task cpu time matches /proc stat" \
 	"run-queue wait matches schedstat" "histogram sums to waits" \
 	"ungoverned process leaves no trace" "bpftool shows field names" \
 	"clean exit unpins everything"
@@ -35,7 +36,10 @@ until_sleeping() {
 	return 1
 }
 
-observe_start "$tmp/out" --cgroup "$gov"
+observe_start "$tmp/out" --hooks "$HOOKS" --cgroup "$gov"
+# auto must pick tp_btf on a kernel with BTF tracepoints, as this one has.
+want=$([ "$HOOKS" = raw_tp ] && echo raw || echo tp)
+check "$HOOKS picks the ${want} hooks" test -e "/sys/fs/bpf/offloadd/link_${want}_switch"
 
 # 1. CPU time: one task burns ~2 s; an ungoverned one burns alongside.
 p=$(spin "$gov" 2)
