@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root "missing cgroup" "cgroup v1 path" "non-cgroup path" "no kernel BTF" \
-	"failed program load" "nothing left attached" "--help and --version"
+	"failed program load" "nothing left attached" "--help and --version" "full map is reported"
 
 cg_make cg input
 links_before=$(bpftool link show 2>/dev/null | grep -c '^[0-9]')
@@ -50,3 +50,12 @@ if "$OFFLOADD" --help | grep -q '^usage: offloadd' &&
 else
 	fail "--help and --version"
 fi
+
+# A full map is counted and said, never silent: 4 task slots cannot hold a host.
+"$OFFLOADD" observe --cgroup "$cg" --count 2 --interval-ms 200 --max-tasks 4 >/dev/null 2>"$BUILD/full.err"
+if grep -q 'tasks map full: tasks went untracked (raise --max-tasks)' "$BUILD/full.err"; then
+	ok "full map is reported"
+else
+	fail "full map is reported" "$(cat "$BUILD/full.err")"
+fi
+rm -f "$BUILD/full.err"

@@ -152,6 +152,24 @@ static int open_cgroups(struct observe *o)
 	return 0;
 }
 
+/* A full map is never silent: say so once per growth of each counter. */
+static void warn_drops(const struct off_snapshot *s, uint64_t *seen)
+{
+	static const char *const what[] = {
+		[OFF_CNT_TASK_FULL] = "tasks map full: tasks went untracked (raise --max-tasks)",
+		[OFF_CNT_FLOW_FULL] = "flows map full: flows went untracked (raise --max-flows)",
+		[OFF_CNT_SOCK_NOMEM] = "socket storage could not be allocated: sockets went untracked",
+		[OFF_CNT_WIDX_RANGE] = "a workload index was past the stats map",
+	};
+
+	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		if (s->counters[i] > seen[i])
+			fprintf(stderr, "offloadd: %s (%llu so far)\n", what[i],
+				(unsigned long long)s->counters[i]);
+		seen[i] = s->counters[i];
+	}
+}
+
 static void sleep_until(struct timespec *next, uint32_t ms)
 {
 	next->tv_nsec += (long)(ms % 1000) * 1000000;
@@ -163,6 +181,7 @@ static void sleep_until(struct timespec *next, uint32_t ms)
 
 static int run(struct observe *o, struct off_bpf *b)
 {
+	uint64_t seen[OFF_CNT_MAX] = {};
 	struct off_snapshot snap;
 	struct timespec next;
 	int ret;
@@ -182,6 +201,7 @@ static int run(struct observe *o, struct off_bpf *b)
 			fprintf(stderr, "offloadd: reading maps: %s\n", strerror(-ret));
 			break;
 		}
+		warn_drops(&snap, seen);
 		if (o->host)
 			off_json_workload(stdout, &snap, 0, "host", 0);
 		for (uint32_t i = 0; i < o->n; i++)
