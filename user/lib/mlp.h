@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The Q-network: Q(s, c) = MLP([workload || candidate]), two ReLU hidden
+ * layers and one output. All parameters live in one contiguous block. */
+#ifndef OFFLOAD_LIB_MLP_H
+#define OFFLOAD_LIB_MLP_H
+
+#include <stddef.h>
+#include "lib/rng.h"
+
+#define OFF_MLP_H1	128
+#define OFF_MLP_H2	64
+#define OFF_MLP_MAX_DIM	4096
+
+/* Weights are stored input-major ([in][out]), so each layer is a sequence
+ * of vector updates that the compiler vectorises without reassociating. */
+struct off_mlp {
+	int in, h1, h2;
+	size_t nparams;
+	float *p;
+	float *w1, *b1, *w2, *b2, *w3, *b3;
+};
+
+size_t off_mlp_count(int in, int h1, int h2);
+int off_mlp_init(struct off_mlp *m, int in, int h1, int h2);	/* zeroed */
+void off_mlp_free(struct off_mlp *m);
+void off_mlp_randomize(struct off_mlp *m, struct off_rng *r);	/* He init */
+void off_mlp_copy(struct off_mlp *dst, const struct off_mlp *src);
+void off_mlp_soft_update(struct off_mlp *dst, const struct off_mlp *src, float tau);
+
+/* Floats of scratch forward() needs: one row's activations. */
+static inline size_t off_mlp_scratch(const struct off_mlp *m)
+{
+	return (size_t)m->h1 + m->h2;
+}
+
+/* Scores n rows of m->in floats into q[n]. Allocation-free, deterministic. */
+void off_mlp_forward(const struct off_mlp *m, const float *x, int n, float *q, float *scratch);
+/* One row, keeping the activations backward() needs. */
+float off_mlp_forward_one(const struct off_mlp *m, const float *x, float *h1, float *h2);
+/* Adds dL/dparams for one row to grad (layout of m->p), given dL/dq.
+ * scratch holds m->h1 + m->h2 floats. */
+void off_mlp_backward_one(const struct off_mlp *m, const float *x, const float *h1,
+			  const float *h2, float dq, float *grad, float *scratch);
+
+#endif
