@@ -138,9 +138,10 @@ int off_model_parse(const void *buf, size_t len, const char *name, struct off_mo
 	take(&r, m.mlp.p, nparams * 4);
 	for (size_t i = 0; i < nparams; i++) {
 		if (!isfinite(m.mlp.p[i])) {
+			ret = fail(err, errlen, name, -EINVAL, "weight %zu is %s", i,
+				   isnan(m.mlp.p[i]) ? "NaN" : "infinite");
 			off_mlp_free(&m.mlp);
-			return fail(err, errlen, name, -EINVAL, "weight %zu is %s", i,
-				    isnan(m.mlp.p[i]) ? "NaN" : "infinite");
+			return ret;
 		}
 	}
 	m.crc = crc;

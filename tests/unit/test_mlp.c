@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Inference against an independent double-precision implementation, and
+ * backpropagation against finite differences. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/adam.h"
+#include "lib/mlp.h"
+
+#define IN 17
+
+/* The textbook formula, written out with its own indexing. */
+static double naive_q(const struct off_mlp *m, const float *x)
+{
+	double h1[OFF_MLP_H1], h2[OFF_MLP_H2], q = m->b3[0];
+
+	for (int j = 0; j < m->h1; j++) {
+		double s = m->b1[j];
+
+		for (int i = 0; i < m->in; i++)
+			s += (double)x[i] * m->w1[i * m->h1 + j];
+		h1[j] = s > 0 ? s : 0;
+	}
+	for (int j = 0; j < m->h2; j++) {
+		double s = m->b2[j];
+
+		for (int i = 0; i < m->h1; i++)
+			s += h1[i] * m->w2[i * m->h2 + j];
+		h2[j] = s > 0 ? s : 0;
+	}
+	for (int j = 0; j < m->h2; j++)
+		q += h2[j] * m->w3[j];
+	return q;
+}
+
+static void make(struct off_mlp *m, uint64_t seed)
+{
+	struct off_rng r;
+
+	off_rng_seed(&r, seed);
+	assert_int_equal(off_mlp_init(m, IN, OFF_MLP_H1, OFF_MLP_H2), 0);
+	off_mlp_randomize(m, &r);
+	for (size_t i = 0; i < m->nparams; i++)	/* biases too, so every path is used */
+		m->p[i] += 0.05f * (float)off_rng_normal(&r);
+}
+
+static void batch_matches_naive(void **state)
+{
+	float x[64 * IN], q[64], scratch[OFF_MLP_H1 + OFF_MLP_H2];
+	struct off_mlp m;
+	struct off_rng r;
+
+	(void)state;
+	make(&m, 7);
+	off_rng_seed(&r, 8);
+	for (int i = 0; i < 64 * IN; i++)
+		x[i] = (float)off_rng_normal(&r);
+	off_mlp_forward(&m, x, 64, q, scratch);
+	for (int i = 0; i < 64; i++) {
+		double want = naive_q(&m, x + i * IN);
+
+		assert_true(fabs(q[i] - want) <= 1e-5 * fmax(1, fabs(want)));
+	}
+	off_mlp_free(&m);
+}
+
+static void forward_deterministic(void **state)
+{
+	float x[IN], s[OFF_MLP_H1 + OFF_MLP_H2], a, b;
+	struct off_mlp m;
+
+	(void)state;
+	make(&m, 3);
+	for (int i = 0; i < IN; i++)
+		x[i] = i * 0.1f - 0.8f;
+	off_mlp_forward(&m, x, 1, &a, s);
+	off_mlp_forward(&m, x, 1, &b, s);
+	assert_memory_equal(&a, &b, sizeof(a));
+	off_mlp_free(&m);
+}
+
+static void gradient_check(void **state)
+{
+	float x[IN], h1[OFF_MLP_H1], h2[OFF_MLP_H2], s[OFF_MLP_H1 + OFF_MLP_H2];
+	struct off_mlp m;
+	struct off_rng r;
+	float *g;
+	int checked = 0;
+
+	(void)state;
+	make(&m, 11);
+	off_rng_seed(&r, 12);
+	for (int i = 0; i < IN; i++)
+		x[i] = (float)off_rng_normal(&r);
+	g = calloc(m.nparams, sizeof(float));
+	off_mlp_forward_one(&m, x, h1, h2);
+	off_mlp_backward_one(&m, x, h1, h2, 1.0f, g, s);
+	for (size_t k = 0; k < m.nparams; k += 37) {
+		float keep = m.p[k], h = 1e-2f;
+		double up, down, num;
+
+		m.p[k] = keep + h;
+		up = naive_q(&m, x);
+		m.p[k] = keep - h;
+		down = naive_q(&m, x);
+		m.p[k] = keep;
+		num = (up - down) / (2 * h);
+		/* ReLU kinks make a few differences one-sided; the rest must agree. */
+		if (fabs(num - g[k]) > 1e-3 + 1e-2 * fabs(num))
+			fail_msg("param %zu: backprop %g, finite difference %g", k, g[k], num);
+		checked++;
+	}
+	assert_true(checked > 200);
+	free(g);
+	off_mlp_free(&m);
+}
+
+static void adam_descends(void **state)
+{
+	float p[2] = { 3, -2 }, g[2];
+	struct off_adam a;
+
+	(void)state;
+	assert_int_equal(off_adam_init(&a, 2, 0.1f), 0);
+	for (int i = 0; i < 500; i++) {
+		g[0] = 2 * p[0];
+		g[1] = 2 * p[1];
+		off_adam_step(&a, p, g, 1.0f);
+	}
+	assert_true(fabsf(p[0]) < 0.05f && fabsf(p[1]) < 0.05f);
+	off_adam_free(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(batch_matches_naive),
+		cmocka_unit_test(forward_deterministic),
+		cmocka_unit_test(gradient_check),
+		cmocka_unit_test(adam_descends),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Parses scenario INI files with libinih. Every key is known and range
+ * checked; an error names file:line, the section and the key. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/inifile.h"
+#include "lib/scenario.h"
+
+struct ctx {
+	struct off_scenario *s;
+	const char *path;
+	char *err;
+	size_t errlen;
+	int line;
+	int failed;
+};
+
+struct key {
+	const char *name;
+	size_t off;
+	double min, max;
+};
+
+#define K(n, f, lo, hi) { n, offsetof(struct off_scenario, f), lo, hi }
+#define P(n, f, lo, hi) { n, offsetof(struct off_sim_peer, f), lo, hi }
+
+static const struct key scenario_keys[] = {
+	K("epoch_ms", epoch_s, 1, 60000), K("deadline_ms", deadline_s, 1, 600000),
+	K("ghz", ghz, 0.1, 10), K("cores", cores, 1, OFF_SIM_MAX_CORES),
+	K("kappa", kappa, 1e-30, 1e-24), K("p_tx_w", p_tx_w, 0, 10),
+	K("bg_load", bg_load, 0, 0.99), K("bg_vol", bg_vol, 0, 0.5),
+	K("rate", rate, 0.01, 10000), K("kb_min", kb_min, 0.01, 1e6), K("kb_max", kb_max, 0.01, 1e6),
+	K("pareto_alpha", pareto_alpha, 1.01, 10),
+	K("cycles_per_bit_min", cpb_min, 1, 1e5), K("cycles_per_bit_max", cpb_max, 1, 1e5),
+	K("w_lat", reward.w_lat, 0, 100), K("w_energy", reward.w_energy, 0, 100),
+	K("w_cost", reward.w_cost, 0, 100), K("lat_ref_ms", reward.lat_ref_s, 1e-3, 1e6),
+	K("energy_ref_j", reward.energy_ref_j, 1e-9, 1e6), K("cost_ref", reward.cost_ref, 1e-12, 1e6),
+};
+
+static const struct key peer_keys[] = {
+	P("ghz", ghz, 0.1, 1000), P("cores", cores, 0, OFF_SIM_MAX_CORES),
+	P("rtt_ms", rtt_ms, 0, 10000), P("rtt_vol_ms", rtt_vol_ms, 0, 1000),
+	P("bw_mbps", bw_mbps, 0.01, 1e6), P("load", load, 0, 0.99), P("load_vol", load_vol, 0, 0.5),
+	P("fail_prob", fail_prob, 0, 1), P("recover_prob", recover_prob, 0, 1), P("cost", cost, 0, 1e3),
+};
+
+static int error(struct ctx *c, const char *section, const char *name, const char *fmt, const char *v)
+{
+	if (!c->failed)
+		snprintf(c->err, c->errlen, "%s:%d: [%s] %s: %s \"%s\"", c->path, c->line, section,
+			 name, fmt, v);
+	c->failed = 1;
+	return 0;
+}
+
+static int set_number(struct ctx *c, const struct key *keys, size_t n, void *base,
+		      const char *section, const char *name, const char *value)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+		double v;
+
+		if (strcmp(keys[i].name, name))
+			continue;
+		errno = 0;
+		v = strtod(value, &end);
+		if (errno || end == value || *end || !isfinite(v))
+			return error(c, section, name, "expected a number, got", value);
+		if (v < keys[i].min || v > keys[i].max) {
+			char range[96];
+
+			snprintf(range, sizeof(range), "out of range [%g, %g]:", keys[i].min, keys[i].max);
+			return error(c, section, name, range, value);
+		}
+		/* Times are written in ms and kept in s. */
+		if (strstr(name, "_ms") && keys == scenario_keys)
+			v /= 1000;
+		*(double *)((char *)base + keys[i].off) = v;
+		return 1;
+	}
+	return error(c, section, name, "unknown key, value", value);
+}
+
+static struct off_sim_peer *peer(struct ctx *c, const char *section)
+{
+	const char *name = strchr(section, ' ');
+	enum off_target_kind kind = strncmp(section, "cloud", 5) ? OFF_KIND_EDGE : OFF_KIND_CLOUD;
+	struct off_sim_peer *p;
+
+	if (!name || !name[1])
+		return NULL;
+	for (int i = 0; i < c->s->npeers; i++)
+		if (!strcmp(c->s->peers[i].name, name + 1))
+			return &c->s->peers[i];
+	if (c->s->npeers == OFF_SIM_MAX_PEERS)
+		return NULL;
+	p = &c->s->peers[c->s->npeers++];
+	*p = (struct off_sim_peer){ .kind = kind, .ghz = 10, .cores = kind == OFF_KIND_CLOUD ? 0 : 4,
+				    .rtt_ms = 10, .bw_mbps = 100 };
+	snprintf(p->name, sizeof(p->name), "%s", name + 1);
+	return p;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value, int line)
+{
+	struct ctx *c = user;
+	struct off_sim_peer *p;
+
+	c->line = line;
+	if (c->failed)
+		return 0;
+	if (!strcmp(section, "scenario")) {
+		if (!strcmp(name, "name")) {
+			snprintf(c->s->name, sizeof(c->s->name), "%s", value);
+			return 1;
+		}
+		if (!strcmp(name, "epochs")) {
+			c->s->epochs = atoi(value);
+			return c->s->epochs >= 1 && c->s->epochs <= 1000000 ? 1 :
+			       error(c, section, name, "expected 1..1000000, got", value);
+		}
+		if (!strcmp(name, "sizes")) {
+			if (strcmp(value, "uniform") && strcmp(value, "pareto"))
+				return error(c, section, name, "expected uniform or pareto, got", value);
+			c->s->pareto = !strcmp(value, "pareto");
+			return 1;
+		}
+		return set_number(c, scenario_keys, sizeof(scenario_keys) / sizeof(*scenario_keys),
+				  c->s, section, name, value);
+	}
+	if (!strncmp(section, "edge ", 5) || !strncmp(section, "cloud ", 6)) {
+		p = peer(c, section);
+		if (!p)
+			return error(c, section, name, "too many peers, or a peer without a name; key", name);
+		return set_number(c, peer_keys, sizeof(peer_keys) / sizeof(*peer_keys), p, section,
+				  name, value);
+	}
+	return error(c, section, name, "unknown section; key", name);
+}
+
+int off_scenario_load(const char *path, struct off_scenario *s, char *err, size_t errlen)
+{
+	struct off_scenario sc = {
+		.epoch_s = 0.1, .deadline_s = 0.5, .epochs = 200, .ghz = 2, .cores = 1,
+		.kappa = 1.28e-28, .p_tx_w = 0.5, .bg_load = 0.3, .bg_vol = 0.05, .rate = 40,
+		.kb_min = 10, .kb_max = 500, .pareto_alpha = 1.5, .cpb_min = 500, .cpb_max = 1000,
+		.reward = OFF_REWARD_DEFAULT,
+	};
+	struct ctx c = { .s = &sc, .path = path, .err = err, .errlen = errlen };
+	int ret = off_ini_parse(path, on_key, &c);
+
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (c.failed)
+		return -EINVAL;
+	if (ret > 0) {
+		snprintf(err, errlen, "%s:%d: syntax error", path, ret);
+		return -EINVAL;
+	}
+	if (sc.kb_max < sc.kb_min || sc.cpb_max < sc.cpb_min) {
+		snprintf(err, errlen, "%s: kb_max and cycles_per_bit_max must be >= their minimums", path);
+		return -EINVAL;
+	}
+	if (!sc.name[0])
+		snprintf(sc.name, sizeof(sc.name), "%s", path);
+	*s = sc;
+	return 0;
+}
