@@ -73,10 +73,11 @@ void off_mlp_soft_update(struct off_mlp *dst, const struct off_mlp *src, float t
 }
 
 /* y = relu(b + x . W) with W input-major. Inputs that are 0 (most hidden
- * units after ReLU are) cost nothing. */
-__attribute__((target_clones("arch=haswell", "default")))
-static void dense_relu(const float *restrict w, const float *restrict b,
-		       const float *restrict x, int nin, int nout, float *restrict y)
+ * units after ReLU are) cost nothing. Inlined with constant widths, so the
+ * accumulators of a layer can stay in vector registers. */
+static inline __attribute__((always_inline))
+void dense_relu(const float *restrict w, const float *restrict b, const float *restrict x,
+		int nin, int nout, float *restrict y)
 {
 	memcpy(y, b, nout * sizeof(float));
 	for (int i = 0; i < nin; i++) {
@@ -92,15 +93,24 @@ static void dense_relu(const float *restrict w, const float *restrict b,
 		y[j] = y[j] > 0.0f ? y[j] : 0.0f;
 }
 
-float off_mlp_forward_one(const struct off_mlp *m, const float *x, float *h1, float *h2)
+static inline __attribute__((always_inline))
+float forward(const struct off_mlp *m, const float *x, float *h1, float *h2, int n1, int n2)
 {
 	float q = m->b3[0];
 
-	dense_relu(m->w1, m->b1, x, m->in, m->h1, h1);
-	dense_relu(m->w2, m->b2, h1, m->h1, m->h2, h2);
-	for (int j = 0; j < m->h2; j++)
+	dense_relu(m->w1, m->b1, x, m->in, n1, h1);
+	dense_relu(m->w2, m->b2, h1, n1, n2, h2);
+	for (int j = 0; j < n2; j++)
 		q += m->w3[j] * h2[j];
 	return q;
+}
+
+__attribute__((target_clones("arch=haswell", "default")))
+float off_mlp_forward_one(const struct off_mlp *m, const float *x, float *h1, float *h2)
+{
+	if (m->h1 == OFF_MLP_H1 && m->h2 == OFF_MLP_H2)
+		return forward(m, x, h1, h2, OFF_MLP_H1, OFF_MLP_H2);
+	return forward(m, x, h1, h2, m->h1, m->h2);
 }
 
 void off_mlp_forward(const struct off_mlp *m, const float *x, int n, float *q, float *scratch)

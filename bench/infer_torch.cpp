@@ -1,0 +1,50 @@
+// The default model's weights in libtorch (Debian libtorch-dev), one thread,
+// inference mode: ns per decision for 1, 4 and 16 candidates. Prints JSON.
+#include <torch/torch.h>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		std::fprintf(stderr, "usage: infer_torch MODEL ITERATIONS\n");
+		return 1;
+	}
+	std::ifstream f(argv[1], std::ios::binary);
+	std::vector<char> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+	auto u32 = [&](size_t off) { uint32_t v; std::memcpy(&v, &b[off], 4); return (int64_t)v; };
+	int64_t nf = u32(8), off = 12 + nf * 40, din = u32(off), h1 = u32(off + 4), h2 = u32(off + 8);
+	const float *p = reinterpret_cast<const float *>(&b[off + 16 + 8 + 8 + 64 + 48 + 8]);
+	auto take = [&](int64_t n) { auto t = torch::from_blob((void *)p, {n}).clone(); p += n; return t; };
+	torch::set_num_threads(1);
+	torch::nn::Sequential net(torch::nn::Linear(din, h1), torch::nn::ReLU(),
+				  torch::nn::Linear(h1, h2), torch::nn::ReLU(), torch::nn::Linear(h2, 1));
+	{
+		torch::NoGradGuard ng;
+		auto l1 = net[0]->as<torch::nn::Linear>(), l2 = net[2]->as<torch::nn::Linear>(),
+		     l3 = net[4]->as<torch::nn::Linear>();
+		l1->weight.copy_(take(din * h1).view({din, h1}).t()); l1->bias.copy_(take(h1));
+		l2->weight.copy_(take(h1 * h2).view({h1, h2}).t()); l2->bias.copy_(take(h2));
+		l3->weight.copy_(take(h2).view({1, h2})); l3->bias.copy_(take(1));
+	}
+	net->eval();
+	torch::InferenceMode im;
+	std::printf("{\"impl\":\"libtorch\",\"results\":[");
+	const int batches[] = { 1, 4, 16 };
+	for (int i = 0; i < 3; i++) {
+		auto x = torch::randn({batches[i], din});
+		long iters = std::atol(argv[2]) / batches[i];
+		for (long k = 0; k < iters / 10; k++)
+			net->forward(x);
+		auto t0 = std::chrono::steady_clock::now();
+		for (long k = 0; k < iters; k++)
+			net->forward(x);
+		double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+		std::printf("%s{\"candidates\":%d,\"ns_per_decision\":%.1f}", i ? "," : "", batches[i], ns / iters);
+	}
+	std::printf("]}\n");
+	return 0;
+}

@@ -1,0 +1,40 @@
+# The default model's weights in PyTorch (Debian python3-torch), one thread,
+# no grad: ns per decision for 1, 4 and 16 candidates. Prints one JSON object.
+import json, struct, sys, time
+import torch
+
+def load(path):
+    b = open(path, 'rb').read()
+    nf = struct.unpack_from('<I', b, 8)[0]
+    off = 12 + nf * 40
+    din, h1, h2, _ = struct.unpack_from('<4I', b, off)
+    off += 16 + 8 + 8 + 64 + 48 + 8
+    p = torch.frombuffer(bytearray(b[off:off + 4 * (din*h1 + h1 + h1*h2 + h2 + h2 + 1)]), dtype=torch.float32)
+    sizes = [din*h1, h1, h1*h2, h2, h2, 1]
+    w1, b1, w2, b2, w3, b3 = torch.split(p, sizes)
+    net = torch.nn.Sequential(torch.nn.Linear(din, h1), torch.nn.ReLU(),
+                              torch.nn.Linear(h1, h2), torch.nn.ReLU(), torch.nn.Linear(h2, 1))
+    with torch.no_grad():
+        net[0].weight.copy_(w1.view(din, h1).t()); net[0].bias.copy_(b1)
+        net[2].weight.copy_(w2.view(h1, h2).t()); net[2].bias.copy_(b2)
+        net[4].weight.copy_(w3.view(1, h2)); net[4].bias.copy_(b3)
+    return net.eval(), din
+
+def main():
+    torch.set_num_threads(1)
+    net, din = load(sys.argv[1])
+    total = int(sys.argv[2])
+    out = []
+    with torch.no_grad():
+        for b in (1, 4, 16):
+            x = torch.randn(b, din)
+            iters = max(1, total // b)
+            for _ in range(iters // 10):
+                net(x)
+            t0 = time.perf_counter_ns()
+            for _ in range(iters):
+                net(x)
+            out.append({'candidates': b, 'ns_per_decision': (time.perf_counter_ns() - t0) / iters})
+    print(json.dumps({'impl': 'pytorch', 'results': out}))
+
+main()

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Policy benchmark, in one run: (1) the default model against every baseline
+# and the exhaustive optimum on each scenario over 5 seeds; (2) inference ns
+# per decision for 1, 4 and 16 candidates, ours against libtorch (C++) and
+# PyTorch (Python) running the same weights on one thread.
+# Writes bench/results/policy.json and prints two tables.
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+MODEL=${MODEL:-models/default.omdl}
+SEEDS=${SEEDS:-5}
+ITERS=${ITERS:-200000}
+out=bench/results/policy.json
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# 1. Quality.
+for s in models/scenarios/*.ini; do
+	for seed in $(seq "$SEEDS"); do
+		"$BUILD/offload-train" eval --model "$MODEL" --scenario "$s" --episodes 5 --seed "$seed" --json
+	done
+done >"$tmp/quality.jsonl"
+jq -s 'group_by(.scenario) | map(. as $runs | {
+	scenario: $runs[0].scenario, seeds: ($runs | length),
+	model_reward: ($runs | map(.results[0].reward_mean) | add / length),
+	best_fixed_reward: ($runs | map([.results[1:4][].reward_mean] | max) | add / length),
+	greedy_reward: ($runs | map(.results[5].reward_mean) | add / length),
+	opt_ratio_min: ($runs | map(.results[0].optimum.ratio) | min),
+	opt_ratio_mean: ($runs | map(.results[0].optimum.ratio) | add / length),
+	beats_best_fixed_and_greedy: ($runs | map(select(.results[0].reward_mean >
+		([.results[1:4][].reward_mean] | max) and .results[0].reward_mean > .results[5].reward_mean)) | length),
+	runs: $runs})' "$tmp/quality.jsonl" >"$tmp/quality.json"
+
+# 2. Speed, side by side on the same weights, pinned to one core.
+cc -O2 -std=gnu11 -D_GNU_SOURCE -Iuser -Iinclude bench/infer_bench.c "$BUILD/liboffload.a" \
+	-ljansson -linih -lz -lm -o "$tmp/infer_bench"
+g++ -O2 -std=c++17 -I/usr/include/torch/csrc/api/include bench/infer_torch.cpp \
+	-ltorch -ltorch_cpu -lc10 -o "$tmp/infer_torch"
+# Three alternating rounds, medians: a noisy moment hits every implementation.
+for round in 1 2 3; do
+	taskset -c 0 "$tmp/infer_bench" "$MODEL" "$ITERS"
+	taskset -c 0 "$tmp/infer_torch" "$MODEL" $((ITERS / 4))
+	taskset -c 0 /usr/bin/python3 bench/infer_torch.py "$MODEL" $((ITERS / 8))
+done | jq -s 'group_by(.impl) | map({impl: .[0].impl, rounds: length, results:
+	[range(0; 3) as $i | (map(.results[$i].ns_per_decision) | sort | .[1]) as $med |
+	 {candidates: .[0].results[$i].candidates, ns_per_decision: $med,
+	  ns_per_row: ($med / .[0].results[$i].candidates)}]}) |
+	sort_by({"offloadd": 0, "libtorch": 1, "pytorch": 2}[.impl])' >"$tmp/speed.json"
+
+jq -n --slurpfile q "$tmp/quality.json" --slurpfile s "$tmp/speed.json" \
+	--arg model "$MODEL" '{model: $model, quality: $q[0], speed: $s[0],
+	ratios_at_1: ($s[0] | (map({(.impl): .results[0].ns_per_decision}) | add) as $n |
+		{libtorch: ($n.libtorch / $n.offloadd), pytorch: ($n.pytorch / $n.offloadd)})}' >"$out"
+
+echo "policy quality ($MODEL, $SEEDS seeds x 5 episodes; reward per task, higher is better)"
+jq -r '.quality[] | [.scenario, (.model_reward * 1e4 | round / 1e4), (.best_fixed_reward * 1e4 | round / 1e4),
+	(.greedy_reward * 1e4 | round / 1e4), (.opt_ratio_min * 1e3 | round / 1e3),
+	"\(.beats_best_fixed_and_greedy)/\(.seeds)"] | @tsv' "$out" |
+	(echo -e "scenario\tmodel\tbest-fixed\tgreedy\topt-ratio(min)\twins"; cat) | column -t
+echo
+echo "inference, ns per decision (one core)"
+jq -r '.speed as $s | [1, 4, 16] | to_entries[] | .key as $i | [.value,
+	($s[] | .results[$i].ns_per_decision | round)] | @tsv' "$out" |
+	(echo -e "candidates\toffloadd\tlibtorch\tpytorch"; cat) | column -t
+jq -r '"offloadd is \(.ratios_at_1.libtorch * 10 | round / 10)x faster than libtorch and \(.ratios_at_1.pytorch * 10 | round / 10)x faster than PyTorch at 1 candidate"' "$out"
+echo "wrote $out"
