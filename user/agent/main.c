@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent/observe.h"
+#include "agent/run.h"
 
 static void usage(FILE *f)
 {
@@ -14,6 +15,7 @@ static void usage(FILE *f)
 "locally, on an edge peer or in the cloud, from eBPF telemetry.\n"
 "\n"
 "commands:\n"
+"  run        govern the workloads of a configuration file (see run --help)\n"
 "  observe    attach telemetry to cgroups and print JSON lines (see observe --help)\n"
 "\n"
 "  -h, --help       this text\n"
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
 		printf("offloadd %s\n", OFFLOAD_VERSION);
 		return 0;
 	}
+	if (!strcmp(argv[1], "run"))
+		return off_run_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "observe"))
 		return off_observe_main(argc - 1, argv + 1);
 	fprintf(stderr, "offloadd: unknown command \"%s\" (try offloadd --help)\n", argv[1]);

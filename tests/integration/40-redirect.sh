@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# offloadd run with a static policy: a governed client's TCP and UDP traffic
+# to a service VIP lands on the decided peer, the application still sees the
+# VIP, an ungoverned process is untouched, and when the agent dies the lease
+# lapses and connections fail open to the local target.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netlib.sh"
+
+need_root "TCP to the VIP lands on the peer" "getpeername shows the VIP" \
+	"UDP to the VIP lands on the peer" "recvfrom shows the VIP" \
+	"ungoverned process untouched" "bpftool shows the decisions map" \
+	"bad config refused with file:line" "fail-open to local after SIGKILL"
+
+tmp=$(mktemp -d); on_exit "rm -rf $tmp"
+on_exit "rm -rf /sys/fs/bpf/offloadd"	# a SIGKILLed agent leaves its pins
+cg_make gov redir
+# The VIP is virtual: nothing may leave this machine for it. Unrewritten
+# connections to it fail here, at once.
+ip route add unreachable 10.232.9.9/32 && on_exit "ip route del unreachable 10.232.9.9/32"
+ns_make edge
+veth_link "$NS_edge" 10.232.1.1 10.232.1.2
+ns_bg "$NS_edge" "$TOOLS/reqsrv" -i edge 10.232.1.2 7100
+ns_bg "$NS_edge" "$TOOLS/reqsrv" -u -i edge-udp 10.232.1.2 7101
+"$TOOLS/reqsrv" -i local 127.0.0.1 7100 >/dev/null & on_exit "kill $!"
+"$TOOLS/reqsrv" -u -i local-udp 127.0.0.1 7101 >/dev/null & on_exit "kill $!"
+
+cat >"$tmp/offloadd.conf" <<CONF
+[agent]
+tick_ms = 100
+lease_ticks = 3
+
+[peer edge1]
+address = 10.232.1.2
+kind = edge
+
+[service api]
+vip = 10.232.9.9:7100
+protocol = tcp
+local = 127.0.0.1:7100
+
+[service api-udp]
+vip = 10.232.9.9:7101
+protocol = udp
+local = 127.0.0.1:7101
+
+[workload web]
+cgroup = $gov
+services = api, api-udp
+policy = static:edge1
+CONF
+
+"$OFFLOADD" run --config "$tmp/offloadd.conf" 2>"$tmp/agent.log" &
+agent=$!
+on_exit "kill -9 $agent"
+for _ in $(seq 50); do grep -q governing "$tmp/agent.log" && break; sleep 0.1; done
+
+cg_exec "$gov" "$TOOLS/reqcli" -n 3 10.232.9.9 7100 >"$tmp/tcp" 2>&1
+cg_exec "$gov" "$TOOLS/reqcli" -u -n 3 10.232.9.9 7101 >"$tmp/udp" 2>&1
+diag "tcp: $(head -1 "$tmp/tcp")"
+check "TCP to the VIP lands on the peer" test "$(grep -c '^answer edge ' "$tmp/tcp")" = 3
+check "getpeername shows the VIP" test "$(grep -c 'peer 10.232.9.9:7100$' "$tmp/tcp")" = 3
+check "UDP to the VIP lands on the peer" test "$(grep -c '^answer edge-udp ' "$tmp/udp")" = 3
+check "recvfrom shows the VIP" test "$(grep -c 'peer 10.232.9.9:7101$' "$tmp/udp")" = 3
+# Outside the workload nothing rewrites the VIP, so its route refuses it.
+"$TOOLS/reqcli" -t 300 -n 1 10.232.9.9 7100 >"$tmp/outside" 2>&1
+check "ungoverned process untouched" grep -q '^error No route to host' "$tmp/outside"
+check "bpftool shows the decisions map" sh -c \
+	"bpftool map dump pinned /sys/fs/bpf/offloadd/decisions | grep -q '\"tidx\": 1'"
+
+# A broken file on SIGHUP is refused; the agent keeps enforcing.
+cp "$tmp/offloadd.conf" "$tmp/good.conf"
+sed -i 's/^kind = edge/kind = egde/' "$tmp/offloadd.conf"
+kill -HUP "$agent"; sleep 0.3
+cg_exec "$gov" "$TOOLS/reqcli" -n 1 10.232.9.9 7100 >"$tmp/after-hup" 2>&1
+if grep -q "reload refused, keeping the running configuration: $tmp/offloadd.conf:7: \[peer edge1\] kind: expected edge or cloud, got \"egde\"" "$tmp/agent.log" &&
+   grep -q '^answer edge ' "$tmp/after-hup"; then
+	ok "bad config refused with file:line"
+else
+	fail "bad config refused with file:line" "$(tail -n 2 "$tmp/agent.log")"
+fi
+
+# Fail-open: the pinned programs stay, the lease (3 x 100 ms) lapses.
+kill -9 "$agent"; wait "$agent" 2>/dev/null
+sleep 0.6
+cg_exec "$gov" "$TOOLS/reqcli" -n 3 10.232.9.9 7100 >"$tmp/open" 2>&1
+check "fail-open to local after SIGKILL" test "$(grep -c '^answer local ' "$tmp/open")" = 3

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The daemon's event loop: one thread on io_uring, waking for its tick
+ * timer and for signals (through a signalfd). Each tick renews the lease;
+ * a dead or hung agent lets it lapse and the hooks fail open. */
+#include <errno.h>
+#include <getopt.h>
+#include <liburing.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/actuate.h"
+#include "agent/cgroup.h"
+#include "agent/config.h"
+#include "agent/loader.h"
+#include "agent/run.h"
+
+enum { EV_SIGNAL = 1, EV_TICK };
+
+struct daemon {
+	const char *path;
+	struct off_config cfg;
+	struct off_bpf bpf;
+	struct io_uring ring;
+	int sfd;
+	uint64_t next_ns, late;
+	int stop;
+	bool verbose;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: offloadd run --config FILE [--keep-pinned] [-v]\n"
+"\n"
+"Govern the workloads of FILE: attach telemetry and enforcement to their\n"
+"cgroups, send their connections to each service's decided target, and renew\n"
+"the lease every tick. SIGHUP reloads FILE (a bad file is refused and the\n"
+"running configuration kept); SIGTERM detaches and exits.\n"
+"\n"
+"  -c, --config FILE   configuration (default /etc/offloadd/offloadd.conf)\n"
+"      --keep-pinned   leave programs attached at exit (lease still lapses)\n"
+"  -v, --verbose       print libbpf's debug output\n"
+"  -h, --help          this text\n");
+}
+
+static int apply(struct daemon *d, const struct off_config *c)
+{
+	int ret = off_actuate_services(&d->bpf, c);
+
+	for (int i = 0; !ret && i < c->nworkloads; i++) {
+		ret = off_actuate_decide(&d->bpf, i + 1, c->workloads[i].target);
+		if (!ret)
+			fprintf(stderr, "offloadd: workload %s -> %s (static policy)\n",
+				c->workloads[i].name, off_config_target_name(c, c->workloads[i].target));
+	}
+	return ret;
+}
+
+static int govern(struct daemon *d)
+{
+	struct off_bpf_opts o = OFF_BPF_OPTS_DEFAULT;
+	char err[4096];
+	int ret;
+
+	o.redirect = true;
+	o.verbose = d->verbose;
+	o.max_workloads = d->cfg.nworkloads;
+	ret = off_bpf_load(&d->bpf, &o, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "offloadd: %s\n", err);
+		return ret;
+	}
+	for (int i = 0; i < d->cfg.nworkloads; i++) {
+		const struct off_cfg_workload *w = &d->cfg.workloads[i];
+		uint64_t id;
+		int fd = off_cgroup_open(w->cgroup, &id, err, sizeof(err));
+
+		if (fd < 0 || (ret = off_bpf_govern(&d->bpf, fd, id, i + 1, err, sizeof(err)))) {
+			fprintf(stderr, "offloadd: workload %s: %s\n", w->name, err);
+			return fd < 0 ? fd : ret;
+		}
+	}
+	ret = off_actuate_lease(&d->bpf, (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000,
+				d->cfg.mark_base);
+	return ret ? ret : apply(d, &d->cfg);
+}
+
+/* A reload may change targets and decisions; a different set of workloads
+ * needs a restart, so it is refused like a bad file. */
+static void reload(struct daemon *d)
+{
+	static struct off_config c;
+	char err[1024];
+	int same = 1;
+
+	if (off_config_load(d->path, &c, err, sizeof(err))) {
+		fprintf(stderr, "offloadd: reload refused, keeping the running configuration: %s\n", err);
+		return;
+	}
+	same = c.nworkloads == d->cfg.nworkloads;
+	for (int i = 0; same && i < c.nworkloads; i++)
+		same = !strcmp(c.workloads[i].cgroup, d->cfg.workloads[i].cgroup);
+	if (!same) {
+		fprintf(stderr, "offloadd: reload refused, keeping the running configuration: %s: the set of workloads changed; restart to apply\n",
+			d->path);
+		return;
+	}
+	if (apply(d, &c)) {
+		fprintf(stderr, "offloadd: reload failed to apply; restoring the running configuration\n");
+		apply(d, &d->cfg);
+		return;
+	}
+	d->cfg = c;
+	fprintf(stderr, "offloadd: reloaded %s\n", d->path);
+}
+
+static void arm_tick(struct daemon *d)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
+	static struct __kernel_timespec ts;
+	uint64_t now = mono_ns();
+
+	/* Deadlines, not intervals: a late tick does not push the next ones. */
+	d->next_ns += (uint64_t)d->cfg.tick_ms * 1000000;
+	if (d->next_ns < now) {
+		d->late++;
+		d->next_ns = now;
+	}
+	ts.tv_sec = d->next_ns / 1000000000;
+	ts.tv_nsec = d->next_ns % 1000000000;
+	io_uring_prep_timeout(sqe, &ts, 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, EV_TICK);
+}
+
+static void arm_signal(struct daemon *d)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
+
+	io_uring_prep_poll_add(sqe, d->sfd, POLLIN);
+	io_uring_sqe_set_data64(sqe, EV_SIGNAL);
+}
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(d);
+		else
+			d->stop = 1;
+	}
+	arm_signal(d);
+}
+
+static void on_tick(struct daemon *d)
+{
+	uint64_t lease = (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000;
+
+	if (off_actuate_lease(&d->bpf, lease, d->cfg.mark_base))
+		fprintf(stderr, "offloadd: cannot renew the lease: %s\n", strerror(errno));
+	arm_tick(d);
+}
+
+static int loop(struct daemon *d)
+{
+	d->next_ns = mono_ns();
+	arm_tick(d);
+	arm_signal(d);
+	while (!d->stop) {
+		struct io_uring_cqe *cqe;
+		int ret = io_uring_submit_and_wait(&d->ring, 1);
+
+		if (ret < 0 && ret != -EINTR)
+			return ret;
+		while (io_uring_peek_cqe(&d->ring, &cqe) == 0) {
+			uint64_t ev = io_uring_cqe_get_data64(cqe);
+
+			io_uring_cqe_seen(&d->ring, cqe);
+			if (ev == EV_TICK)
+				on_tick(d);
+			else if (ev == EV_SIGNAL)
+				on_signal(d);
+		}
+	}
+	return 0;
+}
+
+static int parse_args(struct daemon *d, int argc, char **argv, int *keep)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "keep-pinned", no_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, {}
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': d->path = optarg; break;
+		case 'k': *keep = 1; break;
+		case 'v': d->verbose = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "offloadd run: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int off_run_main(int argc, char **argv)
+{
+	static struct daemon d = { .path = "/etc/offloadd/offloadd.conf", .sfd = -1 };
+	char err[1024];
+	sigset_t mask;
+	int keep = 0, ret;
+
+	if (parse_args(&d, argc, argv, &keep))
+		return 1;
+	if (off_config_load(d.path, &d.cfg, err, sizeof(err))) {
+		fprintf(stderr, "offloadd: %s\n", err);
+		return 1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	d.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	ret = io_uring_queue_init(8, &d.ring, 0);
+	if (d.sfd < 0 || ret < 0) {
+		fprintf(stderr, "offloadd: cannot set up the event loop: %s\n",
+			strerror(ret < 0 ? -ret : errno));
+		return 1;
+	}
+	ret = govern(&d);
+	if (!ret) {
+		fprintf(stderr, "offloadd: governing %d workloads, tick %u ms, lease %u ticks\n",
+			d.cfg.nworkloads, d.cfg.tick_ms, d.cfg.lease_ticks);
+		ret = loop(&d);
+	}
+	off_bpf_destroy(&d.bpf, !keep || ret);
+	io_uring_queue_exit(&d.ring);
+	close(d.sfd);
+	return ret ? 1 : 0;
+}
