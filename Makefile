@@ -74,9 +74,8 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/offload
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(BUILD)/user/agent/%.o: user/agent/%.c $(SKELS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -c $< -o $@
+# Stated outright: as a pattern prerequisite, make would not chain to them.
+$(AGENT_OBJS) $(BUILD)/user/agent/main.o: $(SKELS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
