@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 
-need_root "TCP to the VIP lands on the peer" "getpeername shows the VIP" \
+need_root "TCP to the VIP lands on the peer" "getpeername shows the VIP" "sockets tagged with mark_base + target" \
 	"UDP to the VIP lands on the peer" "recvfrom shows the VIP" \
 	"ungoverned process untouched" "bpftool shows the decisions map" \
 	"bad config refused with file:line" "fail-open to local after SIGKILL"
@@ -28,6 +28,7 @@ cat >"$tmp/offloadd.conf" <<CONF
 [agent]
 tick_ms = 100
 lease_ticks = 3
+mark_base = 0x4f00
 
 [peer edge1]
 address = 10.232.1.2
@@ -58,9 +59,11 @@ cg_exec "$gov" "$TOOLS/reqcli" -n 3 10.232.9.9 7100 >"$tmp/tcp" 2>&1
 cg_exec "$gov" "$TOOLS/reqcli" -u -n 3 10.232.9.9 7101 >"$tmp/udp" 2>&1
 diag "tcp: $(head -1 "$tmp/tcp")"
 check "TCP to the VIP lands on the peer" test "$(grep -c '^answer edge ' "$tmp/tcp")" = 3
-check "getpeername shows the VIP" test "$(grep -c 'peer 10.232.9.9:7100$' "$tmp/tcp")" = 3
+check "getpeername shows the VIP" test "$(grep -c 'peer 10.232.9.9:7100 ' "$tmp/tcp")" = 3
+# The tag: SO_MARK = mark_base + the decided target's index (edge1 is 1).
+check "sockets tagged with mark_base + target" test "$(grep -c 'mark 0x4f01$' "$tmp/tcp")" = 3
 check "UDP to the VIP lands on the peer" test "$(grep -c '^answer edge-udp ' "$tmp/udp")" = 3
-check "recvfrom shows the VIP" test "$(grep -c 'peer 10.232.9.9:7101$' "$tmp/udp")" = 3
+check "recvfrom shows the VIP" test "$(grep -c 'peer 10.232.9.9:7101 ' "$tmp/udp")" = 3
 # Outside the workload nothing rewrites the VIP, so its route refuses it.
 "$TOOLS/reqcli" -t 300 -n 1 10.232.9.9 7100 >"$tmp/outside" 2>&1
 check "ungoverned process untouched" grep -q '^error No route to host' "$tmp/outside"
@@ -70,9 +73,10 @@ check "bpftool shows the decisions map" sh -c \
 # A broken file on SIGHUP is refused; the agent keeps enforcing.
 cp "$tmp/offloadd.conf" "$tmp/good.conf"
 sed -i 's/^kind = edge/kind = egde/' "$tmp/offloadd.conf"
+bad_line=$(grep -n '^kind = egde' "$tmp/offloadd.conf" | cut -d: -f1)
 kill -HUP "$agent"; sleep 0.3
 cg_exec "$gov" "$TOOLS/reqcli" -n 1 10.232.9.9 7100 >"$tmp/after-hup" 2>&1
-if grep -q "reload refused, keeping the running configuration: $tmp/offloadd.conf:7: \[peer edge1\] kind: expected edge or cloud, got \"egde\"" "$tmp/agent.log" &&
+if grep -q "reload refused, keeping the running configuration: $tmp/offloadd.conf:$bad_line: \[peer edge1\] kind: expected edge or cloud, got \"egde\"" "$tmp/agent.log" &&
    grep -q '^answer edge ' "$tmp/after-hup"; then
 	ok "bad config refused with file:line"
 else

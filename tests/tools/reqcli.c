@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A test client: N requests, each on a new TCP connection (or a UDP
- * datagram), printing per request the answer, latency and the peer address
- * the socket API shows, then a JSON summary. */
+ * datagram), printing per request the answer, latency, the peer address the
+ * socket API shows and the socket's SO_MARK, then a JSON summary. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -20,15 +20,17 @@ static long long now_us(void)
 
 /* One request; fills answer and the peer as getpeername()/recvfrom() see it. */
 static int request(const struct sockaddr_storage *to, socklen_t len, int udp, int timeout_ms,
-		   char *answer, size_t alen, struct sockaddr_storage *peer)
+		   char *answer, size_t alen, struct sockaddr_storage *peer, unsigned int *mark)
 {
 	int fd = socket(to->ss_family, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	socklen_t plen = sizeof(*peer);
+	socklen_t plen = sizeof(*peer), mlen = sizeof(*mark);
 	ssize_t n = -1;
 
 	if (fd < 0)
 		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_MARK, mark, &mlen))
+		*mark = 0;
 	if (udp) {
 		if (sendto(fd, "req\n", 4, 0, (const struct sockaddr *)to, len) == 4 &&
 		    poll(&pfd, 1, timeout_ms) == 1)
@@ -78,8 +80,9 @@ int main(int argc, char **argv)
 		struct sockaddr_storage peer = {};
 		char answer[256], ps[80] = "-";
 		long long t0 = now_us();
+		unsigned int mark = 0;
 
-		if (request(&to, len, udp, timeout_ms, answer, sizeof(answer), &peer)) {
+		if (request(&to, len, udp, timeout_ms, answer, sizeof(answer), &peer, &mark)) {
 			errors++;
 			if (!quiet)
 				printf("error %s\n", strerror(errno));
@@ -87,7 +90,8 @@ int main(int argc, char **argv)
 			lat[ok++] = now_us() - t0;
 			sa_print(&peer, ps, sizeof(ps));
 			if (!quiet)
-				printf("answer %s latency_us %lld peer %s\n", answer, lat[ok - 1], ps);
+				printf("answer %s latency_us %lld peer %s mark 0x%x\n", answer,
+				       lat[ok - 1], ps, mark);
 		}
 		if (interval_ms)
 			usleep(interval_ms * 1000);
