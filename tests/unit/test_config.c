@@ -73,11 +73,25 @@ static void names_each_mistake(void **state)
 	}
 }
 
+static void shipped_example_parses(void **state)
+{
+	static struct off_config c;
+	char err[512];
+
+	(void)state;
+	if (off_config_load("dist/offloadd.conf", &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c.npeers, 2);
+	assert_int_equal(c.workloads[0].target, 1);
+	assert_int_equal(c.services[0].port[2], 443);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parses_full_file),
 		cmocka_unit_test(names_each_mistake),
+		cmocka_unit_test(shipped_example_parses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
