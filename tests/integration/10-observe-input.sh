@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root "missing cgroup" "cgroup v1 path" "non-cgroup path" "no kernel BTF" \
-	"failed program load" "nothing left attached" "--help and --version" "full map is reported"
+	"failed program load" "nothing left attached" "--help and --version" "full map is reported" "existing pins refused and kept"
 
 cg_make cg input
 links_before=$(bpftool link show 2>/dev/null | grep -c '^[0-9]')
@@ -59,3 +59,16 @@ else
 	fail "full map is reported" "$(cat "$BUILD/full.err")"
 fi
 rm -f "$BUILD/full.err"
+
+# Another agent's pins are refused and left as they are.
+mkdir -p /sys/fs/bpf/offloadd
+bpftool map create /sys/fs/bpf/offloadd/other type array key 4 value 4 entries 1 name other
+on_exit "rm -rf /sys/fs/bpf/offloadd"
+out=$("$OFFLOADD" observe --cgroup "$cg" --count 1 2>&1 >/dev/null); rc=$?
+if [ "$rc" = 1 ] && echo "$out" | grep -q 'pinned state already there' &&
+   [ "$(ls /sys/fs/bpf/offloadd)" = other ]; then
+	ok "existing pins refused and kept"
+else
+	fail "existing pins refused and kept" "rc=$rc: $out"
+fi
+rm -rf /sys/fs/bpf/offloadd

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Opens the skeletons, sizes maps from options and pid_max, picks tp_btf or
  * raw_tp hooks, loads, attaches, pins; and undoes all of it on any failure. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,19 @@ static int pin_path(const struct off_bpf *b, char *path, size_t len, const char 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+static bool dir_has_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool any = false;
+
+	while (d && !any && (e = readdir(d)))
+		any = e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return any;
+}
+
 static int pin_dir_make(struct off_bpf *b, const char *dir, char *err, size_t errlen)
 {
 	struct statfs sfs;
@@ -157,16 +171,15 @@ static int pin_dir_make(struct off_bpf *b, const char *dir, char *err, size_t er
 		snprintf(err, errlen, "/sys/fs/bpf: bpffs is not mounted (mount -t bpf bpf /sys/fs/bpf)");
 		return -ENOENT;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	if (rmdir(dir) < 0 && errno == ENOTEMPTY) {
+	if (dir_has_entries(dir)) {
 		snprintf(err, errlen, "%s: pinned state already there (is another offloadd running? stop it, or remove the pins with rm -r %s)",
 			 dir, dir);
 		return -EBUSY;
 	}
-	mkdir(dir, 0700);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
 	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", dir);
 	return 0;
 }
