@@ -62,7 +62,7 @@ static void tail_lines(const char *start, const char *end, int n, char *out, siz
 		p++;
 	while (p < end && *p == '\n')
 		p++;
-	snprintf(out + strlen(out), len - strlen(out), "\n%.*s", (int)(end - p), p);
+	snprintf(out + strlen(out), len - strlen(out), "%s%.*s", *out ? "\n" : "", (int)(end - p), p);
 }
 
 void off_libbpf_log_explain(char *buf, size_t len, int nlines)

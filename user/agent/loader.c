@@ -18,6 +18,7 @@
 #include "sched.skel.h"
 #include "net.skel.h"
 #include "redirect.skel.h"
+#include "agent/adopt.h"
 #include "agent/libbpf_log.h"
 #include "agent/loader.h"
 
@@ -260,24 +261,42 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 	ret = check_btf(o, err, errlen);
 	if (ret)
 		return ret;
-	if (o->pin_dir) {
+	if (o->pin_dir && o->adopt && dir_has_entries(o->pin_dir)) {
+		b->adopted = true;
+		snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", o->pin_dir);
+	} else if (o->pin_dir) {
 		ret = pin_dir_make(b, o->pin_dir, err, errlen);
 		if (ret)
 			return ret;
 	}
 	ret = open_objects(b, o, err, errlen);
+	if (!ret && b->adopted) {
+		off_adopt_maps(b->pin_dir, b->sched->obj, true);
+		off_adopt_maps(b->pin_dir, b->net->obj, false);
+		if (b->redir)
+			off_adopt_maps(b->pin_dir, b->redir->obj, false);
+	}
 	if (!ret)
 		ret = load_objects(b, err, errlen);
+	if (ret && b->adopted) {
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen - n, "\n%s: cannot adopt this pinned state (made with other map sizes?); remove it with rm -r %s",
+			 b->pin_dir, b->pin_dir);
+		b->pin_dir[0] = '\0';	/* not ours to remove */
+	}
 	if (!ret && b->pin_dir[0])
 		ret = pin_maps(b, b->sched->obj, err, errlen);
 	if (!ret && b->pin_dir[0])
 		ret = pin_maps(b, b->net->obj, err, errlen);
 	if (!ret && b->pin_dir[0] && b->redir)
 		ret = pin_maps(b, b->redir->obj, err, errlen);
+	if (!ret && b->adopted)
+		off_adopt_drop_sched_links(b->pin_dir);
 	if (!ret)
 		ret = attach_sched(b, err, errlen);
 	if (ret)
-		off_bpf_destroy(b, true);
+		off_bpf_destroy(b, !b->adopted);
 	return ret;
 }
 
@@ -286,7 +305,7 @@ static int attach_cgroup(struct off_bpf *b, struct off_cg *cg, struct bpf_object
 			 char *err, size_t errlen)
 {
 	struct bpf_program *p;
-	char name[96];
+	char name[96], path[512];
 	int ret;
 
 	bpf_object__for_each_program(p, obj) {
@@ -294,6 +313,13 @@ static int attach_cgroup(struct off_bpf *b, struct off_cg *cg, struct bpf_object
 
 		if (cg->nlinks == OFF_CG_LINKS)
 			return -E2BIG;
+		snprintf(name, sizeof(name), "link_%s_%llu", bpf_program__name(p),
+			 (unsigned long long)cg->id);
+		if (b->adopted && pin_path(b, path, sizeof(path), name) == 0 &&
+		    (l = off_adopt_cgroup_link(path, p))) {
+			cg->links[cg->nlinks++] = l;	/* already pinned */
+			continue;
+		}
 		l = bpf_program__attach_cgroup(p, cg->fd);
 		if (!l) {
 			ret = -errno;
@@ -302,8 +328,6 @@ static int attach_cgroup(struct off_bpf *b, struct off_cg *cg, struct bpf_object
 			return ret;
 		}
 		cg->links[cg->nlinks++] = l;
-		snprintf(name, sizeof(name), "link_%s_%llu", bpf_program__name(p),
-			 (unsigned long long)cg->id);
 		ret = pin_link(b, l, name, err, errlen);
 		if (ret)
 			return ret;
@@ -395,4 +419,10 @@ int off_bpf_fd_redirect(const struct off_bpf *b, const char *map)
 	struct bpf_map *m = b->redir ? bpf_object__find_map_by_name(b->redir->obj, map) : NULL;
 
 	return m ? bpf_map__fd(m) : -1;
+}
+
+void off_bpf_sweep(const struct off_bpf *b)
+{
+	if (b->adopted)
+		off_adopt_sweep(b);
 }

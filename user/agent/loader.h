@@ -27,6 +27,7 @@ struct off_bpf_opts {
 	const char *pin_dir;	/* NULL: don't pin */
 	bool verbose;		/* libbpf debug output to stderr */
 	bool redirect;		/* also load the enforcement programs */
+	bool adopt;		/* take over pinned state instead of refusing it */
 	uint32_t max_services;
 };
 
@@ -54,6 +55,7 @@ struct off_bpf {
 	uint32_t ncgs;
 	uint32_t max_workloads;
 	bool raw_tp;
+	bool adopted;		/* took over a previous agent's pins */
 	int nr_cpus;
 	char pin_dir[256];
 };
@@ -66,6 +68,9 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 /* Governs the cgroup open on CGFD (id CGID) as workload WIDX (1-based). */
 int off_bpf_govern(struct off_bpf *b, int cgfd, uint64_t cgid, uint32_t widx,
 		   char *err, size_t errlen);
+
+/* After governing every cgroup of an adopted state: detach the rest. */
+void off_bpf_sweep(const struct off_bpf *b);
 
 /* Detaches everything; with unpin, also removes the pins. */
 void off_bpf_destroy(struct off_bpf *b, bool unpin);

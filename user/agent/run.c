@@ -52,7 +52,8 @@ static void usage(FILE *f)
 "running configuration kept); SIGTERM detaches and exits.\n"
 "\n"
 "  -c, --config FILE   configuration (default /etc/offloadd/offloadd.conf)\n"
-"      --keep-pinned   leave programs attached at exit (lease still lapses)\n"
+"      --keep-pinned   leave programs attached at exit; the next start adopts\n"
+"                      them without a gap (the lease still lapses meanwhile)\n"
 "  -v, --verbose       print libbpf's debug output\n"
 "  -h, --help          this text\n");
 }
@@ -77,8 +78,11 @@ static int govern(struct daemon *d)
 	int ret;
 
 	o.redirect = true;
+	o.adopt = true;		/* a restart takes over its own pins */
 	o.verbose = d->verbose;
-	o.max_workloads = d->cfg.nworkloads;
+	/* Fixed, not the config's count: a restart with other workloads must
+	 * find maps of the same size to adopt. */
+	o.max_workloads = OFF_CFG_MAX_WORKLOADS;
 	ret = off_bpf_load(&d->bpf, &o, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "offloadd: %s\n", err);
@@ -94,6 +98,9 @@ static int govern(struct daemon *d)
 			return fd < 0 ? fd : ret;
 		}
 	}
+	if (d->bpf.adopted)
+		fprintf(stderr, "offloadd: adopted the pinned state in %s\n", d->bpf.pin_dir);
+	off_bpf_sweep(&d->bpf);
 	ret = off_actuate_lease(&d->bpf, (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000,
 				d->cfg.mark_base);
 	return ret ? ret : apply(d, &d->cfg);
@@ -255,7 +262,8 @@ int off_run_main(int argc, char **argv)
 			d.cfg.nworkloads, d.cfg.tick_ms, d.cfg.lease_ticks);
 		ret = loop(&d);
 	}
-	off_bpf_destroy(&d.bpf, !keep || ret);
+	/* A failed start leaves nothing of its own, and an adopted state as it was. */
+	off_bpf_destroy(&d.bpf, ret ? !d.bpf.adopted : !keep);
 	io_uring_queue_exit(&d.ring);
 	close(d.sfd);
 	return ret ? 1 : 0;
