@@ -9,6 +9,9 @@
 need_root "TCP to the VIP lands on the peer" "getpeername shows the VIP" "sockets tagged with mark_base + target" \
 	"UDP to the VIP lands on the peer" "recvfrom shows the VIP" \
 	"ungoverned process untouched" "bpftool shows the decisions map" \
+	"ctl socket is 0600" "offloadctl status" "pin takes effect at the next tick" \
+	"unpin returns to the policy" "offloadctl names a bad workload" \
+	"offloadctl without an agent says so" \
 	"bad config refused with file:line" "fail-open to local after SIGKILL"
 
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
@@ -29,6 +32,7 @@ cat >"$tmp/offloadd.conf" <<CONF
 tick_ms = 100
 lease_ticks = 3
 mark_base = 0x4f00
+ctl_socket = $tmp/ctl.sock
 
 [peer edge1]
 address = 10.232.1.2
@@ -69,6 +73,24 @@ check "recvfrom shows the VIP" test "$(grep -c 'peer 10.232.9.9:7101 ' "$tmp/udp
 check "ungoverned process untouched" grep -q '^error No route to host' "$tmp/outside"
 check "bpftool shows the decisions map" sh -c \
 	"bpftool map dump pinned /sys/fs/bpf/offloadd/decisions | grep -q '\"tidx\": 1'"
+
+# offloadctl: pins take effect at the next tick (100 ms), unpin gives back.
+CTL=("$BUILD/offloadctl" -s "$tmp/ctl.sock")
+check "ctl socket is 0600" test "$(stat -c %a "$tmp/ctl.sock")" = 600
+check "offloadctl status" sh -c "'${CTL[0]}' -s '$tmp/ctl.sock' status | grep -q '^offloadd [0-9]'"
+"${CTL[@]}" pin web local >/dev/null; sleep 0.35
+cg_exec "$gov" "$TOOLS/reqcli" -n 2 10.232.9.9 7100 >"$tmp/pinned" 2>&1
+pinned=$("${CTL[@]}" -j workloads | jq -r '.workloads[0] | "\(.target) \(.pinned)"')
+"${CTL[@]}" unpin web >/dev/null; sleep 0.35
+cg_exec "$gov" "$TOOLS/reqcli" -n 2 10.232.9.9 7100 >"$tmp/unpinned" 2>&1
+check "pin takes effect at the next tick" sh -c \
+	"[ \"\$(grep -c '^answer local ' '$tmp/pinned')\" = 2 ] && [ '$pinned' = 'local true' ]"
+check "unpin returns to the policy" test "$(grep -c '^answer edge ' "$tmp/unpinned")" = 2
+out=$("${CTL[@]}" pin nosuch local 2>&1); rc=$?
+check "offloadctl names a bad workload" sh -c \
+	"[ $rc = 1 ] && [ '$out' = 'offloadctl: no such workload: \"nosuch\"' ]"
+check "offloadctl without an agent says so" sh -c \
+	"'${CTL[0]}' -s '$tmp/none.sock' status 2>&1 | grep -q 'cannot reach offloadd at $tmp/none.sock: No such file or directory (is it running?)'"
 
 # A broken file on SIGHUP is refused; the agent keeps enforcing.
 cp "$tmp/offloadd.conf" "$tmp/good.conf"

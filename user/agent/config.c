@@ -116,6 +116,10 @@ static int agent_key(struct parser *p, const char *key, const char *v, int line)
 	} else if (!strcmp(key, "lease_ticks")) {
 		if (parse_u32(v, 1, 1000, &c->lease_ticks))
 			return bad(p, line, "agent", key, "expected 1..1000, got", v);
+	} else if (!strcmp(key, "ctl_socket")) {
+		if (v[0] != '/' || strlen(v) >= sizeof(c->ctl_socket))
+			return bad(p, line, "agent", key, "expected an absolute path under 108 bytes, got", v);
+		snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", v);
 	} else if (!strcmp(key, "mark_base")) {
 		if (parse_u32(v, 0, 0xffff0000u, &c->mark_base))
 			return bad(p, line, "agent", key, "expected a number up to 0xffff0000, got", v);
@@ -375,6 +379,7 @@ static struct parser *parser_new(const char *file, char *err, size_t errlen)
 	p->c = (struct off_config *)(p + 1);
 	p->c->tick_ms = 1000;
 	p->c->lease_ticks = 3;
+	snprintf(p->c->ctl_socket, sizeof(p->c->ctl_socket), "/run/offloadd/ctl.sock");
 	p->file = file;
 	p->err = err;
 	p->errlen = errlen;

@@ -38,6 +38,7 @@ struct off_cfg_workload {
 
 struct off_config {
 	uint32_t tick_ms, lease_ticks, mark_base;
+	char ctl_socket[108];
 	int npeers, nservices, nworkloads;
 	struct off_cfg_peer peers[OFF_CFG_MAX_PEERS];	/* target index = i + 1 */
 	struct off_cfg_service services[OFF_CFG_MAX_SERVICES];

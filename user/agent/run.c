@@ -16,22 +16,11 @@
 
 #include "agent/actuate.h"
 #include "agent/cgroup.h"
-#include "agent/config.h"
-#include "agent/loader.h"
+#include "agent/daemon.h"
 #include "agent/run.h"
 
 enum { EV_SIGNAL = 1, EV_TICK };
 
-struct daemon {
-	const char *path;
-	struct off_config cfg;
-	struct off_bpf bpf;
-	struct io_uring ring;
-	int sfd;
-	uint64_t next_ns, late;
-	int stop;
-	bool verbose;
-};
 
 static uint64_t mono_ns(void)
 {
@@ -58,20 +47,34 @@ static void usage(FILE *f)
 "  -h, --help          this text\n");
 }
 
-static int apply(struct daemon *d, const struct off_config *c)
+/* Brings each workload to its pin or, without one, its policy's target. */
+static int decide(struct off_daemon *d, const struct off_config *c, int force)
 {
-	int ret = off_actuate_services(&d->bpf, c);
+	int ret = 0;
 
 	for (int i = 0; !ret && i < c->nworkloads; i++) {
-		ret = off_actuate_decide(&d->bpf, i + 1, c->workloads[i].target);
-		if (!ret)
-			fprintf(stderr, "offloadd: workload %s -> %s (static policy)\n",
-				c->workloads[i].name, off_config_target_name(c, c->workloads[i].target));
+		uint32_t t = d->pin[i] ? d->pin[i] - 1 : c->workloads[i].target;
+
+		if (!force && t == d->current[i])
+			continue;
+		ret = off_actuate_decide(&d->bpf, i + 1, t);
+		if (ret)
+			break;
+		fprintf(stderr, "offloadd: workload %s -> %s (%s)\n", c->workloads[i].name,
+			off_config_target_name(c, t), d->pin[i] ? "pinned by offloadctl" : "static policy");
+		d->current[i] = t;
 	}
 	return ret;
 }
 
-static int govern(struct daemon *d)
+static int apply(struct off_daemon *d, const struct off_config *c)
+{
+	int ret = off_actuate_services(&d->bpf, c);
+
+	return ret ? ret : decide(d, c, 1);
+}
+
+static int govern(struct off_daemon *d)
 {
 	struct off_bpf_opts o = OFF_BPF_OPTS_DEFAULT;
 	char err[4096];
@@ -108,34 +111,34 @@ static int govern(struct daemon *d)
 
 /* A reload may change targets and decisions; a different set of workloads
  * needs a restart, so it is refused like a bad file. */
-static void reload(struct daemon *d)
+int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 {
 	static struct off_config c;
-	char err[1024];
 	int same = 1;
 
-	if (off_config_load(d->path, &c, err, sizeof(err))) {
-		fprintf(stderr, "offloadd: reload refused, keeping the running configuration: %s\n", err);
-		return;
-	}
+	if (off_config_load(d->path, &c, err, errlen))
+		goto refused;
 	same = c.nworkloads == d->cfg.nworkloads;
 	for (int i = 0; same && i < c.nworkloads; i++)
 		same = !strcmp(c.workloads[i].cgroup, d->cfg.workloads[i].cgroup);
 	if (!same) {
-		fprintf(stderr, "offloadd: reload refused, keeping the running configuration: %s: the set of workloads changed; restart to apply\n",
-			d->path);
-		return;
+		snprintf(err, errlen, "%s: the set of workloads changed; restart to apply", d->path);
+		goto refused;
 	}
 	if (apply(d, &c)) {
-		fprintf(stderr, "offloadd: reload failed to apply; restoring the running configuration\n");
+		snprintf(err, errlen, "%s: could not apply it; the running configuration is restored", d->path);
 		apply(d, &d->cfg);
-		return;
+		goto refused;
 	}
 	d->cfg = c;
 	fprintf(stderr, "offloadd: reloaded %s\n", d->path);
+	return 0;
+refused:
+	fprintf(stderr, "offloadd: reload refused, keeping the running configuration: %s\n", err);
+	return -EINVAL;
 }
 
-static void arm_tick(struct daemon *d)
+static void arm_tick(struct off_daemon *d)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
 	static struct __kernel_timespec ts;
@@ -153,7 +156,7 @@ static void arm_tick(struct daemon *d)
 	io_uring_sqe_set_data64(sqe, EV_TICK);
 }
 
-static void arm_signal(struct daemon *d)
+static void arm_signal(struct off_daemon *d)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
 
@@ -161,33 +164,39 @@ static void arm_signal(struct daemon *d)
 	io_uring_sqe_set_data64(sqe, EV_SIGNAL);
 }
 
-static void on_signal(struct daemon *d)
+static void on_signal(struct off_daemon *d)
 {
 	struct signalfd_siginfo si;
 
 	while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
+		char err[1024];
+
 		if (si.ssi_signo == SIGHUP)
-			reload(d);
+			off_daemon_reload(d, err, sizeof(err));
 		else
 			d->stop = 1;
 	}
 	arm_signal(d);
 }
 
-static void on_tick(struct daemon *d)
+static void on_tick(struct off_daemon *d)
 {
 	uint64_t lease = (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000;
 
 	if (off_actuate_lease(&d->bpf, lease, d->cfg.mark_base))
 		fprintf(stderr, "offloadd: cannot renew the lease: %s\n", strerror(errno));
+	if (decide(d, &d->cfg, 0))
+		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(errno));
+	d->ticks++;
 	arm_tick(d);
 }
 
-static int loop(struct daemon *d)
+static int loop(struct off_daemon *d)
 {
 	d->next_ns = mono_ns();
 	arm_tick(d);
 	arm_signal(d);
+	off_ctl_arm_accept(&d->ctl, &d->ring);
 	while (!d->stop) {
 		struct io_uring_cqe *cqe;
 		int ret = io_uring_submit_and_wait(&d->ring, 1);
@@ -197,17 +206,19 @@ static int loop(struct daemon *d)
 		while (io_uring_peek_cqe(&d->ring, &cqe) == 0) {
 			uint64_t ev = io_uring_cqe_get_data64(cqe);
 
-			io_uring_cqe_seen(&d->ring, cqe);
 			if (ev == EV_TICK)
 				on_tick(d);
 			else if (ev == EV_SIGNAL)
 				on_signal(d);
+			else
+				off_ctl_complete(&d->ctl, &d->ring, cqe);
+			io_uring_cqe_seen(&d->ring, cqe);
 		}
 	}
 	return 0;
 }
 
-static int parse_args(struct daemon *d, int argc, char **argv, int *keep)
+static int parse_args(struct off_daemon *d, int argc, char **argv, int *keep)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "keep-pinned", no_argument, NULL, 'k' },
@@ -233,7 +244,8 @@ static int parse_args(struct daemon *d, int argc, char **argv, int *keep)
 
 int off_run_main(int argc, char **argv)
 {
-	static struct daemon d = { .path = "/etc/offloadd/offloadd.conf", .sfd = -1 };
+	static struct off_daemon d = { .path = "/etc/offloadd/offloadd.conf", .sfd = -1,
+				   .ctl = { .lfd = -1 } };
 	char err[1024];
 	sigset_t mask;
 	int keep = 0, ret;
@@ -256,7 +268,12 @@ int off_run_main(int argc, char **argv)
 			strerror(ret < 0 ? -ret : errno));
 		return 1;
 	}
-	ret = govern(&d);
+	d.started_ns = mono_ns();
+	ret = off_ctl_listen(&d.ctl, d.cfg.ctl_socket, off_daemon_command, &d, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "offloadd: %s\n", err);
+	if (!ret)
+		ret = govern(&d);
 	if (!ret) {
 		fprintf(stderr, "offloadd: governing %d workloads, tick %u ms, lease %u ticks\n",
 			d.cfg.nworkloads, d.cfg.tick_ms, d.cfg.lease_ticks);
@@ -264,6 +281,7 @@ int off_run_main(int argc, char **argv)
 	}
 	/* A failed start leaves nothing of its own, and an adopted state as it was. */
 	off_bpf_destroy(&d.bpf, ret ? !d.bpf.adopted : !keep);
+	off_ctl_close(&d.ctl);
 	io_uring_queue_exit(&d.ring);
 	close(d.sfd);
 	return ret ? 1 : 0;

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What offloadctl can ask: status, workloads, pin, unpin, reload. Requests
+ * and replies are single JSON objects; a bad request gets {"ok":false}. */
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/daemon.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static json_t *status(struct off_daemon *d)
+{
+	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:I, s:I, s:f, s:b}", "ok", 1,
+			 "version", OFFLOAD_VERSION, "config", d->path, "tick_ms", d->cfg.tick_ms,
+			 "lease_ticks", d->cfg.lease_ticks, "workloads", d->cfg.nworkloads,
+			 "ticks", (json_int_t)d->ticks, "late_ticks", (json_int_t)d->late,
+			 "uptime_s", (mono_ns() - d->started_ns) / 1e9, "adopted", d->bpf.adopted);
+}
+
+static json_t *workloads(struct off_daemon *d)
+{
+	json_t *list = json_array();
+
+	for (int i = 0; i < d->cfg.nworkloads; i++) {
+		const struct off_cfg_workload *w = &d->cfg.workloads[i];
+		char policy[64];
+
+		snprintf(policy, sizeof(policy), "static:%s", off_config_target_name(&d->cfg, w->target));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", w->name,
+			"cgroup", w->cgroup, "policy", policy,
+			"target", off_config_target_name(&d->cfg, d->current[i]), "pinned", d->pin[i] != 0));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "workloads", list);
+}
+
+static json_t *fail(const char *fmt, const char *arg)
+{
+	char msg[1100];
+
+	snprintf(msg, sizeof(msg), fmt, arg ? arg : "");
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static int workload_index(const struct off_daemon *d, const char *name)
+{
+	for (int i = 0; name && i < d->cfg.nworkloads; i++)
+		if (!strcmp(d->cfg.workloads[i].name, name))
+			return i;
+	return -1;
+}
+
+static int target_index(const struct off_daemon *d, const char *name)
+{
+	for (uint32_t t = 0; name && t <= (uint32_t)d->cfg.npeers; t++)
+		if (!strcmp(off_config_target_name(&d->cfg, t), name))
+			return t;
+	return -1;
+}
+
+static json_t *pin(struct off_daemon *d, json_t *req, int on)
+{
+	const char *wn = json_string_value(json_object_get(req, "workload"));
+	const char *tn = json_string_value(json_object_get(req, "target"));
+	int w = workload_index(d, wn), t = on ? target_index(d, tn) : 0;
+
+	if (w < 0)
+		return fail("no such workload: \"%s\"", wn);
+	if (t < 0)
+		return fail("no such target: \"%s\" (local or a peer name)", tn);
+	d->pin[w] = on ? t + 1 : 0;
+	return json_pack("{s:b, s:s}", "ok", 1, "applies", "at the next tick");
+}
+
+void off_daemon_command(void *daemon, const char *line, char *out, size_t outlen)
+{
+	struct off_daemon *d = daemon;
+	json_t *req = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL), *reply;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	char err[1024];
+
+	if (!cmd)
+		reply = fail("expected a JSON object with \"cmd\"", NULL);
+	else if (!strcmp(cmd, "status"))
+		reply = status(d);
+	else if (!strcmp(cmd, "workloads"))
+		reply = workloads(d);
+	else if (!strcmp(cmd, "pin"))
+		reply = pin(d, req, 1);
+	else if (!strcmp(cmd, "unpin"))
+		reply = pin(d, req, 0);
+	else if (!strcmp(cmd, "reload"))
+		reply = off_daemon_reload(d, err, sizeof(err)) ? fail("%s", err) :
+			json_pack("{s:b}", "ok", 1);
+	else
+		reply = fail("unknown command \"%s\"", cmd);
+	if (!reply || json_dumpb(reply, out, outlen - 1, JSON_COMPACT) >= outlen - 1)
+		snprintf(out, outlen, "{\"ok\":false,\"error\":\"reply too large\"}");
+	else
+		out[json_dumpb(reply, NULL, 0, JSON_COMPACT)] = '\0';
+	json_decref(reply);
+	json_decref(req);
+}

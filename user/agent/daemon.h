@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The running daemon's state, shared by its loop and its commands. */
+#ifndef OFFLOAD_AGENT_DAEMON_H
+#define OFFLOAD_AGENT_DAEMON_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/config.h"
+#include "agent/ctl.h"
+#include "agent/loader.h"
+
+struct off_daemon {
+	const char *path;
+	struct off_config cfg;
+	struct off_bpf bpf;
+	struct io_uring ring;
+	struct off_ctl ctl;
+	int sfd;
+	uint64_t started_ns, next_ns, ticks, late;
+	int stop;
+	bool verbose;
+	/* Per workload: the target in force, and a pin (target + 1, 0 = none). */
+	uint32_t current[OFF_CFG_MAX_WORKLOADS];
+	uint32_t pin[OFF_CFG_MAX_WORKLOADS];
+};
+
+/* Reloads the configuration; on refusal, why, in err. */
+int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen);
+/* The ctl socket's request handler. */
+void off_daemon_command(void *daemon, const char *req, char *out, size_t outlen);
+
+#endif
