@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "agent/config.h"
-#include "agent/ctl.h"
+#include "agent/listener.h"
 #include "agent/loader.h"
 
 struct off_daemon {
@@ -16,7 +16,7 @@ struct off_daemon {
 	struct off_config cfg;
 	struct off_bpf bpf;
 	struct io_uring ring;
-	struct off_ctl ctl;
+	struct off_listener ctl, status;
 	int sfd;
 	uint64_t started_ns, next_ns, ticks, late;
 	int stop;

@@ -196,7 +196,7 @@ static int loop(struct off_daemon *d)
 	d->next_ns = mono_ns();
 	arm_tick(d);
 	arm_signal(d);
-	off_ctl_arm_accept(&d->ctl, &d->ring);
+	off_listen_arm(&d->ctl, &d->ring);
 	while (!d->stop) {
 		struct io_uring_cqe *cqe;
 		int ret = io_uring_submit_and_wait(&d->ring, 1);
@@ -211,7 +211,7 @@ static int loop(struct off_daemon *d)
 			else if (ev == EV_SIGNAL)
 				on_signal(d);
 			else
-				off_ctl_complete(&d->ctl, &d->ring, cqe);
+				off_listen_complete(&d->ring, cqe);
 			io_uring_cqe_seen(&d->ring, cqe);
 		}
 	}
@@ -245,7 +245,7 @@ static int parse_args(struct off_daemon *d, int argc, char **argv, int *keep)
 int off_run_main(int argc, char **argv)
 {
 	static struct off_daemon d = { .path = "/etc/offloadd/offloadd.conf", .sfd = -1,
-				   .ctl = { .lfd = -1 } };
+				   .ctl = { .lfd = -1 }, .status = { .lfd = -1 } };
 	char err[1024];
 	sigset_t mask;
 	int keep = 0, ret;
@@ -269,7 +269,7 @@ int off_run_main(int argc, char **argv)
 		return 1;
 	}
 	d.started_ns = mono_ns();
-	ret = off_ctl_listen(&d.ctl, d.cfg.ctl_socket, off_daemon_command, &d, err, sizeof(err));
+	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, off_daemon_command, &d, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "offloadd: %s\n", err);
 	if (!ret)
@@ -281,7 +281,7 @@ int off_run_main(int argc, char **argv)
 	}
 	/* A failed start leaves nothing of its own, and an adopted state as it was. */
 	off_bpf_destroy(&d.bpf, ret ? !d.bpf.adopted : !keep);
-	off_ctl_close(&d.ctl);
+	off_listen_close(&d.ctl);
 	io_uring_queue_exit(&d.ring);
 	close(d.sfd);
 	return ret ? 1 : 0;

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Accept, read one request, answer, close: each step an io_uring operation,
+ * so a slow client never blocks the tick. Requests are capped in size. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agent/listener.h"
+
+/* Completions carry a tag in the low bits of user_data, above an 8-byte
+ * aligned pointer: the listener for accept, else the connection. */
+enum { TAG_ACCEPT = 3, TAG_RECV = 4, TAG_SEND = 5, TAG_CLOSE = 6, TAG_MASK = 7 };
+
+int off_listen_unix(struct off_listener *c, const char *path, off_listen_handler h, void *user,
+		    char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)], *slash;
+	mode_t old;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "%s: control socket path too long", path);
+		return -ENAMETOOLONG;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unlink(path);	/* a stale socket of a dead agent */
+	old = umask(0177);
+	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(c->lfd, 16)) {
+		umask(old);
+		snprintf(err, errlen, "%s: cannot listen: %s", path, strerror(errno));
+		if (c->lfd >= 0)
+			close(c->lfd);
+		c->lfd = -1;
+		return -errno;
+	}
+	umask(old);
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->end = "\n";
+	c->handle = h;
+	c->user = user;
+	return 0;
+}
+
+int off_listen_tcp(struct off_listener *l, const char *addr, off_listen_handler h, void *user,
+		   char *err, size_t errlen)
+{
+	struct sockaddr_storage ss = {};
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	char host[64];
+	const char *colon = strrchr(addr, ':');
+	int one = 1, port = colon ? atoi(colon + 1) : 0;
+
+	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - addr) : 0, addr);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+	}
+	if (!ss.ss_family || port < 1 || port > 65535) {
+		snprintf(err, errlen, "%s: expected ip:port or [ip6]:port", addr);
+		return -EINVAL;
+	}
+	l->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(l->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l->lfd < 0 || bind(l->lfd, (struct sockaddr *)&ss, sizeof(ss)) || listen(l->lfd, 64)) {
+		snprintf(err, errlen, "%s: cannot listen: %s", addr, strerror(errno));
+		if (l->lfd >= 0)
+			close(l->lfd);
+		l->lfd = -1;
+		return -errno;
+	}
+	l->path[0] = '\0';
+	l->end = "\r\n\r\n";
+	l->handle = h;
+	l->user = user;
+	return 0;
+}
+
+void off_listen_close(struct off_listener *c)
+{
+	if (c->lfd < 0)
+		return;
+	close(c->lfd);
+	if (c->path[0])
+		unlink(c->path);
+	c->lfd = -1;
+}
+
+static void submit(struct io_uring *ring, struct off_listen_conn *conn, int tag,
+		   void (*prep)(struct io_uring_sqe *, struct off_listen_conn *))
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	prep(sqe, conn);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)conn | tag);
+}
+
+static void prep_recv(struct io_uring_sqe *sqe, struct off_listen_conn *c)
+{
+	io_uring_prep_recv(sqe, c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+}
+
+static void prep_send(struct io_uring_sqe *sqe, struct off_listen_conn *c)
+{
+	io_uring_prep_send(sqe, c->fd, c->buf, c->len, MSG_NOSIGNAL);
+}
+
+static void prep_close(struct io_uring_sqe *sqe, struct off_listen_conn *c)
+{
+	io_uring_prep_close(sqe, c->fd);
+}
+
+void off_listen_arm(struct off_listener *c, struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	io_uring_prep_accept(sqe, c->lfd, NULL, NULL, SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | TAG_ACCEPT);
+}
+
+static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res)
+{
+	struct off_listener *c = conn->owner;
+	char reply[OFF_CTL_MAX_MSG];
+
+	if (res <= 0) {
+		submit(ring, conn, TAG_CLOSE, prep_close);
+		return;
+	}
+	conn->len += res;
+	conn->buf[conn->len] = '\0';
+	if (!strstr(conn->buf, c->end) && conn->len < (int)sizeof(conn->buf) - 1) {
+		submit(ring, conn, TAG_RECV, prep_recv);	/* the rest of the request */
+		return;
+	}
+	if (!strstr(conn->buf, c->end))
+		snprintf(reply, sizeof(reply), "{\"ok\":false,\"error\":\"request too long\"}");
+	else
+		c->handle(c->user, conn->buf, reply, sizeof(reply));
+	conn->len = snprintf(conn->buf, sizeof(conn->buf), "%s%s", reply, c->path[0] ? "\n" : "");
+	if (conn->len >= (int)sizeof(conn->buf))
+		conn->len = sizeof(conn->buf) - 1;
+	submit(ring, conn, TAG_SEND, prep_send);
+}
+
+int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
+{
+	uint64_t data = io_uring_cqe_get_data64(cqe);
+	void *ptr = (void *)(uintptr_t)(data & ~(uint64_t)TAG_MASK);
+	struct off_listen_conn *conn = ptr;
+	int tag = data & TAG_MASK;
+
+	if (data < OFF_LISTEN_BASE)
+		return 0;
+	if (tag == TAG_ACCEPT) {
+		struct off_listener *l = ptr;
+
+		if (cqe->res >= 0 && (conn = calloc(1, sizeof(*conn)))) {
+			conn->owner = l;
+			conn->fd = cqe->res;
+			submit(ring, conn, TAG_RECV, prep_recv);
+		} else if (cqe->res >= 0) {
+			close(cqe->res);
+		}
+		off_listen_arm(l, ring);
+		return 1;
+	}
+	switch (tag) {
+	case TAG_RECV:
+		on_recv(ring, conn, cqe->res);
+		break;
+	case TAG_SEND:
+		submit(ring, conn, TAG_CLOSE, prep_close);
+		break;
+	case TAG_CLOSE:
+		free(conn);
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}

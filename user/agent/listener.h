@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Request/reply listeners on the daemon's io_uring loop: the control socket
+ * (one JSON line each way) and the peer-status HTTP endpoint. */
+#ifndef OFFLOAD_AGENT_LISTENER_H
+#define OFFLOAD_AGENT_LISTENER_H
+
+#include <liburing.h>
+#include <stddef.h>
+
+#define OFF_CTL_DEFAULT_PATH	"/run/offloadd/ctl.sock"
+#define OFF_LISTEN_MAX_MSG	4096
+
+/* Produces the reply for one request into out (NUL-terminated). */
+typedef void (*off_listen_handler)(void *user, const char *req, char *out, size_t outlen);
+
+struct off_listener {
+	int lfd;
+	char path[108];		/* UNIX socket to unlink at close, if any */
+	const char *end;	/* a request is complete when this arrives */
+	off_listen_handler handle;
+	void *user;
+};
+
+struct off_listen_conn {
+	struct off_listener *owner;
+	int fd, len;
+	char buf[OFF_LISTEN_MAX_MSG];
+};
+
+/* A UNIX socket at PATH, mode 0600, requests ending in a newline. */
+int off_listen_unix(struct off_listener *l, const char *path, off_listen_handler h, void *user,
+		    char *err, size_t errlen);
+/* A TCP socket on ADDR ("ip:port" or "[ip6]:port"), requests ending in a
+ * blank line (HTTP). */
+int off_listen_tcp(struct off_listener *l, const char *addr, off_listen_handler h, void *user,
+		   char *err, size_t errlen);
+void off_listen_close(struct off_listener *l);
+void off_listen_arm(struct off_listener *l, struct io_uring *ring);
+/* Handles a completion of any listener; 1 if it was one. Daemon events use
+ * user_data below OFF_LISTEN_BASE. */
+#define OFF_LISTEN_BASE 0x100
+int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe);
+
+#endif
