@@ -79,7 +79,7 @@ $(AGENT_OBJS) $(BUILD)/user/agent/main.o: $(SKELS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/liboffload.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^

@@ -24,12 +24,12 @@ struct {
 	__type(value, struct off_task);
 } tasks SEC(".maps");
 
-/* When the task now on this CPU started running. */
+/* Who runs on this CPU, since when. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct off_cpu_run);
 } cpu_since SEC(".maps");
 
 /* Reads a kernel field: a plain load in tp_btf programs, whose pointers are
@@ -228,7 +228,8 @@ static __always_inline void switch_out(struct task_struct *prev, __u64 now, __u6
 	account_ran(widx, ran);
 }
 
-static __always_inline void switch_in(struct task_struct *next, __u64 now, const bool btf)
+/* Returns the workload of the task arriving. */
+static __always_inline __u32 switch_in(struct task_struct *next, __u64 now, const bool btf)
 {
 	struct off_task *t;
 	__u32 pid = 0;
@@ -236,30 +237,36 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now, const
 
 	RD(btf, pid, next->pid);
 	if (!pid)
-		return;
+		return OFF_WIDX_HOST;
 	t = task_get(next, pid, true, btf);
-	if (!t || !t->enq_ts)
-		return;
+	if (!t)
+		return OFF_WIDX_HOST;
+	if (!t->enq_ts)
+		return t->widx;
 	wait = now - t->enq_ts;
 	t->enq_ts = 0;
 	t->rq_wait_ns += wait;
 	account_wait(t->widx, wait, t->woken);
+	return t->widx;
 }
 
 static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next,
 				     const bool btf)
 {
 	__u64 now = bpf_ktime_get_ns(), ran = 0;
-	__u32 zero = 0;
-	__u64 *since = bpf_map_lookup_elem(&cpu_since, &zero);
+	struct off_cpu_run *run;
+	__u32 zero = 0, widx;
 
-	if (since) {
-		if (*since)
-			ran = now - *since;
-		*since = now;
-	}
+	run = bpf_map_lookup_elem(&cpu_since, &zero);
+	if (run && run->since)
+		ran = now - run->since;
 	switch_out(prev, now, ran, btf);
-	switch_in(next, now, btf);
+	widx = switch_in(next, now, btf);
+	if (run) {
+		run->since = now;
+		RD(btf, run->pid, next->pid);
+		run->widx = widx;
+	}
 	return 0;
 }
 

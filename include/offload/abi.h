@@ -40,6 +40,15 @@ struct off_task {
 	char comm[OFF_COMM_LEN];
 };
 
+/* Value of the per-CPU array "cpu_since": who runs on the CPU, since when,
+ * so a reader can add the slice in progress (a busy task may not switch
+ * out for seconds). pid 0: idle. */
+struct off_cpu_run {
+	__u64 since;		/* bpf_ktime_get_ns() */
+	__u32 pid;
+	__u32 widx;
+};
+
 /* Key of the hash "flows": one remote endpoint of one workload. Passive
  * (accepted) connections use port 0, so a server does not get one flow per
  * ephemeral client port. Addresses are in network byte order; IPv4 uses the

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -169,10 +170,37 @@ static int collect_flows(const struct off_bpf *b, struct off_snapshot *s)
 	return ret;
 }
 
+/* Adds each busy CPU's slice in progress to its workload and the host:
+ * a task that has not switched out for seconds still shows its CPU time. */
+static int add_running(const struct off_bpf *b, struct off_snapshot *s)
+{
+	struct off_cpu_run *run = s->vals;
+	struct timespec ts;
+	uint32_t zero = 0;
+	uint64_t now;
+
+	if (bpf_map_lookup_elem(off_bpf_fd_cpu_since(b), &zero, run))
+		return -errno;
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	for (int c = 0; c < s->nr_cpus; c++) {
+		uint64_t ns = run[c].since && now > run[c].since ? now - run[c].since : 0;
+
+		if (!run[c].pid || !ns)
+			continue;
+		s->wl[OFF_WIDX_HOST].cpu_ns += ns;
+		if (run[c].widx != OFF_WIDX_HOST && run[c].widx < s->nwl)
+			s->wl[run[c].widx].cpu_ns += ns;
+	}
+	return 0;
+}
+
 int off_collect(const struct off_bpf *b, struct off_snapshot *s)
 {
 	int ret = collect_wl(b, s);
 
+	if (!ret)
+		ret = add_running(b, s);
 	if (!ret)
 		ret = collect_counters(b, s);
 	if (!ret)

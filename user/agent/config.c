@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/config.h"
 #include "lib/inifile.h"
@@ -120,6 +121,20 @@ static int agent_key(struct parser *p, const char *key, const char *v, int line)
 		if (v[0] != '/' || strlen(v) >= sizeof(c->ctl_socket))
 			return bad(p, line, "agent", key, "expected an absolute path under 108 bytes, got", v);
 		snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", v);
+	} else if (!strcmp(key, "status_listen")) {
+		struct off_endpoint ep;
+
+		if (parse_endpoint(v, &ep))
+			return bad(p, line, "agent", key, "expected ip:port or [ip6]:port, got", v);
+		snprintf(c->status_listen, sizeof(c->status_listen), "%s", v);
+	} else if (!strcmp(key, "node")) {
+		if (!v[0] || strlen(v) >= sizeof(c->node))
+			return bad(p, line, "agent", key, "expected a name under 64 bytes, got", v);
+		snprintf(c->node, sizeof(c->node), "%s", v);
+	} else if (!strcmp(key, "pin_dir")) {
+		if (strncmp(v, "/sys/fs/bpf/", 12) || strlen(v) >= sizeof(c->pin_dir))
+			return bad(p, line, "agent", key, "expected a directory under /sys/fs/bpf/, got", v);
+		snprintf(c->pin_dir, sizeof(c->pin_dir), "%s", v);
 	} else if (!strcmp(key, "mark_base")) {
 		if (parse_u32(v, 0, 0xffff0000u, &c->mark_base))
 			return bad(p, line, "agent", key, "expected a number up to 0xffff0000, got", v);
@@ -380,6 +395,8 @@ static struct parser *parser_new(const char *file, char *err, size_t errlen)
 	p->c->tick_ms = 1000;
 	p->c->lease_ticks = 3;
 	snprintf(p->c->ctl_socket, sizeof(p->c->ctl_socket), "/run/offloadd/ctl.sock");
+	snprintf(p->c->pin_dir, sizeof(p->c->pin_dir), "%s", OFF_PIN_DIR);
+	gethostname(p->c->node, sizeof(p->c->node) - 1);
 	p->file = file;
 	p->err = err;
 	p->errlen = errlen;

@@ -39,6 +39,9 @@ struct off_cfg_workload {
 struct off_config {
 	uint32_t tick_ms, lease_ticks, mark_base;
 	char ctl_socket[108];
+	char status_listen[64];		/* "" : don't serve peer status */
+	char node[64];
+	char pin_dir[128];
 	int npeers, nservices, nworkloads;
 	struct off_cfg_peer peers[OFF_CFG_MAX_PEERS];	/* target index = i + 1 */
 	struct off_cfg_service services[OFF_CFG_MAX_SERVICES];

@@ -37,7 +37,17 @@ int off_listen_unix(struct off_listener *c, const char *path, off_listen_handler
 		mkdir(dir, 0755);
 	}
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	unlink(path);	/* a stale socket of a dead agent */
+	/* A socket that answers belongs to a live agent: never take over its
+	 * pins. One that does not is a dead agent's, and ours to replace. */
+	if (c->lfd >= 0 && !connect(c->lfd, (struct sockaddr *)&sa, sizeof(sa))) {
+		snprintf(err, errlen, "%s: another offloadd is running (its control socket answers)", path);
+		close(c->lfd);
+		c->lfd = -1;
+		return -EBUSY;
+	}
+	close(c->lfd);
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unlink(path);
 	old = umask(0177);
 	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(c->lfd, 16)) {
 		umask(old);
@@ -142,7 +152,7 @@ void off_listen_arm(struct off_listener *c, struct io_uring *ring)
 static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res)
 {
 	struct off_listener *c = conn->owner;
-	char reply[OFF_CTL_MAX_MSG];
+	char reply[OFF_LISTEN_MAX_MSG];
 
 	if (res <= 0) {
 		submit(ring, conn, TAG_CLOSE, prep_close);

@@ -413,6 +413,7 @@ int off_bpf_fd_wl_stats(const struct off_bpf *b) { return bpf_map__fd(b->sched->
 int off_bpf_fd_tasks(const struct off_bpf *b) { return bpf_map__fd(b->sched->maps.tasks); }
 int off_bpf_fd_flows(const struct off_bpf *b) { return bpf_map__fd(b->net->maps.flows); }
 int off_bpf_fd_counters(const struct off_bpf *b) { return bpf_map__fd(b->sched->maps.counters); }
+int off_bpf_fd_cpu_since(const struct off_bpf *b) { return bpf_map__fd(b->sched->maps.cpu_since); }
 
 int off_bpf_fd_redirect(const struct off_bpf *b, const char *map)
 {

@@ -18,6 +18,7 @@
 #include "agent/cgroup.h"
 #include "agent/daemon.h"
 #include "agent/run.h"
+#include "lib/hist.h"
 
 enum { EV_SIGNAL = 1, EV_TICK };
 
@@ -86,6 +87,7 @@ static int govern(struct off_daemon *d)
 	/* Fixed, not the config's count: a restart with other workloads must
 	 * find maps of the same size to adopt. */
 	o.max_workloads = OFF_CFG_MAX_WORKLOADS;
+	o.pin_dir = d->cfg.pin_dir;
 	ret = off_bpf_load(&d->bpf, &o, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "offloadd: %s\n", err);
@@ -103,6 +105,11 @@ static int govern(struct off_daemon *d)
 	}
 	if (d->bpf.adopted)
 		fprintf(stderr, "offloadd: adopted the pinned state in %s\n", d->bpf.pin_dir);
+	ret = off_snapshot_init(&d->snap, &d->bpf);
+	if (ret) {
+		fprintf(stderr, "offloadd: %s\n", strerror(-ret));
+		return ret;
+	}
 	off_bpf_sweep(&d->bpf);
 	ret = off_actuate_lease(&d->bpf, (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000,
 				d->cfg.mark_base);
@@ -179,8 +186,30 @@ static void on_signal(struct off_daemon *d)
 	arm_signal(d);
 }
 
+/* Host CPU utilisation and run-queue p99 over the tick that just ended. */
+static void measure_host(struct off_daemon *d)
+{
+	const struct off_wl_stats *h = &d->snap.wl[OFF_WIDX_HOST];
+	uint64_t now = mono_ns(), hist[OFF_HIST_SLOTS];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (off_collect(&d->bpf, &d->snap))
+		return;
+	if (d->prev_ns && now > d->prev_ns) {
+		double util = (double)(h->cpu_ns - d->prev_host.cpu_ns) / ((now - d->prev_ns) * ncpu);
+
+		d->host_util = util < 0 ? 0 : util > 1 ? 1 : util;
+		for (int i = 0; i < OFF_HIST_SLOTS; i++)
+			hist[i] = h->rq_hist_us[i] - d->prev_host.rq_hist_us[i];
+		d->host_rq_p99_us = off_hist_quantile_us(hist, OFF_HIST_SLOTS, 0.99);
+	}
+	d->prev_host = *h;
+	d->prev_ns = now;
+}
+
 static void on_tick(struct off_daemon *d)
 {
+	measure_host(d);
 	uint64_t lease = (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000;
 
 	if (off_actuate_lease(&d->bpf, lease, d->cfg.mark_base))
@@ -197,6 +226,8 @@ static int loop(struct off_daemon *d)
 	arm_tick(d);
 	arm_signal(d);
 	off_listen_arm(&d->ctl, &d->ring);
+	if (d->status.lfd >= 0)
+		off_listen_arm(&d->status, &d->ring);
 	while (!d->stop) {
 		struct io_uring_cqe *cqe;
 		int ret = io_uring_submit_and_wait(&d->ring, 1);
@@ -270,6 +301,9 @@ int off_run_main(int argc, char **argv)
 	}
 	d.started_ns = mono_ns();
 	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, off_daemon_command, &d, err, sizeof(err));
+	if (!ret && d.cfg.status_listen[0])
+		ret = off_listen_tcp(&d.status, d.cfg.status_listen, off_daemon_status, &d, err,
+				     sizeof(err));
 	if (ret)
 		fprintf(stderr, "offloadd: %s\n", err);
 	if (!ret)
@@ -282,6 +316,8 @@ int off_run_main(int argc, char **argv)
 	/* A failed start leaves nothing of its own, and an adopted state as it was. */
 	off_bpf_destroy(&d.bpf, ret ? !d.bpf.adopted : !keep);
 	off_listen_close(&d.ctl);
+	off_listen_close(&d.status);
+	off_snapshot_free(&d.snap);
 	io_uring_queue_exit(&d.ring);
 	close(d.sfd);
 	return ret ? 1 : 0;
