@@ -37,6 +37,7 @@ ctl_socket = $tmp/ctl.sock
 [peer edge1]
 address = 10.232.1.2
 kind = edge
+status_port = 0
 
 [service api]
 vip = 10.232.9.9:7100

@@ -26,6 +26,7 @@ lease_ticks = 50
 [peer edge1]
 address = 10.233.1.2
 kind = edge
+status_port = 0
 [service api]
 vip = 10.233.9.9:7200
 protocol = tcp

@@ -40,6 +40,22 @@ static json_t *workloads(struct off_daemon *d)
 	return json_pack("{s:b, s:o}", "ok", 1, "workloads", list);
 }
 
+static json_t *peers(struct off_daemon *d)
+{
+	json_t *list = json_array();
+
+	for (int i = 0; i < d->peers.n; i++) {
+		const struct off_peer *p = &d->peers.p[i];
+
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:i, s:f, s:f, s:f, s:i, s:s}",
+			"name", p->cfg->name, "kind", p->cfg->kind == OFF_KIND_CLOUD ? "cloud" : "edge",
+			"up", p->up, "failed_probes", p->fails, "rtt_us", p->rtt_us,
+			"cpu_util", p->st.cpu_util, "rq_p99_us", p->st.rq_p99_us,
+			"capacity_cores", p->st.capacity_cores, "last_failure", p->why));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "peers", list);
+}
+
 static json_t *fail(const char *fmt, const char *arg)
 {
 	char msg[1100];
@@ -91,6 +107,8 @@ void off_daemon_command(void *daemon, const char *line, char *out, size_t outlen
 		reply = status(d);
 	else if (!strcmp(cmd, "workloads"))
 		reply = workloads(d);
+	else if (!strcmp(cmd, "peers"))
+		reply = peers(d);
 	else if (!strcmp(cmd, "pin"))
 		reply = pin(d, req, 1);
 	else if (!strcmp(cmd, "unpin"))

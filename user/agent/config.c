@@ -117,6 +117,12 @@ static int agent_key(struct parser *p, const char *key, const char *v, int line)
 	} else if (!strcmp(key, "lease_ticks")) {
 		if (parse_u32(v, 1, 1000, &c->lease_ticks))
 			return bad(p, line, "agent", key, "expected 1..1000, got", v);
+	} else if (!strcmp(key, "peer_down_after")) {
+		if (parse_u32(v, 1, 100, &c->peer_down_after))
+			return bad(p, line, "agent", key, "expected 1..100 failed probes, got", v);
+	} else if (!strcmp(key, "probe_timeout_ms")) {
+		if (parse_u32(v, 1, 60000, &c->probe_timeout_ms))
+			return bad(p, line, "agent", key, "expected 1..60000 ms, got", v);
 	} else if (!strcmp(key, "ctl_socket")) {
 		if (v[0] != '/' || strlen(v) >= sizeof(c->ctl_socket))
 			return bad(p, line, "agent", key, "expected an absolute path under 108 bytes, got", v);
@@ -174,6 +180,10 @@ static int peer_key(struct parser *p, const char *sec, const char *name, const c
 	if (!strcmp(key, "address")) {
 		if (parse_ip(v, pe->addr))
 			return bad(p, line, sec, key, "expected an IPv4 or IPv6 address, got", v);
+	} else if (!strcmp(key, "status_port")) {
+		if (parse_u32(v, 0, 65535, &pe->status_port))
+			return bad(p, line, sec, key, "expected a port 1..65535, or 0 not to probe, got", v);
+		pe->status_port_set = 1;
 	} else if (!strcmp(key, "kind")) {
 		if (strcmp(v, "edge") && strcmp(v, "cloud"))
 			return bad(p, line, sec, key, "expected edge or cloud, got", v);
@@ -367,6 +377,16 @@ static void resolve(struct parser *p)
 		resolve_workload(p, i);
 }
 
+/* Defaults that depend on other keys. */
+static void settle(struct off_config *c)
+{
+	if (!c->probe_timeout_ms)
+		c->probe_timeout_ms = c->tick_ms / 2 < 500 ? c->tick_ms / 2 : 500;
+	for (int i = 0; i < c->npeers; i++)
+		if (!c->peers[i].status_port_set)
+			c->peers[i].status_port = 7400;
+}
+
 static int finish(struct parser *p, int ret, struct off_config *out)
 {
 	if (ret < 0) {
@@ -381,6 +401,7 @@ static int finish(struct parser *p, int ret, struct off_config *out)
 		resolve(p);
 	if (p->failed)
 		return -EINVAL;
+	settle(p->c);
 	*out = *p->c;
 	return 0;
 }
@@ -394,6 +415,7 @@ static struct parser *parser_new(const char *file, char *err, size_t errlen)
 	p->c = (struct off_config *)(p + 1);
 	p->c->tick_ms = 1000;
 	p->c->lease_ticks = 3;
+	p->c->peer_down_after = 3;
 	snprintf(p->c->ctl_socket, sizeof(p->c->ctl_socket), "/run/offloadd/ctl.sock");
 	snprintf(p->c->pin_dir, sizeof(p->c->pin_dir), "%s", OFF_PIN_DIR);
 	gethostname(p->c->node, sizeof(p->c->node) - 1);

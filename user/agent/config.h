@@ -18,6 +18,8 @@ struct off_cfg_peer {
 	char name[OFF_CFG_NAME_LEN];
 	enum off_target_kind kind;
 	uint8_t addr[16];		/* IPv4-mapped for IPv4 */
+	uint32_t status_port;		/* 0: not probed, taken as up */
+	int status_port_set;
 	int line;
 };
 
@@ -38,6 +40,7 @@ struct off_cfg_workload {
 
 struct off_config {
 	uint32_t tick_ms, lease_ticks, mark_base;
+	uint32_t peer_down_after, probe_timeout_ms;
 	char ctl_socket[108];
 	char status_listen[64];		/* "" : don't serve peer status */
 	char node[64];

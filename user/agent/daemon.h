@@ -11,6 +11,7 @@
 #include "agent/config.h"
 #include "agent/listener.h"
 #include "agent/loader.h"
+#include "agent/peers.h"
 
 struct off_daemon {
 	const char *path;
@@ -18,6 +19,7 @@ struct off_daemon {
 	struct off_bpf bpf;
 	struct io_uring ring;
 	struct off_listener ctl, status;
+	struct off_peers peers;
 	int sfd;
 	uint64_t started_ns, next_ns, ticks, late;
 	int stop;

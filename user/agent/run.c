@@ -48,24 +48,43 @@ static void usage(FILE *f)
 "  -h, --help          this text\n");
 }
 
-/* Brings each workload to its pin or, without one, its policy's target. */
+/* Brings each workload to its pin or, without one, its policy's target;
+ * the guard sends it local while that target's peer is down. */
 static int decide(struct off_daemon *d, const struct off_config *c, int force)
 {
 	int ret = 0;
 
 	for (int i = 0; !ret && i < c->nworkloads; i++) {
-		uint32_t t = d->pin[i] ? d->pin[i] - 1 : c->workloads[i].target;
+		uint32_t want = d->pin[i] ? d->pin[i] - 1 : c->workloads[i].target, t = want;
+		char why[96];
 
+		snprintf(why, sizeof(why), "%s", d->pin[i] ? "pinned by offloadctl" : "static policy");
+		if (t && t <= (uint32_t)d->peers.n && !d->peers.p[t - 1].up) {
+			snprintf(why, sizeof(why), "%s is down", off_config_target_name(c, t));
+			t = OFF_TARGET_LOCAL;
+		}
 		if (!force && t == d->current[i])
 			continue;
 		ret = off_actuate_decide(&d->bpf, i + 1, t);
 		if (ret)
 			break;
 		fprintf(stderr, "offloadd: workload %s -> %s (%s)\n", c->workloads[i].name,
-			off_config_target_name(c, t), d->pin[i] ? "pinned by offloadctl" : "static policy");
+			off_config_target_name(c, t), why);
 		d->current[i] = t;
 	}
 	return ret;
+}
+
+static int same_peers(const struct off_config *a, const struct off_config *b)
+{
+	if (a->npeers != b->npeers)
+		return 0;
+	for (int i = 0; i < a->npeers; i++)
+		if (strcmp(a->peers[i].name, b->peers[i].name) ||
+		    memcmp(a->peers[i].addr, b->peers[i].addr, 16) ||
+		    a->peers[i].status_port != b->peers[i].status_port)
+			return 0;
+	return 1;
 }
 
 static int apply(struct off_daemon *d, const struct off_config *c)
@@ -128,8 +147,9 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	same = c.nworkloads == d->cfg.nworkloads;
 	for (int i = 0; same && i < c.nworkloads; i++)
 		same = !strcmp(c.workloads[i].cgroup, d->cfg.workloads[i].cgroup);
-	if (!same) {
-		snprintf(err, errlen, "%s: the set of workloads changed; restart to apply", d->path);
+	if (!same || !same_peers(&c, &d->cfg)) {
+		snprintf(err, errlen, "%s: the set of %s changed; restart to apply", d->path,
+			 same ? "peers" : "workloads");
 		goto refused;
 	}
 	if (apply(d, &c)) {
@@ -210,6 +230,7 @@ static void measure_host(struct off_daemon *d)
 static void on_tick(struct off_daemon *d)
 {
 	measure_host(d);
+	off_peers_tick(&d->peers, &d->ring);
 	uint64_t lease = (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000;
 
 	if (off_actuate_lease(&d->bpf, lease, d->cfg.mark_base))
@@ -241,8 +262,8 @@ static int loop(struct off_daemon *d)
 				on_tick(d);
 			else if (ev == EV_SIGNAL)
 				on_signal(d);
-			else
-				off_listen_complete(&d->ring, cqe);
+			else if (!off_listen_complete(&d->ring, cqe))
+				off_peers_complete(&d->peers, &d->ring, cqe);
 			io_uring_cqe_seen(&d->ring, cqe);
 		}
 	}
@@ -293,13 +314,17 @@ int off_run_main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	d.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	ret = io_uring_queue_init(8, &d.ring, 0);
+	ret = io_uring_queue_init(256, &d.ring, 0);
 	if (d.sfd < 0 || ret < 0) {
 		fprintf(stderr, "offloadd: cannot set up the event loop: %s\n",
 			strerror(ret < 0 ? -ret : errno));
 		return 1;
 	}
 	d.started_ns = mono_ns();
+	if (off_peers_init(&d.peers, &d.cfg)) {
+		fprintf(stderr, "offloadd: out of memory\n");
+		return 1;
+	}
 	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, off_daemon_command, &d, err, sizeof(err));
 	if (!ret && d.cfg.status_listen[0])
 		ret = off_listen_tcp(&d.status, d.cfg.status_listen, off_daemon_status, &d, err,
@@ -318,6 +343,7 @@ int off_run_main(int argc, char **argv)
 	off_listen_close(&d.ctl);
 	off_listen_close(&d.status);
 	off_snapshot_free(&d.snap);
+	off_peers_free(&d.peers);
 	io_uring_queue_exit(&d.ring);
 	close(d.sfd);
 	return ret ? 1 : 0;

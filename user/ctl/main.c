@@ -19,6 +19,7 @@ static void usage(FILE *f)
 "\n"
 "  status                    the agent: version, tick, lease, uptime\n"
 "  workloads                 each workload's policy, target in force and pin\n"
+"  peers                     each peer's health, RTT and reported load\n"
 "  pin WORKLOAD TARGET       hold WORKLOAD on TARGET (local or a peer) from the next tick\n"
 "  unpin WORKLOAD            give WORKLOAD back to its policy\n"
 "  reload                    reread the configuration (a bad file is refused)\n"
@@ -33,7 +34,8 @@ static json_t *request(int argc, char **argv)
 {
 	const char *cmd = argv[0];
 
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "workloads") || !strcmp(cmd, "reload"))
+	if (!strcmp(cmd, "status") || !strcmp(cmd, "workloads") || !strcmp(cmd, "peers") ||
+	    !strcmp(cmd, "reload"))
 		return argc == 1 ? json_pack("{s:s}", "cmd", cmd) : NULL;
 	if (!strcmp(cmd, "pin"))
 		return argc == 3 ? json_pack("{s:s, s:s, s:s}", "cmd", cmd, "workload", argv[1],
@@ -95,6 +97,18 @@ static void print_human(const char *cmd, json_t *r)
 			       json_is_true(json_object_get(w, "pinned")) ? "pinned" :
 			       json_string_value(json_object_get(w, "policy")),
 			       json_string_value(json_object_get(w, "cgroup")));
+	} else if (!strcmp(cmd, "peers")) {
+		printf("%-16s %-6s %-5s %10s %9s %10s %s\n", "PEER", "KIND", "STATE", "RTT us",
+		       "CPU util", "rq p99 us", "LAST FAILURE");
+		json_array_foreach(json_object_get(r, "peers"), i, w)
+			printf("%-16s %-6s %-5s %10.0f %9.2f %10.0f %s\n",
+			       json_string_value(json_object_get(w, "name")),
+			       json_string_value(json_object_get(w, "kind")),
+			       json_is_true(json_object_get(w, "up")) ? "up" : "down",
+			       json_real_value(json_object_get(w, "rtt_us")),
+			       json_real_value(json_object_get(w, "cpu_util")),
+			       json_real_value(json_object_get(w, "rq_p99_us")),
+			       json_string_value(json_object_get(w, "last_failure")));
 	} else if (json_object_get(r, "applies")) {
 		printf("ok, %s\n", json_string_value(json_object_get(r, "applies")));
 	} else {

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# A peer dies mid-run: after the detection window (peer_down_after failed
+# probes), the workload's connections go local and none of the next 500
+# requests fails; when the peer answers again, traffic returns to it.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netlib.sh"
+
+need_root "traffic lands on the peer while it is up" "offloadctl peers shows it up" \
+	"the peer is declared down" "0 of the next 500 requests fail" \
+	"offloadctl peers shows why" "traffic returns when the peer does"
+
+tmp=$(mktemp -d); on_exit "rm -rf $tmp"
+on_exit "rm -rf /sys/fs/bpf/offloadd /sys/fs/bpf/offloadd-peer"
+cg_make gov peerfail
+ip route add unreachable 10.235.9.9/32 && on_exit "ip route del unreachable 10.235.9.9/32"
+ns_make edge
+veth_link "$NS_edge" 10.235.1.1 10.235.1.2
+"$TOOLS/reqsrv" -i local 127.0.0.1 7300 >/dev/null & on_exit "kill $!"
+
+# The peer: its own offloadd serving /status, and the service itself.
+peer_up() {
+	cat >"$tmp/peer.conf" <<CONF
+[agent]
+tick_ms = 100
+status_listen = 10.235.1.2:7400
+node = edge1
+pin_dir = /sys/fs/bpf/offloadd-peer
+ctl_socket = $tmp/peer.sock
+CONF
+	# nsenter itself, not a shell function, so $! is the process to kill.
+	nsenter --net="/var/run/netns/$NS_edge" "$OFFLOADD" run --config "$tmp/peer.conf" 2>"$tmp/peer.log" &
+	peer=$!
+	on_exit "kill -9 $peer"
+	nsenter --net="/var/run/netns/$NS_edge" "$TOOLS/reqsrv" -i edge 10.235.1.2 7300 >/dev/null &
+	svc=$!
+	on_exit "kill -9 $svc"
+	for _ in $(seq 50); do grep -q governing "$tmp/peer.log" && return; sleep 0.1; done
+	cat "$tmp/peer.log" >&2
+}
+peer_up
+
+cat >"$tmp/offloadd.conf" <<CONF
+[agent]
+tick_ms = 100
+lease_ticks = 5
+peer_down_after = 3
+probe_timeout_ms = 50
+ctl_socket = $tmp/ctl.sock
+[peer edge1]
+address = 10.235.1.2
+kind = edge
+status_port = 7400
+[service api]
+vip = 10.235.9.9:7300
+protocol = tcp
+local = 127.0.0.1:7300
+[workload app]
+cgroup = $gov
+services = api
+policy = static:edge1
+CONF
+"$OFFLOADD" run --config "$tmp/offloadd.conf" 2>"$tmp/agent.log" &
+agent=$!
+on_exit "kill -9 $agent"
+for _ in $(seq 50); do grep -q governing "$tmp/agent.log" && break; sleep 0.1; done
+sleep 0.3	# a few probes
+CTL=("$BUILD/offloadctl" -s "$tmp/ctl.sock")
+
+cg_exec "$gov" "$TOOLS/reqcli" -q -n 20 10.235.9.9 7300 >"$tmp/before" 2>&1
+cg_exec "$gov" "$TOOLS/reqcli" -n 20 10.235.9.9 7300 2>&1 | grep -c '^answer edge ' >"$tmp/before.n"
+check "traffic lands on the peer while it is up" test "$(cat "$tmp/before.n")" = 20
+"${CTL[@]}" -j peers >"$tmp/peers.up"
+check "offloadctl peers shows it up" sh -c "jq -e '.peers[0].up and .peers[0].capacity_cores > 0 and .peers[0].rtt_us > 0' '$tmp/peers.up'"
+
+kill -9 "$peer" "$svc"; wait "$peer" "$svc" 2>/dev/null
+sleep 0.6	# detection window: 3 failed probes at 100 ms, with room
+check "the peer is declared down" grep -q 'peer edge1 is down after 3 failed probes' "$tmp/agent.log"
+cg_exec "$gov" "$TOOLS/reqcli" -n 500 10.235.9.9 7300 >"$tmp/after" 2>&1
+diag "$(tail -n 1 "$tmp/after")"
+check "0 of the next 500 requests fail" sh -c \
+	"tail -n 1 '$tmp/after' | jq -e '.ok == 500 and .errors == 0' >/dev/null &&
+	 [ \$(grep -c '^answer local ' '$tmp/after') = 500 ]"
+"${CTL[@]}" -j peers >"$tmp/peers.down"
+check "offloadctl peers shows why" sh -c "jq -e '(.peers[0].up | not) and (.peers[0].last_failure | length > 0)' '$tmp/peers.down'"
+
+rm -rf /sys/fs/bpf/offloadd-peer
+peer_up
+sleep 0.4
+cg_exec "$gov" "$TOOLS/reqcli" -n 5 10.235.9.9 7300 >"$tmp/back" 2>&1
+check "traffic returns when the peer does" test "$(grep -c '^answer edge ' "$tmp/back")" = 5
