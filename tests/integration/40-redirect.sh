@@ -55,10 +55,8 @@ services = api, api-udp
 policy = static:edge1
 CONF
 
-"$OFFLOADD" run --config "$tmp/offloadd.conf" 2>"$tmp/agent.log" &
-agent=$!
-on_exit "kill -9 $agent"
-for _ in $(seq 50); do grep -q governing "$tmp/agent.log" && break; sleep 0.1; done
+agent_start "$tmp/agent.log" "$tmp/offloadd.conf"
+agent=$AGENT
 
 cg_exec "$gov" "$TOOLS/reqcli" -n 3 10.232.9.9 7100 >"$tmp/tcp" 2>&1
 cg_exec "$gov" "$TOOLS/reqcli" -u -n 3 10.232.9.9 7101 >"$tmp/udp" 2>&1

@@ -40,13 +40,7 @@ CONF
 conf >"$tmp/one.conf"
 { conf; printf '[workload dropped]\ncgroup = %s\nservices = api\npolicy = static:edge1\n' "$other"; } >"$tmp/two.conf"
 
-start() {
-	"$OFFLOADD" run --config "$1" ${2:-} 2>"$tmp/agent.log" &
-	agent=$!
-	on_exit "kill -9 $agent"
-	for _ in $(seq 50); do grep -q governing "$tmp/agent.log" && return; sleep 0.1; done
-	cat "$tmp/agent.log" >&2
-}
+start() { agent_start "$tmp/agent.log" "$@"; agent=$AGENT; }
 
 start "$tmp/two.conf" --keep-pinned
 ids_before=$(bpftool map show pinned /sys/fs/bpf/offloadd/decisions -j | jq .id)

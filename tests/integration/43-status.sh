@@ -21,10 +21,8 @@ vip = 10.234.9.9:80
 protocol = tcp
 local = 127.0.0.1:80
 CONF
-"$OFFLOADD" run --config "$tmp/peer.conf" 2>"$tmp/agent.log" &
-agent=$!
-on_exit "kill -9 $agent"
-for _ in $(seq 50); do grep -q governing "$tmp/agent.log" && break; sleep 0.1; done
+agent_start "$tmp/agent.log" "$tmp/peer.conf"
+agent=$AGENT
 
 get() {	# get PATH: the HTTP response over loopback
 	exec 3<>/dev/tcp/127.0.0.1/7402 || return 1

@@ -59,10 +59,7 @@ cgroup = $gov
 services = api
 policy = static:edge1
 CONF
-"$OFFLOADD" run --config "$tmp/offloadd.conf" 2>"$tmp/agent.log" &
-agent=$!
-on_exit "kill -9 $agent"
-for _ in $(seq 50); do grep -q governing "$tmp/agent.log" && break; sleep 0.1; done
+agent_start "$tmp/agent.log" "$tmp/offloadd.conf"
 sleep 0.3	# a few probes
 CTL=("$BUILD/offloadctl" -s "$tmp/ctl.sock")
 
