@@ -29,8 +29,8 @@ ns_bg "$NS_edge" "$TOOLS/reqsrv" -u -i edge-udp 10.232.1.2 7101
 
 cat >"$tmp/offloadd.conf" <<CONF
 [agent]
-tick_ms = 100
-lease_ticks = 3
+tick = 100ms
+lease = 3
 mark_base = 0x4f00
 ctl_socket = $tmp/ctl.sock
 

@@ -21,8 +21,8 @@ ns_bg "$NS_edge" "$TOOLS/reqsrv" -i edge 10.233.1.2 7200
 conf() {
 	cat <<CONF
 [agent]
-tick_ms = 100
-lease_ticks = 50
+tick = 100ms
+lease = 50
 [peer edge1]
 address = 10.233.1.2
 kind = edge

@@ -11,7 +11,7 @@ tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 on_exit "rm -rf /sys/fs/bpf/offloadd-status"
 cat >"$tmp/peer.conf" <<CONF
 [agent]
-tick_ms = 100
+tick = 100ms
 status_listen = 127.0.0.1:7402
 node = peer-under-test
 pin_dir = /sys/fs/bpf/offloadd-status

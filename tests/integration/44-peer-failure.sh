@@ -21,7 +21,7 @@ veth_link "$NS_edge" 10.235.1.1 10.235.1.2
 peer_up() {
 	cat >"$tmp/peer.conf" <<CONF
 [agent]
-tick_ms = 100
+tick = 100ms
 status_listen = 10.235.1.2:7400
 node = edge1
 pin_dir = /sys/fs/bpf/offloadd-peer
@@ -41,10 +41,10 @@ peer_up
 
 cat >"$tmp/offloadd.conf" <<CONF
 [agent]
-tick_ms = 100
-lease_ticks = 5
+tick = 100ms
+lease = 5
 peer_down_after = 3
-probe_timeout_ms = 50
+probe_timeout = 50ms
 ctl_socket = $tmp/ctl.sock
 [peer edge1]
 address = 10.235.1.2

@@ -1,97 +1,305 @@
 // SPDX-License-Identifier: GPL-2.0
-/* offloadd.conf: a full file parses to what it says; each mistake is named
- * by file, line, section and key; a refused file changes nothing. */
+/* offloadd.conf: defaults, a full file parses to what it says, each mistake
+ * is named by file, line, section and key, and a refused file changes
+ * nothing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "agent/config.h"
 
-static const char good[] =
-	"[agent]\ntick_ms = 500\nlease_ticks = 4\nmark_base = 0x100\n"
-	"[peer edge1]\naddress = 10.0.0.2\nkind = edge\n"
-	"[peer cloud]\naddress = 10.9.0.1\nkind = cloud\n"
-	"[service api]\nvip = 10.1.1.1:80\nprotocol = tcp\nlocal = 127.0.0.1:8080\nport.cloud = 443\n"
-	"[workload web]\ncgroup = /sys/fs/cgroup/unified/web\nservices = api\npolicy = static:cloud\n";
+#define assert_near(a, b, tol)	assert_true(fabs((a) - (b)) <= (tol))
 
-static void parses_full_file(void **state)
+static const char good[] =
+	"[agent]\n"				/* 1 */
+	"tick = 500ms\n"
+	"lease = 4\n"
+	"mark_base = 0x100\n"
+	"[peer edge1]\n"			/* 5 */
+	"address = 10.0.0.2\n"
+	"kind = edge\n"
+	"[peer cloud]\n"
+	"address = 10.9.0.1\n"
+	"kind = cloud\n"			/* 10 */
+	"[service api]\n"
+	"vip = 10.1.1.1:80\n"
+	"protocol = tcp\n"
+	"local = 127.0.0.1:8080\n"
+	"port.cloud = 443\n"			/* 15 */
+	"[workload web]\n"
+	"cgroup = /sys/fs/cgroup/unified/web\n"
+	"services = api\n"
+	"policy = static:cloud\n";		/* 19 */
+
+static struct off_config cfg;
+
+static int teardown(void **state)
 {
-	static struct off_config c;
+	(void)state;
+	off_config_free(&cfg);
+	return 0;
+}
+
+static void parse_ok(const char *text)
+{
 	char err[512];
 
-	(void)state;
-	if (off_config_parse_str(good, "t.conf", &c, err, sizeof(err)))
+	if (off_config_parse_str(text, "t.conf", &cfg, err, sizeof(err)))
 		fail_msg("%s", err);
-	assert_int_equal(c.tick_ms, 500);
-	assert_int_equal(c.lease_ticks, 4);
-	assert_int_equal(c.mark_base, 0x100);
-	assert_int_equal(c.npeers, 2);
-	assert_int_equal(c.peers[1].kind, OFF_KIND_CLOUD);
-	assert_int_equal(c.services[0].vip.port, 80);
-	assert_int_equal(c.services[0].vip.proto, 6);
-	assert_int_equal(c.services[0].local.port, 8080);
-	assert_int_equal(c.services[0].port[2], 443);
-	assert_int_equal(c.workloads[0].target, 2);
-	assert_int_equal(c.workloads[0].services, 1);
-	assert_string_equal(off_config_target_name(&c, 2), "cloud");
-	assert_string_equal(off_config_target_name(&c, 0), "local");
 }
+
+static void defaults_of_a_minimal_file(void **state)
+{
+	(void)state;
+	parse_ok("[peer p]\naddress = ::1\nkind = edge\n"
+		 "[service s]\nvip = [fd00::1]:53\nprotocol = udp\nlocal = [::1]:5353\n"
+		 "[workload w]\ncgroup = /sys/fs/cgroup/unified/w\nservices = s\n");
+	assert_int_equal(cfg.tick_ms, 1000);
+	assert_int_equal(cfg.lease_ticks, 3);
+	assert_int_equal(cfg.mark_base, 0x0ff10000);
+	assert_int_equal(cfg.max_workloads, 256);
+	assert_int_equal(cfg.max_tasks, 65536);
+	assert_int_equal(cfg.max_flows, 16384);
+	assert_int_equal(cfg.peer_down_after, 3);
+	assert_int_equal(cfg.probe_timeout_ms, 500);
+	assert_near(cfg.reward.w_lat, 0.5, 0);
+	assert_near(cfg.reward.w_energy, 0.3, 0);
+	assert_near(cfg.reward.w_cost, 0.2, 0);
+	assert_near(cfg.reward.lat_ref_s, 0.1, 1e-12);
+	assert_string_equal(cfg.model, "/var/lib/offloadd/default.omdl");
+	assert_string_equal(cfg.ctl_socket, "/run/offloadd/ctl.sock");
+	assert_string_equal(cfg.metrics_listen, "127.0.0.1:9477");
+	assert_string_equal(cfg.status_listen, "");
+	assert_string_equal(cfg.experience_log, "");
+	assert_string_equal(cfg.serve_cgroup, "");
+	assert_string_equal(cfg.pin_dir, "/sys/fs/bpf/offloadd");
+	assert_false(cfg.dry_run);
+	assert_true(cfg.node[0]);
+	assert_int_equal(cfg.peers[0].status_port, 7400);
+	assert_near(cfg.peers[0].capacity_cores, 0, 0);
+	assert_int_equal(cfg.services[0].vip.proto, 17);
+	assert_int_equal(cfg.services[0].local.port, 5353);
+	assert_int_equal(cfg.workloads[0].policy, OFF_POLICY_DQN);
+	assert_int_equal(cfg.workloads[0].min_dwell_ms, 5000);
+	assert_near(cfg.workloads[0].hysteresis, 0.05, 0);
+	assert_string_equal(cfg.workloads[0].model, "");
+}
+
+static void parses_every_key(void **state)
+{
+	char policy[64];
+
+	(void)state;
+	parse_ok("# comment\n; comment\n[agent]\ntick = 2s\nlease = 5\nw_lat = 0.6\nw_energy = 0.25\n"
+		 "w_cost = 0.15\nlat_ref = 250ms\nenergy_ref = 2\ncost_ref = 0.01\n"
+		 "model = /srv/m.omdl\nctl_socket = /tmp/ctl\nstatus_listen = [::]:7400\n"
+		 "metrics_listen = off\nexperience_log = /var/log/x.log\ndry_run = yes\n"
+		 "serve_cgroup = /sys/fs/cgroup/unified/serve\nmark_base = 0x0ff20000\n"
+		 "max_tasks = 4096\nmax_flows = 2048\nmax_workloads = 8\nnode = edge-a.lan\n"
+		 "pin_dir = /sys/fs/bpf/o2\npeer_down_after = 5\nprobe_timeout = 100ms\n"
+		 "[peer edge1]\naddress = 10.0.0.2\nkind = edge\nstatus_port = 7401\ncapacity = 3.5\n"
+		 "cost = 0.002\n"
+		 "[peer cloud]\naddress = 10.9.0.1\nkind = cloud ; inline comment\nstatus_port = 0\n"
+		 "[service api]\nvip = 10.1.1.1:80\nprotocol = tcp\nlocal = 127.0.0.1:8080\n"
+		 "port.cloud = 443\nport.edge1 = 8081\n"
+		 "[service dns]\nvip = 10.1.1.2:53\nprotocol = udp\nlocal = 127.0.0.53:53\n"
+		 "[workload web]\ncgroup = /sys/fs/cgroup/unified/web\nservices = api,dns\n"
+		 "policy = greedy\nmodel = /srv/web.omdl\nmin_dwell = 1m\nhysteresis = 0.2\n"
+		 "[workload batch]\ncgroup = /sys/fs/cgroup/unified/batch\nservices = dns api\n"
+		 "policy = static:local\n");
+	assert_int_equal(cfg.tick_ms, 2000);
+	assert_int_equal(cfg.lease_ticks, 5);
+	assert_near(cfg.reward.w_lat, 0.6, 0);
+	assert_near(cfg.reward.lat_ref_s, 0.25, 1e-12);
+	assert_near(cfg.reward.energy_ref_j, 2, 0);
+	assert_near(cfg.reward.cost_ref, 0.01, 0);
+	assert_string_equal(cfg.status_listen, "[::]:7400");
+	assert_string_equal(cfg.metrics_listen, "");
+	assert_string_equal(cfg.experience_log, "/var/log/x.log");
+	assert_true(cfg.dry_run);
+	assert_string_equal(cfg.serve_cgroup, "/sys/fs/cgroup/unified/serve");
+	assert_int_equal(cfg.mark_base, 0x0ff20000);
+	assert_int_equal(cfg.max_tasks, 4096);
+	assert_int_equal(cfg.max_flows, 2048);
+	assert_int_equal(cfg.max_workloads, 8);
+	assert_string_equal(cfg.node, "edge-a.lan");
+	assert_string_equal(cfg.pin_dir, "/sys/fs/bpf/o2");
+	assert_int_equal(cfg.probe_timeout_ms, 100);
+	assert_int_equal(cfg.npeers, 2);
+	assert_int_equal(cfg.peers[0].status_port, 7401);
+	assert_near(cfg.peers[0].capacity_cores, 3.5, 0);
+	assert_near(cfg.peers[0].cost_per_req, 0.002, 0);
+	assert_int_equal(cfg.peers[1].kind, OFF_KIND_CLOUD);
+	assert_int_equal(cfg.peers[1].status_port, 0);
+	assert_int_equal(cfg.services[0].port[1], 8081);
+	assert_int_equal(cfg.services[0].port[2], 443);
+	assert_int_equal(cfg.services[1].port[1], 0);
+	assert_int_equal(cfg.services[1].vip.proto, 17);
+	assert_int_equal(cfg.nworkloads, 2);
+	assert_true(off_cfg_uses(&cfg.workloads[0], 0) && off_cfg_uses(&cfg.workloads[0], 1));
+	assert_int_equal(cfg.workloads[0].policy, OFF_POLICY_GREEDY);
+	assert_string_equal(cfg.workloads[0].model, "/srv/web.omdl");
+	assert_int_equal(cfg.workloads[0].min_dwell_ms, 60000);
+	assert_near(cfg.workloads[0].hysteresis, 0.2, 0);
+	assert_int_equal(cfg.workloads[1].policy, OFF_POLICY_STATIC);
+	assert_int_equal(cfg.workloads[1].target, 0);
+	assert_string_equal(off_config_policy_name(&cfg, &cfg.workloads[1], policy, sizeof(policy)),
+			    "static:local");
+}
+
+static void parses_the_base_file(void **state)
+{
+	(void)state;
+	parse_ok(good);
+	assert_int_equal(cfg.tick_ms, 500);
+	assert_int_equal(cfg.mark_base, 0x100);
+	assert_int_equal(cfg.workloads[0].target, 2);
+	assert_string_equal(off_config_target_name(&cfg, 2), "cloud");
+	assert_string_equal(off_config_target_name(&cfg, 0), "local");
+}
+
+static const struct { const char *from, *to, *want; } mistakes[] = {
+	{ "lease = 4", "lease_ticks = 4", "t.conf:3: [agent] lease_ticks: unknown key" },
+	{ "kind = edge", "kind = egde", "t.conf:7: [peer edge1] kind: expected edge or cloud, got \"egde\"" },
+	{ "address = 10.0.0.2", "address = 10.0.0.256",
+	  "t.conf:6: [peer edge1] address: expected an IPv4 or IPv6 address, got \"10.0.0.256\"" },
+	{ "vip = 10.1.1.1:80", "vip = 10.1.1.1:99999", "t.conf:12: [service api] vip: expected ip:port or "
+	  "[ip6]:port with a port in 1..65535, got \"10.1.1.1:99999\"" },
+	{ "port.cloud = 443", "port.cloud = 0",
+	  "t.conf:15: [service api] port.cloud: expected a port in 1..65535, got \"0\"" },
+	{ "tick = 500ms", "tick = 5", "t.conf:2: [agent] tick: expected a duration in 10ms..1m, "
+	  "like 500ms or 2s, got \"5\"" },
+	{ "kind = edge\n", "", "t.conf:5: [peer edge1] kind: required key missing" },
+	{ "services = api", "services = api, db", "t.conf:18: [workload web] services: no such service \"db\"" },
+	{ "static:cloud", "static:mars",
+	  "t.conf:19: [workload web] policy: no such target \"mars\" (local or a peer name)" },
+	{ "port.cloud", "port.moon", "t.conf:15: [service api] port.moon: no such peer \"moon\"" },
+	{ "[peer cloud]", "[peer edge1]", "t.conf:8: [peer edge1] duplicate section (first at line 5)" },
+	{ "[peer cloud]", "[pier cloud]", "t.conf:8: [pier cloud] unknown section: expected [agent], "
+	  "[peer NAME], [service NAME] or [workload NAME]" },
+	{ "kind = edge", "kind = edge\nkind = cloud", "t.conf:8: [peer edge1] kind: given twice (first at line 7)" },
+	{ "policy = static:cloud", "policy = random",
+	  "t.conf:19: [workload web] policy: expected dqn, greedy or static:TARGET, got \"random\"" },
+	{ "lease = 4", "dry_run = maybe", "t.conf:3: [agent] dry_run: expected true or false, got \"maybe\"" },
+	{ "lease = 4", "lease = -4", "t.conf:3: [agent] lease: expected an integer in 1..1000, got \"-4\"" },
+	{ "lease = 4", "w_lat = nan", "t.conf:3: [agent] w_lat: expected a number in 0..100, got \"nan\"" },
+	{ "lease = 4", "model = var/m.omdl",
+	  "t.conf:3: [agent] model: expected an absolute path under 256 bytes, got \"var/m.omdl\"" },
+	{ "lease = 4", "status_listen = ::1:7400",
+	  "t.conf:3: [agent] status_listen: expected ip:port, [ip6]:port or off, got \"::1:7400\"" },
+	{ "[peer cloud]", "[peer local]", "t.conf:8: [peer local] bad name: \"local\" is the local target's name" },
+	{ "[peer cloud]", "[peer clo ud]", "t.conf:8: [peer clo ud] bad name: expected letters, digits, "
+	  "'.', '_' and '-', under 32 bytes" },
+	{ "vip = 10.1.1.1:80", "vip = [fd00::1]:80", "t.conf:11: [service api] local: not of the VIP's address family" },
+	{ "[workload web]", "[service api2]\nvip = 10.1.1.1:80\nprotocol = tcp\nlocal = 127.0.0.1:81\n[workload web]",
+	  "t.conf:16: [service api2] vip: the same as service api's" },
+	{ "local = 127.0.0.1:8080", "local = 10.1.1.1:80", "t.conf:11: [service api] local: the same as the VIP" },
+	{ "kind = edge", "  kind = edge", "t.conf:7: indented line (continuation lines are not supported)" },
+	{ "kind = edge", "kind edge", "t.conf:7: syntax error: expected [section], key = value or a comment" },
+	{ "[agent]\n", "", "t.conf:1: tick: outside any section" },
+	{ "policy = static:cloud", "[agent]", "t.conf:19: [agent] duplicate section (first at line 1)" },
+};
 
 static void names_each_mistake(void **state)
 {
-	static const struct { const char *from, *to, *want; } cases[] = {
-		{ "kind = edge", "kind = egde", "t.conf:7: [peer edge1] kind: expected edge or cloud, got \"egde\"" },
-		{ "tick_ms = 500", "tick_ms = 5s", "t.conf:2: [agent] tick_ms: expected 10..60000 ms, got \"5s\"" },
-		{ "address = 10.0.0.2", "address = 10.0.0.256", "t.conf:6: [peer edge1] address: expected an IPv4 or IPv6 address" },
-		{ "vip = 10.1.1.1:80", "vip = 10.1.1.1:99999", "t.conf:12: [service api] vip: expected ip:port" },
-		{ "port.cloud", "port.moon", "t.conf:15: [service api] port.moon: no such peer: \"moon\"" },
-		{ "services = api", "services = api, db", "t.conf:18: [workload web] services: no such service: \"db\"" },
-		{ "static:cloud", "static:mars", "t.conf:19: [workload web] policy: no such target: \"mars\"" },
-		{ "policy = static:cloud", "policy = dqn", "t.conf:19: [workload web] policy: this build enforces static:TARGET policies only" },
-		{ "lease_ticks = 4", "lease = 4", "t.conf:3: [agent] lease: unknown key, value \"4\"" },
-		{ "[peer cloud]", "[pier cloud]", "t.conf:9: [pier cloud] address: unknown section" },
-	};
-	static struct off_config c = { .tick_ms = 1234 };
-	char text[sizeof(good) + 64], err[512];
+	char text[sizeof(good) + 128], err[512];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *at = strstr(good, cases[i].from);
+	parse_ok(good);
+	for (size_t i = 0; i < sizeof(mistakes) / sizeof(mistakes[0]); i++) {
+		const char *at = strstr(good, mistakes[i].from);
 
 		assert_non_null(at);
-		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good), good, cases[i].to,
-			 at + strlen(cases[i].from));
-		assert_int_equal(off_config_parse_str(text, "t.conf", &c, err, sizeof(err)), -EINVAL);
-		if (strncmp(err, cases[i].want, strlen(cases[i].want)))
-			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err, cases[i].want);
-		assert_int_equal(c.tick_ms, 1234);	/* the old config stays */
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good), good, mistakes[i].to,
+			 at + strlen(mistakes[i].from));
+		if (off_config_parse_str(text, "t.conf", &cfg, err, sizeof(err)) != -EINVAL)
+			fail_msg("case %zu was not refused", i);
+		if (strcmp(err, mistakes[i].want))
+			fail_msg("case %zu:\n got \"%s\"\nwant \"%s\"", i, err, mistakes[i].want);
+		assert_int_equal(cfg.tick_ms, 500);	/* still the good file */
 	}
+}
+
+/* Sections past a limit, and lines libinih would cut. */
+static void limits(void **state)
+{
+	char *text = malloc(64 * 1024), err[512];
+	size_t n;
+
+	(void)state;
+	n = snprintf(text, 64 * 1024, "[agent]\nmax_workloads = 2\n[service api]\nvip = 10.1.1.1:80\n"
+		     "protocol = tcp\nlocal = 127.0.0.1:80\n");
+	for (int i = 0; i < 3; i++)
+		n += snprintf(text + n, 64 * 1024 - n, "[workload w%d]\ncgroup = /c/%d\nservices = api\n", i, i);
+	assert_int_equal(off_config_parse_str(text, "t.conf", &cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.conf:13: [workload w2] more workloads than [agent] max_workloads (2)");
+	n = 0;
+	for (int i = 0; i <= OFF_CFG_MAX_PEERS; i++)
+		n += snprintf(text + n, 64 * 1024 - n, "[peer p%d]\naddress = 10.0.0.%d\nkind = edge\n", i, i + 1);
+	assert_int_equal(off_config_parse_str(text, "t.conf", &cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.conf:46: [peer p15] too many peer sections (at most 15)");
+	memset(text, 'x', 300);
+	memcpy(text, "[agent]\nmodel = /", 17);
+	strcpy(text + 300, "\n");
+	assert_int_equal(off_config_parse_str(text, "t.conf", &cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.conf:2: line longer than 198 characters");
+	free(text);
+}
+
+static void refused_load_keeps_the_old_config(void **state)
+{
+	char path[] = "/tmp/offloadd-conf-XXXXXX", err[512], want[512];
+	struct off_config before;
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	(void)state;
+	parse_ok(good);
+	memcpy(&before, &cfg, sizeof(cfg));
+	assert_non_null(f);
+	fprintf(f, "%s[workload db]\ncgroup = /sys/fs/cgroup/unified/db\nservices = api\npolicy = dnq\n", good);
+	fclose(f);
+	assert_int_equal(off_config_load(path, &cfg, err, sizeof(err)), -EINVAL);
+	unlink(path);
+	snprintf(want, sizeof(want), "%s:23: [workload db] policy: expected dqn, greedy or static:TARGET, "
+		 "got \"dnq\"", path);
+	assert_string_equal(err, want);
+	assert_memory_equal(&before, &cfg, sizeof(cfg));
+	assert_int_equal(off_config_load("/nonexistent/offloadd.conf", &cfg, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "/nonexistent/offloadd.conf: No such file or directory");
+	assert_memory_equal(&before, &cfg, sizeof(cfg));
 }
 
 static void shipped_example_parses(void **state)
 {
-	static struct off_config c;
 	char err[512];
 
 	(void)state;
-	if (off_config_load("dist/offloadd.conf", &c, err, sizeof(err)))
+	if (off_config_load("dist/offloadd.conf", &cfg, err, sizeof(err)))
 		fail_msg("%s", err);
-	assert_int_equal(c.npeers, 2);
-	assert_int_equal(c.workloads[0].target, 1);
-	assert_int_equal(c.services[0].port[2], 443);
+	assert_int_equal(cfg.npeers, 2);
+	assert_int_equal(cfg.nworkloads, 2);
+	assert_int_equal(cfg.workloads[0].target, 1);
+	assert_int_equal(cfg.services[0].port[2], 443);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parses_full_file),
-		cmocka_unit_test(names_each_mistake),
-		cmocka_unit_test(shipped_example_parses),
+		cmocka_unit_test_teardown(defaults_of_a_minimal_file, teardown),
+		cmocka_unit_test_teardown(parses_every_key, teardown),
+		cmocka_unit_test_teardown(parses_the_base_file, teardown),
+		cmocka_unit_test_teardown(names_each_mistake, teardown),
+		cmocka_unit_test_teardown(limits, teardown),
+		cmocka_unit_test_teardown(refused_load_keeps_the_old_config, teardown),
+		cmocka_unit_test_teardown(shipped_example_parses, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,282 +1,489 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Every key is known and checked; cross references (a workload's services,
- * a static target, a per-peer port) are resolved after the whole file is
- * read. The first error wins and names file, line, section and key. */
-#include <arpa/inet.h>
+/* Every section and key is known and checked; cross references (a
+ * workload's services, a static target, a per-peer port) are resolved after
+ * the whole file is read. The first error wins and names file, line,
+ * section and key. */
 #include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "agent/parse.h"
 #include "lib/inifile.h"
 
-/* Per-peer ports and references wait for the whole file. */
-struct pending {
-	char svc[OFF_CFG_NAME_LEN], peer[OFF_CFG_NAME_LEN];
-	uint16_t port;
-	int line;
+struct parser;
+
+struct key {
+	const char *name;
+	int (*set)(struct parser *p, const struct key *k, void *field, const char *v);
+	size_t off;
+	double min, max;	/* range, or the field's size for strings */
+	bool required;
 };
 
+/* What a workload names, resolved once every section is known. */
+struct wl_refs {
+	char services[OFF_INI_MAX_LINE + 1];
+	char target[OFF_CFG_NAME_LEN];
+	int services_line, policy_line;
+};
+
+struct port_ref {
+	int svc, line;
+	char peer[OFF_CFG_NAME_LEN];
+	uint16_t port;
+};
+
+#define MAX_KEYS	32
+
 struct parser {
-	struct off_config *c;
+	struct off_config c;
 	const char *file;
 	char *err;
 	size_t errlen;
 	int failed;
-	char static_target[OFF_CFG_MAX_WORKLOADS][OFF_CFG_NAME_LEN];
-	char services[OFF_CFG_MAX_WORKLOADS][512];
-	int services_line[OFF_CFG_MAX_WORKLOADS], policy_line[OFF_CFG_MAX_WORKLOADS];
-	int npending;
-	struct pending pending[OFF_CFG_MAX_SERVICES * OFF_CFG_MAX_PEERS];
+	int now, err_at;		/* the line being read; when the error was seen */
+	char expect[128];		/* a setter's complaint */
+	/* The section being read. */
+	char sec[OFF_INI_MAX_LINE + 1];
+	int sec_line;
+	const struct key *keys;		/* NULL: skip its keys */
+	size_t nkeys;
+	void *base;
+	int key_line[MAX_KEYS];
+	int agent_line, cap;
+	struct wl_refs *refs;		/* one per workload */
+	int nports;
+	struct port_ref ports[OFF_CFG_MAX_SERVICES * OFF_CFG_MAX_PEERS];
 };
 
-static int bad(struct parser *p, int line, const char *section, const char *key,
-	       const char *what, const char *value)
+/* Records the first error; returns 1 so that libinih reads on. */
+static int bad(struct parser *p, int line, const char *sec, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int bad(struct parser *p, int line, const char *sec, const char *key, const char *fmt, ...)
 {
-	if (!p->failed)
-		snprintf(p->err, p->errlen, "%s:%d: [%s] %s: %s%s%s%s", p->file, line, section, key,
-			 what, value ? " \"" : "", value ? value : "", value ? "\"" : "");
-	p->failed = 1;
-	return 1;	/* keep reading: the first error is the one reported */
+	va_list ap;
+	int n;
+
+	if (p->failed++)
+		return 1;
+	p->err_at = p->now;
+	n = snprintf(p->err, p->errlen, "%s:%d: %s%s%s%s%s", p->file, line, sec ? "[" : "",
+		     sec ? sec : "", sec ? "] " : "", key ? key : "", key ? ": " : "");
+	if (n < 0 || (size_t)n >= p->errlen)
+		return 1;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	va_end(ap);
+	return 1;
 }
 
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v)
+static int expected(struct parser *p, const char *fmt, double a, double b)
 {
-	char *end;
-	unsigned long x;
+	snprintf(p->expect, sizeof(p->expect), fmt, a, b);
+	return -EINVAL;
+}
 
-	errno = 0;
-	x = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || x < min || x > max)
-		return -EINVAL;
-	*v = x;
+static int set_u32(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	if (off_parse_u32(v, k->min, k->max, f))
+		return expected(p, "expected an integer in %.0f..%.0f", k->min, k->max);
 	return 0;
 }
 
-static int parse_ip(const char *s, uint8_t addr[16])
+static int duration(struct parser *p, const struct key *k, const char *v, uint32_t *ms)
 {
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, s, addr + 12) == 1) {
-		addr[10] = addr[11] = 0xff;
+	char lo[16], hi[16];
+
+	if (!off_parse_duration_ms(v, k->min, k->max, ms))
+		return 0;
+	snprintf(p->expect, sizeof(p->expect), "expected a duration in %s..%s, like 500ms or 2s",
+		 off_fmt_duration(k->min, lo, sizeof(lo)), off_fmt_duration(k->max, hi, sizeof(hi)));
+	return -EINVAL;
+}
+
+static int set_ms(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	return duration(p, k, v, f);
+}
+
+static int set_seconds(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	uint32_t ms;
+
+	if (duration(p, k, v, &ms))
+		return -EINVAL;
+	*(double *)f = ms / 1e3;
+	return 0;
+}
+
+static int set_double(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	if (off_parse_double(v, k->min, k->max, f))
+		return expected(p, "expected a number in %g..%g", k->min, k->max);
+	return 0;
+}
+
+static int set_bool(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	(void)k;
+	if (off_parse_bool(v, f))
+		return expected(p, "expected true or false", 0, 0);
+	return 0;
+}
+
+static int set_path(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	if (v[0] != '/' || strlen(v) >= k->max)
+		return expected(p, "expected an absolute path under %.0f bytes", k->max, 0);
+	strcpy(f, v);
+	return 0;
+}
+
+static int set_pin_dir(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	if (strncmp(v, "/sys/fs/bpf/", 12) || !v[12] || strlen(v) >= k->max)
+		return expected(p, "expected a directory under /sys/fs/bpf/", 0, 0);
+	strcpy(f, v);
+	return 0;
+}
+
+static int set_listen(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	struct off_endpoint ep;
+
+	(void)k;
+	if (strcmp(v, "off") && off_parse_endpoint(v, &ep))
+		return expected(p, "expected ip:port, [ip6]:port or off", 0, 0);
+	strcpy(f, strcmp(v, "off") ? v : "");	/* an endpoint fits: its host fits INET6_ADDRSTRLEN */
+	return 0;
+}
+
+static int set_name(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	if (off_parse_name(v, k->max))
+		return expected(p, "expected letters, digits, '.', '_' and '-', under %.0f bytes", k->max, 0);
+	strcpy(f, v);
+	return 0;
+}
+
+static int set_ip(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	(void)k;
+	if (off_parse_ip(v, f))
+		return expected(p, "expected an IPv4 or IPv6 address", 0, 0);
+	return 0;
+}
+
+static int set_endpoint(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	(void)k;
+	if (off_parse_endpoint(v, f))
+		return expected(p, "expected ip:port or [ip6]:port with a port in 1..65535", 0, 0);
+	return 0;
+}
+
+static int set_kind(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	(void)k;
+	if (strcmp(v, "edge") && strcmp(v, "cloud"))
+		return expected(p, "expected edge or cloud", 0, 0);
+	*(enum off_target_kind *)f = strcmp(v, "edge") ? OFF_KIND_CLOUD : OFF_KIND_EDGE;
+	return 0;
+}
+
+static int set_protocol(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	struct off_cfg_service *s = f;
+
+	(void)k;
+	if (strcmp(v, "tcp") && strcmp(v, "udp"))
+		return expected(p, "expected tcp or udp", 0, 0);
+	s->vip.proto = s->local.proto = strcmp(v, "tcp") ? IPPROTO_UDP : IPPROTO_TCP;
+	return 0;
+}
+
+static int set_policy(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	struct off_cfg_workload *w = f;
+	struct wl_refs *r = &p->refs[w - p->c.workloads];
+
+	(void)k;
+	if (!strcmp(v, "dqn") || !strcmp(v, "greedy")) {
+		w->policy = v[0] == 'd' ? OFF_POLICY_DQN : OFF_POLICY_GREEDY;
 		return 0;
 	}
-	return inet_pton(AF_INET6, s, addr) == 1 ? 0 : -EINVAL;
-}
-
-/* "ip:port" or "[ip6]:port". */
-static int parse_endpoint(const char *s, struct off_endpoint *ep)
-{
-	char host[64];
-	const char *colon;
-	uint32_t port;
-
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || close[1] != ':' || close - s - 1 >= (long)sizeof(host))
-			return -EINVAL;
-		snprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || colon - s >= (long)sizeof(host) || strchr(s, ':') != colon)
-			return -EINVAL;
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
-	}
-	if (parse_ip(host, ep->addr) || parse_u32(colon + 1, 1, 65535, &port))
-		return -EINVAL;
-	ep->port = port;
+	if (strncmp(v, "static:", 7) || off_parse_name(v + 7, OFF_CFG_NAME_LEN))
+		return expected(p, "expected dqn, greedy or static:TARGET", 0, 0);
+	w->policy = OFF_POLICY_STATIC;
+	strcpy(r->target, v + 7);
+	r->policy_line = p->key_line[k - p->keys];
 	return 0;
 }
 
-static int is_v4(const uint8_t addr[16])
+static int set_services(struct parser *p, const struct key *k, void *f, const char *v)
 {
-	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
+	struct wl_refs *r = &p->refs[(struct off_cfg_workload *)f - p->c.workloads];
 
-	return !memcmp(addr, prefix, 12);
+	if (!v[strspn(v, ", ")])
+		return expected(p, "expected service names separated by commas or spaces", 0, 0);
+	strcpy(r->services, v);		/* a line is shorter than the buffer */
+	r->services_line = p->key_line[k - p->keys];
+	return 0;
 }
 
-static const char *named(const char *section, const char *kind)
+#define A(n, fn, f, lo, hi) { n, fn, offsetof(struct off_config, f), lo, hi, false }
+#define S(n, fn, f) A(n, fn, f, 0, sizeof(((struct off_config *)0)->f))
+
+static const struct key agent_keys[] = {
+	A("tick", set_ms, tick_ms, 10, 60000), A("lease", set_u32, lease_ticks, 1, 1000),
+	A("w_lat", set_double, reward.w_lat, 0, 100), A("w_energy", set_double, reward.w_energy, 0, 100),
+	A("w_cost", set_double, reward.w_cost, 0, 100),
+	A("lat_ref", set_seconds, reward.lat_ref_s, 1, 3600000),
+	A("energy_ref", set_double, reward.energy_ref_j, 1e-9, 1e6),
+	A("cost_ref", set_double, reward.cost_ref, 1e-12, 1e6),
+	S("model", set_path, model), S("ctl_socket", set_path, ctl_socket),
+	S("status_listen", set_listen, status_listen), S("metrics_listen", set_listen, metrics_listen),
+	S("experience_log", set_path, experience_log), A("dry_run", set_bool, dry_run, 0, 0),
+	S("serve_cgroup", set_path, serve_cgroup), A("mark_base", set_u32, mark_base, 0, 0xffff0000u),
+	A("max_tasks", set_u32, max_tasks, 1024, 4194304), A("max_flows", set_u32, max_flows, 256, 1048576),
+	A("max_workloads", set_u32, max_workloads, 1, OFF_CFG_MAX_WORKLOADS),
+	S("node", set_name, node), S("pin_dir", set_pin_dir, pin_dir),
+	A("peer_down_after", set_u32, peer_down_after, 1, 100),
+	A("probe_timeout", set_ms, probe_timeout_ms, 1, 60000),
+};
+
+#define P(n, fn, f, lo, hi, req) { n, fn, offsetof(struct off_cfg_peer, f), lo, hi, req }
+static const struct key peer_keys[] = {
+	P("address", set_ip, addr, 0, 0, true), P("kind", set_kind, kind, 0, 0, true),
+	P("status_port", set_u32, status_port, 0, 65535, false),
+	P("capacity", set_double, capacity_cores, 0, 65536, false),
+	P("cost", set_double, cost_per_req, 0, 1e6, false),
+};
+
+#define V(n, fn, f, req) { n, fn, offsetof(struct off_cfg_service, f), 0, 0, req }
+static const struct key service_keys[] = {
+	V("vip", set_endpoint, vip, true), V("local", set_endpoint, local, true),
+	V("protocol", set_protocol, name, true),
+};
+
+#define W(n, fn, f, lo, hi, req) { n, fn, offsetof(struct off_cfg_workload, f), lo, hi, req }
+static const struct key workload_keys[] = {
+	W("cgroup", set_path, cgroup, 0, OFF_CFG_PATH_LEN, true),
+	W("services", set_services, name, 0, 0, true), W("policy", set_policy, name, 0, 0, false),
+	W("model", set_path, model, 0, OFF_CFG_PATH_LEN, false),
+	W("min_dwell", set_ms, min_dwell_ms, 0, 3600000, false),
+	W("hysteresis", set_double, hysteresis, 0, 10, false),
+};
+
+#define KEYS(t) t, sizeof(t) / sizeof(t[0])
+
+static const char *named(const char *sec, const char *kind)
 {
 	size_t n = strlen(kind);
 
-	if (strncmp(section, kind, n) || section[n] != ' ' || !section[n + 1])
+	if (strncmp(sec, kind, n) || sec[n] != ' ')
 		return NULL;
-	return section + n + 1;
+	return sec + n + 1;
 }
 
-static int agent_key(struct parser *p, const char *key, const char *v, int line)
+/* Adds the entry NAME to TABLE; its index, or -1 when refused. */
+static int add(struct parser *p, const char *name, char *table, size_t size, size_t line_off,
+	       int *n, int max, const char *what)
 {
-	struct off_config *c = p->c;
+	char *e;
 
-	if (!strcmp(key, "tick_ms")) {
-		if (parse_u32(v, 10, 60000, &c->tick_ms))
-			return bad(p, line, "agent", key, "expected 10..60000 ms, got", v);
-	} else if (!strcmp(key, "lease_ticks")) {
-		if (parse_u32(v, 1, 1000, &c->lease_ticks))
-			return bad(p, line, "agent", key, "expected 1..1000, got", v);
-	} else if (!strcmp(key, "peer_down_after")) {
-		if (parse_u32(v, 1, 100, &c->peer_down_after))
-			return bad(p, line, "agent", key, "expected 1..100 failed probes, got", v);
-	} else if (!strcmp(key, "probe_timeout_ms")) {
-		if (parse_u32(v, 1, 60000, &c->probe_timeout_ms))
-			return bad(p, line, "agent", key, "expected 1..60000 ms, got", v);
-	} else if (!strcmp(key, "ctl_socket")) {
-		if (v[0] != '/' || strlen(v) >= sizeof(c->ctl_socket))
-			return bad(p, line, "agent", key, "expected an absolute path under 108 bytes, got", v);
-		snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", v);
-	} else if (!strcmp(key, "status_listen")) {
-		struct off_endpoint ep;
-
-		if (parse_endpoint(v, &ep))
-			return bad(p, line, "agent", key, "expected ip:port or [ip6]:port, got", v);
-		snprintf(c->status_listen, sizeof(c->status_listen), "%s", v);
-	} else if (!strcmp(key, "node")) {
-		if (!v[0] || strlen(v) >= sizeof(c->node))
-			return bad(p, line, "agent", key, "expected a name under 64 bytes, got", v);
-		snprintf(c->node, sizeof(c->node), "%s", v);
-	} else if (!strcmp(key, "pin_dir")) {
-		if (strncmp(v, "/sys/fs/bpf/", 12) || strlen(v) >= sizeof(c->pin_dir))
-			return bad(p, line, "agent", key, "expected a directory under /sys/fs/bpf/, got", v);
-		snprintf(c->pin_dir, sizeof(c->pin_dir), "%s", v);
-	} else if (!strcmp(key, "mark_base")) {
-		if (parse_u32(v, 0, 0xffff0000u, &c->mark_base))
-			return bad(p, line, "agent", key, "expected a number up to 0xffff0000, got", v);
-	} else {
-		return bad(p, line, "agent", key, "unknown key, value", v);
+	if (off_parse_name(name, OFF_CFG_NAME_LEN)) {
+		bad(p, p->sec_line, p->sec, NULL, "bad name: expected letters, digits, '.', '_' and '-', "
+		    "under %d bytes", OFF_CFG_NAME_LEN);
+		return -1;
 	}
-	return 1;
-}
-
-/* The entry named NAME in a table, added on first sight. */
-static void *entry(struct parser *p, void *table, size_t size, size_t line_off, int *n, int max,
-		   const char *name, int line, const char *section)
-{
-	char *e = table;
-
-	for (int i = 0; i < *n; i++, e += size)
-		if (!strcmp(e, name))
-			return e;
-	if (*n == max || strlen(name) >= OFF_CFG_NAME_LEN) {
-		bad(p, line, section, "name", *n == max ? "too many sections like it" : "name too long", NULL);
-		return NULL;
+	for (int i = 0; i < *n; i++) {
+		if (!strcmp(table + i * size, name)) {
+			bad(p, p->sec_line, p->sec, NULL, "duplicate section (first at line %d)",
+			    *(int *)(table + i * size + line_off));
+			return -1;
+		}
 	}
-	e = (char *)table + size * (*n)++;
-	snprintf(e, OFF_CFG_NAME_LEN, "%s", name);
-	*(int *)(e + line_off) = line;
-	return e;
-}
-
-static int peer_key(struct parser *p, const char *sec, const char *name, const char *key,
-		    const char *v, int line)
-{
-	struct off_cfg_peer *pe = entry(p, p->c->peers, sizeof(*pe), offsetof(struct off_cfg_peer, line), &p->c->npeers,
-					OFF_CFG_MAX_PEERS, name, line, sec);
-
-	if (!pe)
-		return 1;
-	if (!strcmp(key, "address")) {
-		if (parse_ip(v, pe->addr))
-			return bad(p, line, sec, key, "expected an IPv4 or IPv6 address, got", v);
-	} else if (!strcmp(key, "status_port")) {
-		if (parse_u32(v, 0, 65535, &pe->status_port))
-			return bad(p, line, sec, key, "expected a port 1..65535, or 0 not to probe, got", v);
-		pe->status_port_set = 1;
-	} else if (!strcmp(key, "kind")) {
-		if (strcmp(v, "edge") && strcmp(v, "cloud"))
-			return bad(p, line, sec, key, "expected edge or cloud, got", v);
-		pe->kind = strcmp(v, "edge") ? OFF_KIND_CLOUD : OFF_KIND_EDGE;
-	} else {
-		return bad(p, line, sec, key, "unknown key, value", v);
+	if (*n == max) {
+		bad(p, p->sec_line, p->sec, NULL, "too many %s sections (at most %d)", what, max);
+		return -1;
 	}
-	return 1;
+	e = table + (*n) * size;
+	strcpy(e, name);
+	*(int *)(e + line_off) = p->sec_line;
+	return (*n)++;
 }
 
-static int service_key(struct parser *p, const char *sec, const char *name, const char *key,
-		       const char *v, int line)
+/* Workloads are many and large: their table grows as they come. */
+static int grow(struct parser *p)
 {
-	struct off_cfg_service *s = entry(p, p->c->services, sizeof(*s), offsetof(struct off_cfg_service, line),
-					  &p->c->nservices,
-					  OFF_CFG_MAX_SERVICES, name, line, sec);
-	uint32_t port;
+	int old = p->cap, cap = old ? 2 * old : 16;
+	void *w, *r;
 
-	if (!s)
-		return 1;
-	if (!strcmp(key, "vip") || !strcmp(key, "local")) {
-		struct off_endpoint *ep = key[0] == 'v' ? &s->vip : &s->local;
-		uint8_t proto = ep->proto;
+	if (p->c.nworkloads < old || old == OFF_CFG_MAX_WORKLOADS)
+		return 0;
+	cap = cap < OFF_CFG_MAX_WORKLOADS ? cap : OFF_CFG_MAX_WORKLOADS;
+	w = realloc(p->c.workloads, cap * sizeof(*p->c.workloads));
+	if (w)
+		p->c.workloads = w;
+	r = realloc(p->refs, cap * sizeof(*p->refs));
+	if (r)
+		p->refs = r;
+	if (!w || !r)
+		return -ENOMEM;
+	memset(p->c.workloads + old, 0, (cap - old) * sizeof(*p->c.workloads));
+	memset(p->refs + old, 0, (cap - old) * sizeof(*p->refs));
+	p->cap = cap;
+	return 0;
+}
 
-		if (parse_endpoint(v, ep))
-			return bad(p, line, sec, key, "expected ip:port or [ip6]:port, got", v);
-		ep->proto = proto;
-	} else if (!strcmp(key, "protocol")) {
-		if (strcmp(v, "tcp") && strcmp(v, "udp"))
-			return bad(p, line, sec, key, "expected tcp or udp, got", v);
-		s->vip.proto = s->local.proto = strcmp(v, "tcp") ? 17 : 6;
-	} else if (!strncmp(key, "port.", 5) && key[5]) {
-		struct pending *q = &p->pending[p->npending];
+static void open_peer(struct parser *p, const char *name)
+{
+	struct off_config *c = &p->c;
+	int i = add(p, name, (char *)c->peers, sizeof(c->peers[0]), offsetof(struct off_cfg_peer, line),
+		    &c->npeers, OFF_CFG_MAX_PEERS, "peer");
 
-		if (parse_u32(v, 1, 65535, &port))
-			return bad(p, line, sec, key, "expected a port 1..65535, got", v);
-		if (p->npending == (int)(sizeof(p->pending) / sizeof(p->pending[0])))
-			return bad(p, line, sec, key, "too many per-peer ports", NULL);
-		snprintf(q->svc, sizeof(q->svc), "%s", name);
-		snprintf(q->peer, sizeof(q->peer), "%s", key + 5);
-		q->port = port;
-		q->line = line;
-		p->npending++;
-	} else {
-		return bad(p, line, sec, key, "unknown key, value", v);
+	if (i < 0)
+		return;
+	if (!strcmp(name, "local")) {
+		bad(p, p->sec_line, p->sec, NULL, "bad name: \"local\" is the local target's name");
+		return;
 	}
-	return 1;
+	c->peers[i].status_port = 7400;
+	p->keys = peer_keys;
+	p->nkeys = sizeof(peer_keys) / sizeof(peer_keys[0]);
+	p->base = &c->peers[i];
 }
 
-static int workload_key(struct parser *p, const char *sec, const char *name, const char *key,
-			const char *v, int line)
+static void open_service(struct parser *p, const char *name)
 {
-	struct off_cfg_workload *w = entry(p, p->c->workloads, sizeof(*w), offsetof(struct off_cfg_workload, line),
-					   &p->c->nworkloads,
-					   OFF_CFG_MAX_WORKLOADS, name, line, sec);
+	struct off_config *c = &p->c;
+	int i = add(p, name, (char *)c->services, sizeof(c->services[0]),
+		    offsetof(struct off_cfg_service, line), &c->nservices, OFF_CFG_MAX_SERVICES, "service");
+
+	if (i < 0)
+		return;
+	p->keys = service_keys;
+	p->nkeys = sizeof(service_keys) / sizeof(service_keys[0]);
+	p->base = &c->services[i];
+}
+
+static void open_workload(struct parser *p, const char *name)
+{
+	struct off_config *c = &p->c;
+	struct off_cfg_workload *w;
 	int i;
 
-	if (!w)
-		return 1;
-	i = w - p->c->workloads;
-	if (!strcmp(key, "cgroup")) {
-		if (v[0] != '/' || strlen(v) >= sizeof(w->cgroup))
-			return bad(p, line, sec, key, "expected an absolute path, got", v);
-		snprintf(w->cgroup, sizeof(w->cgroup), "%s", v);
-	} else if (!strcmp(key, "services")) {
-		snprintf(p->services[i], sizeof(p->services[i]), "%s", v);
-		p->services_line[i] = line;
-	} else if (!strcmp(key, "policy")) {
-		if (strncmp(v, "static:", 7) || !v[7])
-			return bad(p, line, sec, key,
-				   "this build enforces static:TARGET policies only (local or a peer name), got", v);
-		snprintf(p->static_target[i], sizeof(p->static_target[i]), "%s", v + 7);
-		p->policy_line[i] = line;
-	} else {
-		return bad(p, line, sec, key, "unknown key, value", v);
+	if (grow(p)) {
+		bad(p, p->sec_line, p->sec, NULL, "out of memory");
+		return;
 	}
+	i = add(p, name, (char *)c->workloads, sizeof(*w), offsetof(struct off_cfg_workload, line),
+		&c->nworkloads, OFF_CFG_MAX_WORKLOADS, "workload");
+	if (i < 0)
+		return;
+	w = &c->workloads[i];
+	w->policy = OFF_POLICY_DQN;
+	w->min_dwell_ms = 5000;
+	w->hysteresis = 0.05;
+	p->keys = workload_keys;
+	p->nkeys = sizeof(workload_keys) / sizeof(workload_keys[0]);
+	p->base = w;
+}
+
+static void close_section(struct parser *p)
+{
+	for (size_t i = 0; p->keys && i < p->nkeys; i++)
+		if (p->keys[i].required && !p->key_line[i])
+			bad(p, p->sec_line, p->sec, p->keys[i].name, "required key missing");
+	p->keys = NULL;
+	memset(p->key_line, 0, sizeof(p->key_line));
+}
+
+static void on_section(void *user, const char *sec, int line)
+{
+	struct parser *p = user;
+	const char *name;
+
+	p->now = line;
+	close_section(p);
+	snprintf(p->sec, sizeof(p->sec), "%s", sec);
+	p->sec_line = line;
+	if (!strcmp(sec, "agent")) {
+		if (p->agent_line) {
+			bad(p, line, sec, NULL, "duplicate section (first at line %d)", p->agent_line);
+			return;
+		}
+		p->agent_line = line;
+		p->keys = agent_keys;
+		p->nkeys = sizeof(agent_keys) / sizeof(agent_keys[0]);
+		p->base = &p->c;
+	} else if ((name = named(sec, "peer"))) {
+		open_peer(p, name);
+	} else if ((name = named(sec, "service"))) {
+		open_service(p, name);
+	} else if ((name = named(sec, "workload"))) {
+		open_workload(p, name);
+	} else {
+		bad(p, line, sec, NULL, "unknown section: expected [agent], [peer NAME], [service NAME] "
+		    "or [workload NAME]");
+	}
+}
+
+/* port.PEER: checked against the peers once all are known. */
+static int port_key(struct parser *p, const char *key, const char *v, int line)
+{
+	int svc = (struct off_cfg_service *)p->base - p->c.services;
+	struct port_ref *r = &p->ports[p->nports];
+	uint32_t port;
+
+	if (off_parse_name(key + 5, OFF_CFG_NAME_LEN))
+		return bad(p, line, p->sec, key, "unknown key");
+	for (int i = 0; i < p->nports; i++)
+		if (p->ports[i].svc == svc && !strcmp(p->ports[i].peer, key + 5))
+			return bad(p, line, p->sec, key, "given twice (first at line %d)", p->ports[i].line);
+	if (off_parse_u32(v, 1, 65535, &port))
+		return bad(p, line, p->sec, key, "expected a port in 1..65535, got \"%s\"", v);
+	if (p->nports == (int)(sizeof(p->ports) / sizeof(p->ports[0])))
+		return bad(p, line, p->sec, key, "too many per-peer ports");
+	r->svc = svc;
+	r->line = line;
+	r->port = port;
+	strcpy(r->peer, key + 5);
+	p->nports++;
 	return 1;
 }
 
 static int on_key(void *user, const char *sec, const char *key, const char *v, int line)
 {
 	struct parser *p = user;
-	const char *name;
+	const struct key *k;
+	size_t i;
 
-	if (!strcmp(sec, "agent"))
-		return agent_key(p, key, v, line);
-	if ((name = named(sec, "peer")))
-		return peer_key(p, sec, name, key, v, line);
-	if ((name = named(sec, "service")))
-		return service_key(p, sec, name, key, v, line);
-	if ((name = named(sec, "workload")))
-		return workload_key(p, sec, name, key, v, line);
-	return bad(p, line, sec, key, "unknown section", NULL);
+	p->now = line;
+	if (!sec[0])
+		return bad(p, line, NULL, key, "outside any section");
+	if (!p->keys)
+		return 1;	/* the section itself was refused */
+	if (p->keys == service_keys && !strncmp(key, "port.", 5))
+		return port_key(p, key, v, line);
+	for (i = 0; i < p->nkeys && strcmp(p->keys[i].name, key); i++)
+		;
+	if (i == p->nkeys)
+		return bad(p, line, sec, key, "unknown key");
+	if (p->key_line[i])
+		return bad(p, line, sec, key, "given twice (first at line %d)", p->key_line[i]);
+	p->key_line[i] = line;
+	k = &p->keys[i];
+	if (k->set(p, k, (char *)p->base + k->off, v))
+		return bad(p, line, sec, key, "%s, got \"%s\"", p->expect, v);
+	return 1;
 }
 
 static int peer_index(const struct off_config *c, const char *name)
@@ -297,160 +504,178 @@ static int service_index(const struct off_config *c, const char *name)
 	return -1;
 }
 
-static void check_service(struct parser *p, const struct off_cfg_service *s)
+static void resolve_ports(struct parser *p)
 {
+	for (int i = 0; i < p->nports; i++) {
+		struct port_ref *r = &p->ports[i];
+		int t = peer_index(&p->c, r->peer);
+		char sec[64], key[64];
+
+		snprintf(sec, sizeof(sec), "service %s", p->c.services[r->svc].name);
+		snprintf(key, sizeof(key), "port.%s", r->peer);
+		if (t <= 0)
+			bad(p, r->line, sec, key, "no such peer \"%s\"", r->peer);
+		else
+			p->c.services[r->svc].port[t] = r->port;
+	}
+}
+
+/* A socket cannot be sent across address families, and one VIP is one
+ * key in the kernel's service table. */
+static void check_service(struct parser *p, int i)
+{
+	const struct off_cfg_service *s = &p->c.services[i];
+	bool v4 = off_ip_is_v4(s->vip.addr);
 	char sec[64];
-	int v4 = is_v4(s->vip.addr);
 
 	snprintf(sec, sizeof(sec), "service %s", s->name);
-	if (!s->vip.port)
-		bad(p, s->line, sec, "vip", "missing", NULL);
-	else if (!s->local.port)
-		bad(p, s->line, sec, "local", "missing", NULL);
-	else if (!s->vip.proto)
-		bad(p, s->line, sec, "protocol", "missing", NULL);
-	else if (is_v4(s->local.addr) != v4)
-		bad(p, s->line, sec, "local", "must be of the VIP's address family", NULL);
-	for (int i = 0; i < p->c->npeers; i++)
-		if (is_v4(p->c->peers[i].addr) != v4)
-			bad(p, s->line, sec, "vip", "a peer's address family differs from the VIP's:",
-			    p->c->peers[i].name);
+	if (off_ip_is_v4(s->local.addr) != v4)
+		bad(p, s->line, sec, "local", "not of the VIP's address family");
+	if (!memcmp(s->local.addr, s->vip.addr, 16) && s->local.port == s->vip.port)
+		bad(p, s->line, sec, "local", "the same as the VIP");
+	for (int j = 0; j < p->c.npeers; j++)
+		if (off_ip_is_v4(p->c.peers[j].addr) != v4)
+			bad(p, s->line, sec, "vip", "peer %s is not of the VIP's address family",
+			    p->c.peers[j].name);
+	for (int j = 0; j < i; j++)
+		if (!memcmp(&p->c.services[j].vip, &s->vip, sizeof(s->vip)))
+			bad(p, s->line, sec, "vip", "the same as service %s's", p->c.services[j].name);
 }
 
 static void resolve_workload(struct parser *p, int i)
 {
-	struct off_cfg_workload *w = &p->c->workloads[i];
-	char sec[64], list[512], *tok, *save;
-	int t;
+	struct off_cfg_workload *w = &p->c.workloads[i];
+	struct wl_refs *r = &p->refs[i];
+	char sec[64], *tok, *save;
+	int t = peer_index(&p->c, r->target);
 
 	snprintf(sec, sizeof(sec), "workload %s", w->name);
-	if (!w->cgroup[0])
-		bad(p, w->line, sec, "cgroup", "missing", NULL);
-	if (!p->static_target[i][0])
-		bad(p, w->line, sec, "policy", "missing (static:TARGET)", NULL);
-	t = peer_index(p->c, p->static_target[i]);
-	if (p->static_target[i][0] && t < 0)
-		bad(p, p->policy_line[i], sec, "policy", "no such target:", p->static_target[i]);
+	if (w->policy == OFF_POLICY_STATIC && t < 0)
+		bad(p, r->policy_line, sec, "policy", "no such target \"%s\" (local or a peer name)", r->target);
 	w->target = t < 0 ? 0 : t;
-	snprintf(list, sizeof(list), "%s", p->services[i]);
-	for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		int s = service_index(p->c, tok);
+	for (tok = strtok_r(r->services, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		int s = service_index(&p->c, tok);
 
 		if (s < 0)
-			bad(p, p->services_line[i], sec, "services", "no such service:", tok);
+			bad(p, r->services_line, sec, "services", "no such service \"%s\"", tok);
+		else if (off_cfg_uses(w, s))
+			bad(p, r->services_line, sec, "services", "\"%s\" listed twice", tok);
 		else
-			w->services |= 1ULL << s;
+			w->services[s / 64] |= 1ULL << (s % 64);
 	}
-	if (!w->services)
-		bad(p, w->line, sec, "services", "missing", NULL);
+	for (int j = 0; j < i; j++)
+		if (!strcmp(p->c.workloads[j].cgroup, w->cgroup))
+			bad(p, w->line, sec, "cgroup", "the same as workload %s's", p->c.workloads[j].name);
+	if (i == (int)p->c.max_workloads)
+		bad(p, w->line, sec, NULL, "more workloads than [agent] max_workloads (%u)", p->c.max_workloads);
 }
 
 static void resolve(struct parser *p)
 {
-	struct off_config *c = p->c;
+	struct off_config *c = &p->c;
 
-	for (int i = 0; i < c->npeers; i++) {
-		static const uint8_t none[16];
-		char sec[64];
-
-		snprintf(sec, sizeof(sec), "peer %s", c->peers[i].name);
-		if (!memcmp(c->peers[i].addr, none, 16))
-			bad(p, c->peers[i].line, sec, "address", "missing", NULL);
-		if (!strcmp(c->peers[i].name, "local"))
-			bad(p, c->peers[i].line, sec, "name", "\"local\" is the local target's name", NULL);
-	}
-	for (int i = 0; i < p->npending; i++) {
-		struct pending *q = &p->pending[i];
-		int t = peer_index(c, q->peer), s = service_index(c, q->svc);
-		char sec[64], key[64];
-
-		snprintf(sec, sizeof(sec), "service %s", q->svc);
-		snprintf(key, sizeof(key), "port.%s", q->peer);
-		if (t <= 0)
-			bad(p, q->line, sec, key, "no such peer:", q->peer);
-		else
-			c->services[s].port[t] = q->port;
-	}
+	p->now = INT_MAX;
+	close_section(p);
+	resolve_ports(p);
 	for (int i = 0; i < c->nservices; i++)
-		check_service(p, &c->services[i]);
+		check_service(p, i);
 	for (int i = 0; i < c->nworkloads; i++)
 		resolve_workload(p, i);
-}
-
-/* Defaults that depend on other keys. */
-static void settle(struct off_config *c)
-{
+	if (c->status_listen[0] && !strcmp(c->status_listen, c->metrics_listen))
+		bad(p, p->agent_line, "agent", "metrics_listen", "the same address as status_listen");
 	if (!c->probe_timeout_ms)
 		c->probe_timeout_ms = c->tick_ms / 2 < 500 ? c->tick_ms / 2 : 500;
-	for (int i = 0; i < c->npeers; i++)
-		if (!c->peers[i].status_port_set)
-			c->peers[i].status_port = 7400;
 }
 
-static int finish(struct parser *p, int ret, struct off_config *out)
+static void defaults(struct off_config *c)
 {
-	if (ret < 0) {
-		snprintf(p->err, p->errlen, "%s: %s", p->file, strerror(-ret));
-		return ret;
-	}
-	if (ret > 0 && !p->failed) {
-		snprintf(p->err, p->errlen, "%s:%d: syntax error", p->file, ret);
-		return -EINVAL;
-	}
-	if (!p->failed)
-		resolve(p);
-	if (p->failed)
-		return -EINVAL;
-	settle(p->c);
-	*out = *p->c;
-	return 0;
+	const struct off_reward_cfg reward = OFF_REWARD_DEFAULT;
+
+	c->tick_ms = 1000;
+	c->lease_ticks = 3;
+	c->mark_base = 0x0ff10000;
+	c->peer_down_after = 3;
+	c->max_tasks = 65536;
+	c->max_flows = 16384;
+	c->max_workloads = 256;
+	c->reward = reward;
+	strcpy(c->model, "/var/lib/offloadd/default.omdl");
+	strcpy(c->ctl_socket, "/run/offloadd/ctl.sock");
+	strcpy(c->metrics_listen, "127.0.0.1:9477");
+	strcpy(c->pin_dir, OFF_PIN_DIR);
+	if (gethostname(c->node, sizeof(c->node) - 1) || off_parse_name(c->node, sizeof(c->node)))
+		strcpy(c->node, "localhost");
 }
 
-static struct parser *parser_new(const char *file, char *err, size_t errlen)
+static int parse(const char *path, const char *text, const char *name, struct off_config *out,
+		 char *err, size_t errlen)
 {
-	struct parser *p = calloc(1, sizeof(*p) + sizeof(struct off_config));
-
-	if (!p)
-		return NULL;
-	p->c = (struct off_config *)(p + 1);
-	p->c->tick_ms = 1000;
-	p->c->lease_ticks = 3;
-	p->c->peer_down_after = 3;
-	snprintf(p->c->ctl_socket, sizeof(p->c->ctl_socket), "/run/offloadd/ctl.sock");
-	snprintf(p->c->pin_dir, sizeof(p->c->pin_dir), "%s", OFF_PIN_DIR);
-	gethostname(p->c->node, sizeof(p->c->node) - 1);
-	p->file = file;
-	p->err = err;
-	p->errlen = errlen;
-	return p;
-}
-
-int off_config_load(const char *path, struct off_config *c, char *err, size_t errlen)
-{
-	struct parser *p = parser_new(path, err, errlen);
+	struct parser *p = calloc(1, sizeof(*p));
+	struct off_ini_strict ini = { .on_key = on_key, .on_section = on_section, .user = p };
 	int ret;
 
 	if (!p)
 		return -ENOMEM;
-	ret = finish(p, off_ini_parse(path, on_key, p), c);
+	defaults(&p->c);
+	p->file = name;
+	p->err = err;
+	p->errlen = errlen;
+	ret = path ? off_ini_parse_strict(path, &ini) : off_ini_parse_strict_string(text, &ini);
+	if (ret < 0)
+		snprintf(err, errlen, "%s: %s", name, strerror(-ret));
+	else if (ret > 0 && p->failed && p->err_at < ret)
+		;	/* an earlier error stands */
+	else if (ret > 0 && ini.why && ini.why_line == ret)
+		snprintf(err, errlen, "%s:%d: %s", name, ret, ini.why);
+	else if (ret > 0)
+		snprintf(err, errlen, "%s:%d: syntax error: expected [section], key = value or a comment",
+			 name, ret);
+	if (!ret && !p->failed)
+		resolve(p);
+	if (!ret && p->failed)
+		ret = -EINVAL;
+	if (ret > 0)
+		ret = -EINVAL;
+	if (ret)
+		free(p->c.workloads);
+	else
+		*out = p->c;
+	free(p->refs);
 	free(p);
 	return ret;
+}
+
+int off_config_load(const char *path, struct off_config *c, char *err, size_t errlen)
+{
+	return parse(path, NULL, path, c, err, errlen);
 }
 
 int off_config_parse_str(const char *text, const char *name, struct off_config *c,
 			 char *err, size_t errlen)
 {
-	struct parser *p = parser_new(name, err, errlen);
-	int ret;
+	return parse(NULL, text, name, c, err, errlen);
+}
 
-	if (!p)
-		return -ENOMEM;
-	ret = finish(p, off_ini_parse_string(text, on_key, p), c);
-	free(p);
-	return ret;
+void off_config_free(struct off_config *c)
+{
+	free(c->workloads);
+	c->workloads = NULL;
+	c->nworkloads = 0;
 }
 
 const char *off_config_target_name(const struct off_config *c, uint32_t tidx)
 {
 	return tidx && tidx <= (uint32_t)c->npeers ? c->peers[tidx - 1].name : "local";
+}
+
+const char *off_config_policy_name(const struct off_config *c, const struct off_cfg_workload *w,
+				   char *buf, size_t len)
+{
+	static const char *const names[] = { [OFF_POLICY_DQN] = "dqn", [OFF_POLICY_GREEDY] = "greedy" };
+
+	if (w->policy == OFF_POLICY_STATIC)
+		snprintf(buf, len, "static:%s", off_config_target_name(c, w->target));
+	else
+		snprintf(buf, len, "%s", names[w->policy]);
+	return buf;
 }

@@ -4,22 +4,27 @@
 #ifndef OFFLOAD_AGENT_CONFIG_H
 #define OFFLOAD_AGENT_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "offload/abi.h"
 #include "lib/features.h"
 
 #define OFF_CFG_NAME_LEN	32
+#define OFF_CFG_PATH_LEN	256
+/* The kernel's per-service target table has OFF_MAX_TARGETS slots, local
+ * included; the others bound the maps and the daemon's tables. */
 #define OFF_CFG_MAX_PEERS	(OFF_MAX_TARGETS - 1)
-#define OFF_CFG_MAX_SERVICES	64
-#define OFF_CFG_MAX_WORKLOADS	256
+#define OFF_CFG_MAX_SERVICES	256
+#define OFF_CFG_MAX_WORKLOADS	4096
 
 struct off_cfg_peer {
 	char name[OFF_CFG_NAME_LEN];
 	enum off_target_kind kind;
 	uint8_t addr[16];		/* IPv4-mapped for IPv4 */
 	uint32_t status_port;		/* 0: not probed, taken as up */
-	int status_port_set;
+	double capacity_cores;		/* 0: as its status says */
+	double cost_per_req;
 	int line;
 };
 
@@ -30,32 +35,60 @@ struct off_cfg_service {
 	int line;
 };
 
+enum off_cfg_policy {
+	OFF_POLICY_DQN,
+	OFF_POLICY_GREEDY,
+	OFF_POLICY_STATIC,
+};
+
 struct off_cfg_workload {
 	char name[OFF_CFG_NAME_LEN];
-	char cgroup[256];
-	uint64_t services;		/* bit i: services[i] */
+	char cgroup[OFF_CFG_PATH_LEN];
+	char model[OFF_CFG_PATH_LEN];	/* "": [agent] model */
+	uint64_t services[OFF_CFG_MAX_SERVICES / 64];	/* bit i: services[i] */
+	enum off_cfg_policy policy;
 	uint32_t target;		/* static:TARGET as a target index */
+	uint32_t min_dwell_ms;
+	double hysteresis;		/* Q margin a challenger must win by */
 	int line;
 };
 
 struct off_config {
 	uint32_t tick_ms, lease_ticks, mark_base;
 	uint32_t peer_down_after, probe_timeout_ms;
+	uint32_t max_tasks, max_flows, max_workloads;	/* BPF map sizes */
+	struct off_reward_cfg reward;
+	bool dry_run;
+	char model[OFF_CFG_PATH_LEN];
 	char ctl_socket[108];
-	char status_listen[64];		/* "" : don't serve peer status */
+	char status_listen[64];		/* "": don't serve peer status */
+	char metrics_listen[64];	/* "": no metrics */
+	char experience_log[OFF_CFG_PATH_LEN];	/* "": none */
+	char serve_cgroup[OFF_CFG_PATH_LEN];	/* "": report the whole host */
 	char node[64];
 	char pin_dir[128];
 	int npeers, nservices, nworkloads;
 	struct off_cfg_peer peers[OFF_CFG_MAX_PEERS];	/* target index = i + 1 */
 	struct off_cfg_service services[OFF_CFG_MAX_SERVICES];
-	struct off_cfg_workload workloads[OFF_CFG_MAX_WORKLOADS];
+	struct off_cfg_workload *workloads;	/* owned: off_config_free */
 };
 
-/* 0, or -EINVAL/-errno with "FILE:LINE: [section] key: problem" in err. */
+/* 0, or -EINVAL/-errno with "FILE:LINE: [section] key: problem" in err.
+ * On error *c is left as it was; on success it is overwritten, so free the
+ * old one first (or after swapping it out). */
 int off_config_load(const char *path, struct off_config *c, char *err, size_t errlen);
+/* The same from text; name stands for the file in messages. */
 int off_config_parse_str(const char *text, const char *name, struct off_config *c,
 			 char *err, size_t errlen);
+void off_config_free(struct off_config *c);
 /* "local" or the peer's name. */
 const char *off_config_target_name(const struct off_config *c, uint32_t tidx);
+/* "dqn", "greedy" or "static:TARGET". */
+const char *off_config_policy_name(const struct off_config *c, const struct off_cfg_workload *w,
+				   char *buf, size_t len);
+static inline bool off_cfg_uses(const struct off_cfg_workload *w, int svc)
+{
+	return w->services[svc / 64] >> (svc % 64) & 1;
+}
 
 #endif

@@ -103,9 +103,11 @@ static int govern(struct off_daemon *d)
 	o.redirect = true;
 	o.adopt = true;		/* a restart takes over its own pins */
 	o.verbose = d->verbose;
-	/* Fixed, not the config's count: a restart with other workloads must
-	 * find maps of the same size to adopt. */
-	o.max_workloads = OFF_CFG_MAX_WORKLOADS;
+	/* The configured bound, not the count: a restart with other workloads
+	 * must find maps of the same size to adopt. */
+	o.max_workloads = d->cfg.max_workloads;
+	o.max_tasks = d->cfg.max_tasks;
+	o.max_flows = d->cfg.max_flows;
 	o.pin_dir = d->cfg.pin_dir;
 	ret = off_bpf_load(&d->bpf, &o, err, sizeof(err));
 	if (ret) {
@@ -135,31 +137,67 @@ static int govern(struct off_daemon *d)
 	return ret ? ret : apply(d, &d->cfg);
 }
 
-/* A reload may change targets and decisions; a different set of workloads
- * needs a restart, so it is refused like a bad file. */
+/* Only static policies are enforced so far: a workload asking for another
+ * would silently stay local. */
+static int enforceable(const struct off_config *c, const char *path, char *err, size_t errlen)
+{
+	char policy[64];
+
+	for (int i = 0; i < c->nworkloads; i++) {
+		if (c->workloads[i].policy == OFF_POLICY_STATIC)
+			continue;
+		snprintf(err, errlen, "%s: workload %s: policy %s is not enforced by this build; use static:TARGET",
+			 path, c->workloads[i].name, off_config_policy_name(c, &c->workloads[i], policy,
+									  sizeof(policy)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* What a reload cannot change without a restart, or NULL. */
+static const char *needs_restart(const struct off_config *c, const struct off_config *old)
+{
+	int same = c->nworkloads == old->nworkloads;
+
+	for (int i = 0; same && i < c->nworkloads; i++)
+		same = !strcmp(c->workloads[i].cgroup, old->workloads[i].cgroup);
+	if (!same)
+		return "set of workloads";
+	if (!same_peers(c, old))
+		return "set of peers";
+	if (c->max_workloads != old->max_workloads || c->max_tasks != old->max_tasks ||
+	    c->max_flows != old->max_flows)
+		return "map sizes";
+	return NULL;
+}
+
+/* A reload may change targets and decisions; what sizes or attaches the
+ * kernel side needs a restart, so it is refused like a bad file. */
 int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 {
 	static struct off_config c;
-	int same = 1;
+	const char *changed;
 
 	if (off_config_load(d->path, &c, err, errlen))
 		goto refused;
-	same = c.nworkloads == d->cfg.nworkloads;
-	for (int i = 0; same && i < c.nworkloads; i++)
-		same = !strcmp(c.workloads[i].cgroup, d->cfg.workloads[i].cgroup);
-	if (!same || !same_peers(&c, &d->cfg)) {
-		snprintf(err, errlen, "%s: the set of %s changed; restart to apply", d->path,
-			 same ? "peers" : "workloads");
-		goto refused;
+	changed = needs_restart(&c, &d->cfg);
+	if (changed) {
+		snprintf(err, errlen, "%s: the %s changed; restart to apply", d->path, changed);
+		goto drop;
 	}
+	if (enforceable(&c, d->path, err, errlen))
+		goto drop;
 	if (apply(d, &c)) {
 		snprintf(err, errlen, "%s: could not apply it; the running configuration is restored", d->path);
 		apply(d, &d->cfg);
-		goto refused;
+		goto drop;
 	}
+	off_config_free(&d->cfg);
 	d->cfg = c;
 	fprintf(stderr, "offloadd: reloaded %s\n", d->path);
 	return 0;
+drop:
+	off_config_free(&c);
 refused:
 	fprintf(stderr, "offloadd: reload refused, keeping the running configuration: %s\n", err);
 	return -EINVAL;
@@ -304,7 +342,8 @@ int off_run_main(int argc, char **argv)
 
 	if (parse_args(&d, argc, argv, &keep))
 		return 1;
-	if (off_config_load(d.path, &d.cfg, err, sizeof(err))) {
+	if (off_config_load(d.path, &d.cfg, err, sizeof(err)) ||
+	    enforceable(&d.cfg, d.path, err, sizeof(err))) {
 		fprintf(stderr, "offloadd: %s\n", err);
 		return 1;
 	}
@@ -344,6 +383,7 @@ int off_run_main(int argc, char **argv)
 	off_listen_close(&d.status);
 	off_snapshot_free(&d.snap);
 	off_peers_free(&d.peers);
+	off_config_free(&d.cfg);
 	io_uring_queue_exit(&d.ring);
 	close(d.sfd);
 	return ret ? 1 : 0;

@@ -12,4 +12,23 @@ typedef int (*off_ini_handler)(void *user, const char *section, const char *name
 int off_ini_parse(const char *path, off_ini_handler h, void *user);
 int off_ini_parse_string(const char *text, off_ini_handler h, void *user);
 
+/* Stricter reading: every section header reaches on_section as it is read
+ * (libinih reports keys only, so empty and repeated sections would pass
+ * unseen), and lines libinih would misread are refused with a reason:
+ * longer than OFF_INI_MAX_LINE, or indented (libinih joins those to the
+ * previous value). Returns as off_ini_parse; on a refused line, why says
+ * what was wrong with it and why_line which one it was. */
+#define OFF_INI_MAX_LINE	198	/* libinih's buffer, less newline and NUL */
+
+struct off_ini_strict {
+	off_ini_handler on_key;
+	void (*on_section)(void *user, const char *name, int line);
+	void *user;
+	const char *why;
+	int why_line;
+};
+
+int off_ini_parse_strict(const char *path, struct off_ini_strict *s);
+int off_ini_parse_strict_string(const char *text, struct off_ini_strict *s);
+
 #endif
