@@ -32,7 +32,7 @@ static json_t *workloads(struct off_daemon *d)
 		const struct off_cfg_workload *w = &d->cfg.workloads[i];
 		char policy[64];
 
-		snprintf(policy, sizeof(policy), "static:%s", off_config_target_name(&d->cfg, w->target));
+		off_config_policy_name(&d->cfg, w, policy, sizeof(policy));
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", w->name,
 			"cgroup", w->cgroup, "policy", policy,
 			"target", off_config_target_name(&d->cfg, d->current[i]), "pinned", d->pin[i] != 0));
@@ -47,7 +47,7 @@ static json_t *peers(struct off_daemon *d)
 	for (int i = 0; i < d->peers.n; i++) {
 		const struct off_peer *p = &d->peers.p[i];
 
-		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:i, s:f, s:f, s:f, s:i, s:s}",
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:i, s:f, s:f, s:f, s:f, s:s}",
 			"name", p->cfg->name, "kind", p->cfg->kind == OFF_KIND_CLOUD ? "cloud" : "edge",
 			"up", p->up, "failed_probes", p->fails, "rtt_us", p->rtt_us,
 			"cpu_util", p->st.cpu_util, "rq_p99_us", p->st.rq_p99_us,

@@ -5,8 +5,6 @@
  * trusted. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,54 +180,4 @@ int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_ur
 	io_uring_prep_recv(sqe, p->fd, p->buf + p->len, OFF_PEER_MAX_REPLY - p->len, 0);
 	op(ps, ring, p, sqe);
 	return 1;
-}
-
-static int field(json_t *o, const char *name, json_t **v, int type, char *err, size_t errlen)
-{
-	*v = json_object_get(o, name);
-	if (!*v || (type == JSON_REAL ? !json_is_number(*v) : (int)json_typeof(*v) != type)) {
-		snprintf(err, errlen, "status: %s: %s", name, *v ? "wrong type" : "missing");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int off_peer_status_parse(const char *body, size_t len, struct off_peer_status *st,
-			  char *err, size_t errlen)
-{
-	json_t *o, *node, *ver, *util, *rq, *cap, *svc;
-	json_error_t jerr;
-	int ret = -EINVAL;
-
-	if (len > OFF_PEER_MAX_REPLY) {
-		snprintf(err, errlen, "status: reply of %zu bytes is over the %d limit", len, OFF_PEER_MAX_REPLY);
-		return -EFBIG;
-	}
-	o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(o)) {
-		snprintf(err, errlen, "status: not a JSON object: %s", o ? "" : jerr.text);
-		goto out;
-	}
-	if (field(o, "node", &node, JSON_STRING, err, errlen) ||
-	    field(o, "version", &ver, JSON_STRING, err, errlen) ||
-	    field(o, "cpu_util", &util, JSON_REAL, err, errlen) ||
-	    field(o, "rq_p99_us", &rq, JSON_REAL, err, errlen) ||
-	    field(o, "capacity_cores", &cap, JSON_INTEGER, err, errlen) ||
-	    field(o, "services", &svc, JSON_ARRAY, err, errlen))
-		goto out;
-	st->cpu_util = json_number_value(util);
-	st->rq_p99_us = json_number_value(rq);
-	st->capacity_cores = json_integer_value(cap);
-	st->nservices = json_array_size(svc);
-	if (!(st->cpu_util >= 0 && st->cpu_util <= 1.5) || !(st->rq_p99_us >= 0 && st->rq_p99_us < 1e9) ||
-	    st->capacity_cores < 1 || st->capacity_cores > 65536 || st->nservices > 1024) {
-		snprintf(err, errlen, "status: a value is out of range");
-		goto out;
-	}
-	snprintf(st->node, sizeof(st->node), "%s", json_string_value(node));
-	snprintf(st->version, sizeof(st->version), "%s", json_string_value(ver));
-	ret = 0;
-out:
-	json_decref(o);
-	return ret;
 }

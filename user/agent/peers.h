@@ -10,17 +10,9 @@
 #include <sys/socket.h>
 
 #include "agent/config.h"
+#include "agent/peerstatus.h"
 
-#define OFF_PEER_MAX_REPLY	(64 * 1024)	/* a bigger reply is refused */
-
-/* What a peer says of itself; untrusted until parsed. */
-struct off_peer_status {
-	char node[64];
-	char version[32];
-	double cpu_util, rq_p99_us;
-	int capacity_cores;
-	int nservices;
-};
+#define OFF_PEER_MAX_REPLY	OFF_STATUS_MAX_BYTES	/* HTTP headers count too */
 
 struct off_peer {
 	const struct off_cfg_peer *cfg;
@@ -50,8 +42,5 @@ void off_peers_free(struct off_peers *ps);
 void off_peers_tick(struct off_peers *ps, struct io_uring *ring);
 /* Handles a probe's completion; 1 if it was one. */
 int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_uring_cqe *cqe);
-/* Strict: every field present, typed and in range. */
-int off_peer_status_parse(const char *body, size_t len, struct off_peer_status *st,
-			  char *err, size_t errlen);
 
 #endif
