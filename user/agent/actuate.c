@@ -63,3 +63,14 @@ int off_actuate_lease(const struct off_bpf *b, uint64_t ns, uint32_t mark_base)
 	l.expires_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec + ns;
 	return update(b, "lease", &zero, &l);
 }
+
+int off_actuate_read(const struct off_bpf *b, uint32_t widx, uint32_t *tidx)
+{
+	int fd = off_bpf_fd_redirect(b, "decisions");
+	struct off_decision d;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &widx, &d))
+		return -errno;
+	*tidx = d.tidx;
+	return 0;
+}

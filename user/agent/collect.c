@@ -62,6 +62,9 @@ int off_snapshot_init(struct off_snapshot *s, const struct off_bpf *b)
 	s->tasks = calloc(s->max_tasks, sizeof(*s->tasks));
 	s->flows = calloc(s->max_flows, sizeof(*s->flows));
 	s->order = calloc(s->max_tasks, sizeof(*s->order));
+	s->local_cpu = malloc(s->nr_cpus);
+	if (s->local_cpu)
+		memset(s->local_cpu, 1, s->nr_cpus);
 	kmax = sizeof(struct off_flow_key) * s->max_flows;
 	if (kmax < sizeof(uint32_t) * s->max_tasks)
 		kmax = sizeof(uint32_t) * s->max_tasks;
@@ -76,7 +79,8 @@ int off_snapshot_init(struct off_snapshot *s, const struct off_bpf *b)
 	s->vals_len = vmax;
 	s->keys = malloc(kmax);
 	s->vals = malloc(vmax);
-	if (!s->wl || !s->tasks || !s->flows || !s->order || !s->keys || !s->vals) {
+	if (!s->wl || !s->tasks || !s->flows || !s->order || !s->keys || !s->vals ||
+	    !s->local_cpu) {
 		off_snapshot_free(s);
 		return -ENOMEM;
 	}
@@ -89,6 +93,7 @@ void off_snapshot_free(struct off_snapshot *s)
 	free(s->tasks);
 	free(s->flows);
 	free(s->order);
+	free(s->local_cpu);
 	free(s->keys);
 	free(s->vals);
 	memset(s, 0, sizeof(*s));
@@ -114,11 +119,17 @@ static int collect_wl(const struct off_bpf *b, struct off_snapshot *s)
 	if (ret)
 		return ret;
 	memset(s->wl, 0, s->nwl * sizeof(*s->wl));
+	memset(&s->local, 0, sizeof(s->local));
 	for (uint32_t i = 0; i < n; i++) {
 		if (keys[i] >= s->nwl)
 			continue;
-		for (int c = 0; c < s->nr_cpus; c++)
-			sum_wl(&s->wl[keys[i]], (const void *)((char *)s->vals + (i * s->nr_cpus + c) * stride));
+		for (int c = 0; c < s->nr_cpus; c++) {
+			const void *v = (char *)s->vals + (i * s->nr_cpus + c) * stride;
+
+			sum_wl(&s->wl[keys[i]], v);
+			if (keys[i] == OFF_WIDX_HOST && s->local_cpu[c])
+				sum_wl(&s->local, v);
+		}
 	}
 	return 0;
 }
@@ -189,6 +200,8 @@ static int add_running(const struct off_bpf *b, struct off_snapshot *s)
 		if (!run[c].pid || !ns)
 			continue;
 		s->wl[OFF_WIDX_HOST].cpu_ns += ns;
+		if (s->local_cpu[c])
+			s->local.cpu_ns += ns;
 		if (run[c].widx != OFF_WIDX_HOST && run[c].widx < s->nwl)
 			s->wl[run[c].widx].cpu_ns += ns;
 	}
@@ -203,7 +216,7 @@ int off_collect(const struct off_bpf *b, struct off_snapshot *s)
 		ret = add_running(b, s);
 	if (!ret)
 		ret = collect_counters(b, s);
-	if (!ret)
+	if (!ret && !s->skip_tasks)
 		ret = collect_tasks(b, s);
 	if (!ret)
 		ret = collect_flows(b, s);

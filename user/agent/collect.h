@@ -27,6 +27,11 @@ struct off_snapshot {
 	struct off_flow_rec *flows;
 	const struct off_task_rec **order;	/* scratch for sorting tasks */
 	uint64_t counters[OFF_CNT_MAX];
+	/* The host's stats over the CPUs local work runs on (see local.h);
+	 * every CPU unless local_cpu says otherwise. */
+	struct off_wl_stats local;
+	uint8_t *local_cpu;		/* nr_cpus flags */
+	int skip_tasks;			/* the daemon needs no per-task view */
 	/* batch buffers */
 	void *keys, *vals;
 	size_t keys_len, vals_len;

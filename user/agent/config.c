@@ -247,6 +247,8 @@ static const struct key agent_keys[] = {
 	A("lat_ref", set_seconds, reward.lat_ref_s, 1, 3600000),
 	A("energy_ref", set_double, reward.energy_ref_j, 1e-9, 1e6),
 	A("cost_ref", set_double, reward.cost_ref, 1e-12, 1e6),
+	A("cpu_watts", set_double, cpu_watts, 0, 1000),
+	A("net_nj_per_byte", set_double, net_nj_per_byte, 0, 1e6),
 	S("model", set_path, model), S("ctl_socket", set_path, ctl_socket),
 	S("status_listen", set_listen, status_listen), S("metrics_listen", set_listen, metrics_listen),
 	S("experience_log", set_path, experience_log), A("dry_run", set_bool, dry_run, 0, 0),
@@ -599,6 +601,8 @@ static void defaults(struct off_config *c)
 	c->max_flows = 16384;
 	c->max_workloads = 256;
 	c->reward = reward;
+	c->cpu_watts = 1.0;
+	c->net_nj_per_byte = 40;
 	strcpy(c->model, "/var/lib/offloadd/default.omdl");
 	strcpy(c->ctl_socket, "/run/offloadd/ctl.sock");
 	strcpy(c->metrics_listen, "127.0.0.1:9477");

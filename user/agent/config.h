@@ -58,6 +58,8 @@ struct off_config {
 	uint32_t peer_down_after, probe_timeout_ms;
 	uint32_t max_tasks, max_flows, max_workloads;	/* BPF map sizes */
 	struct off_reward_cfg reward;
+	double cpu_watts;		/* energy model: per busy core */
+	double net_nj_per_byte;		/* and per byte sent or received */
 	bool dry_run;
 	char model[OFF_CFG_PATH_LEN];
 	char ctl_socket[108];

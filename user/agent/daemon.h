@@ -9,8 +9,12 @@
 
 #include "agent/collect.h"
 #include "agent/config.h"
+#include "agent/decide.h"
+#include "agent/learn.h"
 #include "agent/listener.h"
 #include "agent/loader.h"
+#include "agent/measure.h"
+#include "agent/models.h"
 #include "agent/peers.h"
 
 struct off_daemon {
@@ -24,15 +28,22 @@ struct off_daemon {
 	uint64_t started_ns, next_ns, ticks, late;
 	int stop;
 	bool verbose;
-	/* Per workload: the target in force, and a pin (target + 1, 0 = none). */
-	uint32_t current[OFF_CFG_MAX_WORKLOADS];
-	/* Host load over the last tick, from the kernel's counters. */
 	struct off_snapshot snap;
-	struct off_wl_stats prev_host;
-	uint64_t prev_ns;
-	double host_util, host_rq_p99_us;
+	struct off_measure meas;
+	struct off_models models;
+	struct off_decider dec;
+	struct off_learn learn;
+	uint64_t tick_ns_last, tick_ns_max;	/* collect + decide + actuate */
+	uint64_t reloads, reloads_failed;
+	/* Per workload: the target the kernel enforces, and a pin (target + 1,
+	 * 0 = none). In dry-run the decision (dec) and enforcement part. */
+	uint32_t current[OFF_CFG_MAX_WORKLOADS];
 	uint32_t pin[OFF_CFG_MAX_WORKLOADS];
 };
+
+uint64_t off_mono_ns(void);
+/* Decides every workload and enforces what changed (all of it if force). */
+int off_daemon_decide(struct off_daemon *d, int force);
 
 /* Reloads the configuration; on refusal, why, in err. */
 int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen);

@@ -5,6 +5,7 @@
  * trusted. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,7 +160,12 @@ int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_ur
 	if (!p->receiving) {
 		/* Connected: the connect time is the RTT sample; ask, then read
 		 * the reply to EOF (the peer closes after answering). */
-		p->rtt_us = (mono_ns() - p->started_ns) / 1e3;
+		double rtt = (mono_ns() - p->started_ns) / 1e3;
+
+		/* RFC 3550's interarrival jitter, on successive RTT samples. */
+		if (p->rtt_us)
+			p->rtt_jitter_us += (fabs(rtt - p->rtt_us) - p->rtt_jitter_us) / 16;
+		p->rtt_us = rtt;
 		p->receiving = 1;
 		if (write(p->fd, req, sizeof(req) - 1) != sizeof(req) - 1) {
 			outcome(ps, p, "cannot send the request");

@@ -22,6 +22,7 @@ struct off_peer {
 	uint64_t started_ns;
 	struct __kernel_timespec timeout;
 	double rtt_us;			/* connect time of the last good probe */
+	double rtt_jitter_us;
 	bool up;
 	uint32_t fails;
 	char why[160];			/* the last failure */

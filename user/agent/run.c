@@ -20,10 +20,10 @@
 #include "agent/run.h"
 #include "lib/hist.h"
 
-enum { EV_SIGNAL = 1, EV_TICK };
+enum { EV_SIGNAL = 1, EV_TICK, EV_LOG };
 
 
-static uint64_t mono_ns(void)
+uint64_t off_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -48,50 +48,56 @@ static void usage(FILE *f)
 "  -h, --help          this text\n");
 }
 
-/* Brings each workload to its pin or, without one, its policy's target;
- * the guard sends it local while that target's peer is down. */
-static int decide(struct off_daemon *d, const struct off_config *c, int force)
+int off_daemon_decide(struct off_daemon *d, int force)
 {
-	int ret = 0;
+	const struct off_config *c = &d->cfg;
 
-	for (int i = 0; !ret && i < c->nworkloads; i++) {
-		uint32_t want = d->pin[i] ? d->pin[i] - 1 : c->workloads[i].target, t = want;
-		char why[96];
+	off_decide(&d->dec, c, &d->meas, &d->peers, &d->models, d->pin, off_mono_ns());
+	for (int i = 0; i < c->nworkloads; i++) {
+		const struct off_choice *ch = &d->dec.ch[i];
+		int ret;
 
-		snprintf(why, sizeof(why), "%s", d->pin[i] ? "pinned by offloadctl" : "static policy");
-		if (t && t <= (uint32_t)d->peers.n && !d->peers.p[t - 1].up) {
-			snprintf(why, sizeof(why), "%s is down", off_config_target_name(c, t));
-			t = OFF_TARGET_LOCAL;
-		}
-		if (!force && t == d->current[i])
+		if (ch->changed)
+			fprintf(stderr, "offloadd: %sworkload %s -> %s (%s)\n",
+				c->dry_run ? "dry-run, not enforced: " : "", c->workloads[i].name,
+				off_config_target_name(c, ch->target), ch->why);
+		if (c->dry_run || (!force && ch->target == d->current[i]))
 			continue;
-		ret = off_actuate_decide(&d->bpf, i + 1, t);
+		ret = off_actuate_decide(&d->bpf, i + 1, ch->target);
 		if (ret)
-			break;
-		fprintf(stderr, "offloadd: workload %s -> %s (%s)\n", c->workloads[i].name,
-			off_config_target_name(c, t), why);
-		d->current[i] = t;
+			return ret;
+		d->current[i] = ch->target;
+	}
+	return 0;
+}
+
+/* What the agent decides with, sized once: the set of workloads and peers
+ * can only change by a restart. A restart starts from the decisions the
+ * last agent left in the kernel. */
+static int prepare(struct off_daemon *d, char *err, size_t errlen)
+{
+	const struct off_config *c = &d->cfg;
+	int ret;
+
+	d->snap.skip_tasks = 1;
+	ret = off_measure_init(&d->meas, c->nworkloads, 1 + c->npeers);
+	if (!ret)
+		ret = off_decider_init(&d->dec, c->nworkloads, 1 + c->npeers);
+	if (ret) {
+		snprintf(err, errlen, "out of memory");
+		return ret;
+	}
+	/* Measured over the local CPUs from the first tick on. */
+	ret = off_local_scope(c->serve_cgroup, d->snap.local_cpu, d->snap.nr_cpus, &d->meas.scope,
+			      err, errlen);
+	if (!ret)
+		ret = off_learn_init(&d->learn, c->nworkloads, c->experience_log, err, errlen);
+	for (int i = 0; !ret && i < c->nworkloads; i++) {
+		if (d->bpf.adopted)
+			off_actuate_read(&d->bpf, i + 1, &d->current[i]);
+		d->dec.ch[i].target = d->current[i];
 	}
 	return ret;
-}
-
-static int same_peers(const struct off_config *a, const struct off_config *b)
-{
-	if (a->npeers != b->npeers)
-		return 0;
-	for (int i = 0; i < a->npeers; i++)
-		if (strcmp(a->peers[i].name, b->peers[i].name) ||
-		    memcmp(a->peers[i].addr, b->peers[i].addr, 16) ||
-		    a->peers[i].status_port != b->peers[i].status_port)
-			return 0;
-	return 1;
-}
-
-static int apply(struct off_daemon *d, const struct off_config *c)
-{
-	int ret = off_actuate_services(&d->bpf, c);
-
-	return ret ? ret : decide(d, c, 1);
 }
 
 static int govern(struct off_daemon *d)
@@ -127,87 +133,27 @@ static int govern(struct off_daemon *d)
 	if (d->bpf.adopted)
 		fprintf(stderr, "offloadd: adopted the pinned state in %s\n", d->bpf.pin_dir);
 	ret = off_snapshot_init(&d->snap, &d->bpf);
+	if (ret)
+		snprintf(err, sizeof(err), "%s", strerror(-ret));
+	else
+		ret = prepare(d, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "offloadd: %s\n", strerror(-ret));
+		fprintf(stderr, "offloadd: %s\n", err);
 		return ret;
 	}
 	off_bpf_sweep(&d->bpf);
 	ret = off_actuate_lease(&d->bpf, (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000,
 				d->cfg.mark_base);
-	return ret ? ret : apply(d, &d->cfg);
-}
-
-/* Only static policies are enforced so far: a workload asking for another
- * would silently stay local. */
-static int enforceable(const struct off_config *c, const char *path, char *err, size_t errlen)
-{
-	char policy[64];
-
-	for (int i = 0; i < c->nworkloads; i++) {
-		if (c->workloads[i].policy == OFF_POLICY_STATIC)
-			continue;
-		snprintf(err, errlen, "%s: workload %s: policy %s is not enforced by this build; use static:TARGET",
-			 path, c->workloads[i].name, off_config_policy_name(c, &c->workloads[i], policy,
-									  sizeof(policy)));
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* What a reload cannot change without a restart, or NULL. */
-static const char *needs_restart(const struct off_config *c, const struct off_config *old)
-{
-	int same = c->nworkloads == old->nworkloads;
-
-	for (int i = 0; same && i < c->nworkloads; i++)
-		same = !strcmp(c->workloads[i].cgroup, old->workloads[i].cgroup);
-	if (!same)
-		return "set of workloads";
-	if (!same_peers(c, old))
-		return "set of peers";
-	if (c->max_workloads != old->max_workloads || c->max_tasks != old->max_tasks ||
-	    c->max_flows != old->max_flows)
-		return "map sizes";
-	return NULL;
-}
-
-/* A reload may change targets and decisions; what sizes or attaches the
- * kernel side needs a restart, so it is refused like a bad file. */
-int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
-{
-	static struct off_config c;
-	const char *changed;
-
-	if (off_config_load(d->path, &c, err, errlen))
-		goto refused;
-	changed = needs_restart(&c, &d->cfg);
-	if (changed) {
-		snprintf(err, errlen, "%s: the %s changed; restart to apply", d->path, changed);
-		goto drop;
-	}
-	if (enforceable(&c, d->path, err, errlen))
-		goto drop;
-	if (apply(d, &c)) {
-		snprintf(err, errlen, "%s: could not apply it; the running configuration is restored", d->path);
-		apply(d, &d->cfg);
-		goto drop;
-	}
-	off_config_free(&d->cfg);
-	d->cfg = c;
-	fprintf(stderr, "offloadd: reloaded %s\n", d->path);
-	return 0;
-drop:
-	off_config_free(&c);
-refused:
-	fprintf(stderr, "offloadd: reload refused, keeping the running configuration: %s\n", err);
-	return -EINVAL;
+	if (!ret)
+		ret = off_actuate_services(&d->bpf, &d->cfg);
+	return ret ? ret : off_daemon_decide(d, 1);
 }
 
 static void arm_tick(struct off_daemon *d)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
 	static struct __kernel_timespec ts;
-	uint64_t now = mono_ns();
+	uint64_t now = off_mono_ns();
 
 	/* Deadlines, not intervals: a late tick does not push the next ones. */
 	d->next_ns += (uint64_t)d->cfg.tick_ms * 1000000;
@@ -244,44 +190,31 @@ static void on_signal(struct off_daemon *d)
 	arm_signal(d);
 }
 
-/* Host CPU utilisation and run-queue p99 over the tick that just ended. */
-static void measure_host(struct off_daemon *d)
-{
-	const struct off_wl_stats *h = &d->snap.wl[OFF_WIDX_HOST];
-	uint64_t now = mono_ns(), hist[OFF_HIST_SLOTS];
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (off_collect(&d->bpf, &d->snap))
-		return;
-	if (d->prev_ns && now > d->prev_ns) {
-		double util = (double)(h->cpu_ns - d->prev_host.cpu_ns) / ((now - d->prev_ns) * ncpu);
-
-		d->host_util = util < 0 ? 0 : util > 1 ? 1 : util;
-		for (int i = 0; i < OFF_HIST_SLOTS; i++)
-			hist[i] = h->rq_hist_us[i] - d->prev_host.rq_hist_us[i];
-		d->host_rq_p99_us = off_hist_quantile_us(hist, OFF_HIST_SLOTS, 0.99);
-	}
-	d->prev_host = *h;
-	d->prev_ns = now;
-}
-
+/* collect, measure, decide, actuate, record; probes run meanwhile. */
 static void on_tick(struct off_daemon *d)
 {
-	measure_host(d);
-	off_peers_tick(&d->peers, &d->ring);
-	uint64_t lease = (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000;
+	uint64_t t0 = off_mono_ns(), lease = (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000;
 
+	if (off_collect(&d->bpf, &d->snap))
+		fprintf(stderr, "offloadd: cannot read the maps: %s\n", strerror(errno));
+	else
+		off_measure_tick(&d->meas, &d->snap, &d->cfg, d->current, t0);
 	if (off_actuate_lease(&d->bpf, lease, d->cfg.mark_base))
 		fprintf(stderr, "offloadd: cannot renew the lease: %s\n", strerror(errno));
-	if (decide(d, &d->cfg, 0))
+	if (off_daemon_decide(d, 0))
 		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(errno));
+	d->tick_ns_last = off_mono_ns() - t0;
+	if (d->tick_ns_last > d->tick_ns_max)
+		d->tick_ns_max = d->tick_ns_last;
+	off_learn_tick(&d->learn, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
+	off_peers_tick(&d->peers, &d->ring);
 	d->ticks++;
 	arm_tick(d);
 }
 
 static int loop(struct off_daemon *d)
 {
-	d->next_ns = mono_ns();
+	d->next_ns = off_mono_ns();
 	arm_tick(d);
 	arm_signal(d);
 	off_listen_arm(&d->ctl, &d->ring);
@@ -298,6 +231,8 @@ static int loop(struct off_daemon *d)
 
 			if (ev == EV_TICK)
 				on_tick(d);
+			else if (ev == EV_LOG)
+				off_learn_written(&d->learn, cqe->res);
 			else if (ev == EV_SIGNAL)
 				on_signal(d);
 			else if (!off_listen_complete(&d->ring, cqe))
@@ -343,7 +278,7 @@ int off_run_main(int argc, char **argv)
 	if (parse_args(&d, argc, argv, &keep))
 		return 1;
 	if (off_config_load(d.path, &d.cfg, err, sizeof(err)) ||
-	    enforceable(&d.cfg, d.path, err, sizeof(err))) {
+	    off_models_load(&d.models, &d.cfg, err, sizeof(err))) {
 		fprintf(stderr, "offloadd: %s\n", err);
 		return 1;
 	}
@@ -359,7 +294,7 @@ int off_run_main(int argc, char **argv)
 			strerror(ret < 0 ? -ret : errno));
 		return 1;
 	}
-	d.started_ns = mono_ns();
+	d.started_ns = off_mono_ns();
 	if (off_peers_init(&d.peers, &d.cfg)) {
 		fprintf(stderr, "offloadd: out of memory\n");
 		return 1;
@@ -382,6 +317,10 @@ int off_run_main(int argc, char **argv)
 	off_listen_close(&d.ctl);
 	off_listen_close(&d.status);
 	off_snapshot_free(&d.snap);
+	off_measure_free(&d.meas);
+	off_decider_free(&d.dec);
+	off_learn_free(&d.learn);
+	off_models_free(&d.models);
 	off_peers_free(&d.peers);
 	off_config_free(&d.cfg);
 	io_uring_queue_exit(&d.ring);

@@ -18,8 +18,9 @@ static const char *http(char *out, size_t outlen, const char *status, const char
 void off_daemon_status(void *daemon, const char *req, char *out, size_t outlen)
 {
 	struct off_daemon *d = daemon;
-	struct off_peer_status st = { .cpu_util = d->host_util, .rq_p99_us = d->host_rq_p99_us,
-				      .capacity_cores = sysconf(_SC_NPROCESSORS_ONLN),
+	struct off_peer_status st = { .cpu_util = d->meas.local_util,
+				      .rq_p99_us = d->meas.local_rq_p99_us,
+				      .capacity_cores = d->meas.scope.capacity,
 				      .nservices = d->cfg.nservices };
 	char body[OFF_STATUS_MAX_BYTES];
 

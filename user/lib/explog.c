@@ -8,6 +8,9 @@
 
 #include "lib/explog.h"
 
+#define OFF_STR_(x) #x
+#define OFF_STR(x) OFF_STR_(x)
+
 static const char *const kinds[OFF_KINDS] = { "local", "edge", "cloud" };
 
 #define WL_FIELDS(X) X(cpu_cores) X(rq_p50_us) X(rq_p99_us) X(host_util) \
@@ -34,10 +37,15 @@ static json_t *state_json(const struct off_exp_state *s)
 	return json_pack("{s:o, s:o, s:I}", "wl", wl, "cands", cands, "mask", (json_int_t)s->mask);
 }
 
+json_t *off_explog_json(const struct off_experience *e)
+{
+	return json_pack("{s:o, s:i, s:f, s:o}", "s", state_json(&e->s), "action", e->action,
+			 "reward", e->reward, "next", e->done ? json_null() : state_json(&e->next));
+}
+
 int off_explog_write(FILE *f, const struct off_experience *e)
 {
-	json_t *o = json_pack("{s:o, s:i, s:f, s:o}", "s", state_json(&e->s), "action", e->action,
-			      "reward", e->reward, "next", e->done ? json_null() : state_json(&e->next));
+	json_t *o = off_explog_json(e);
 	int ret = o ? json_dumpf(o, f, JSON_COMPACT) : -1;
 
 	json_decref(o);
@@ -99,7 +107,7 @@ static int parse_state(struct where *w, json_t *o, struct off_exp_state *s)
 #undef GET
 	if (!json_is_array(cands) || json_array_size(cands) < 1 ||
 	    json_array_size(cands) > OFF_MAX_CANDS)
-		return bad(w, "cands", "expected 1 to 13 candidates");
+		return bad(w, "cands", "expected 1 to " OFF_STR(OFF_MAX_CANDS) " candidates");
 	s->ncand = json_array_size(cands);
 	json_array_foreach(cands, i, c)
 		if (parse_cand(w, c, &s->cand[i]))

@@ -25,6 +25,10 @@ struct off_experience {
 };
 
 int off_explog_write(FILE *f, const struct off_experience *e);
+/* The line as a jansson object, for writers that add fields of their own
+ * (the parser ignores fields it does not know). */
+struct json_t;
+struct json_t *off_explog_json(const struct off_experience *e);
 /* Parses one line; on error writes "name:line: what" into err. */
 int off_explog_parse(const char *line, const char *name, int lineno, struct off_experience *e,
 		     char *err, size_t errlen);

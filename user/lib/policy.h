@@ -5,10 +5,13 @@
 #define OFFLOAD_LIB_POLICY_H
 
 #include <stdint.h>
+#include "offload/abi.h"
 #include "lib/model.h"
 #include "lib/sim.h"
 
-#define OFF_MAX_CANDS	OFF_SIM_TARGETS
+/* The agent's targets (local and up to 15 peers) bound the candidates. */
+#define OFF_MAX_CANDS	OFF_MAX_TARGETS
+_Static_assert(OFF_MAX_CANDS >= OFF_SIM_TARGETS, "the simulator's targets are candidates");
 
 enum off_policy_kind {
 	OFF_POL_MODEL,

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Candidates are local and every peer, always in target order, so a score
+ * index is a target index; the mask says which may be chosen. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/decide.h"
+#include "lib/policy.h"
+
+int off_decider_init(struct off_decider *d, int nwl, int ncand)
+{
+	size_t rows = (size_t)(nwl ? nwl : 1) * ncand;
+
+	memset(d, 0, sizeof(*d));
+	d->nwl = nwl;
+	d->ncand = ncand;
+	d->ch = calloc(nwl ? nwl : 1, sizeof(*d->ch));
+	d->rows = malloc(rows * OFF_FEATURES * sizeof(float));
+	d->q = malloc(rows * sizeof(float));
+	d->scratch = malloc(2 * OFF_MLP_MAX_DIM * sizeof(float));
+	if (!d->ch || !d->rows || !d->q || !d->scratch) {
+		off_decider_free(d);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void off_decider_free(struct off_decider *d)
+{
+	free(d->ch);
+	free(d->rows);
+	free(d->q);
+	free(d->scratch);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Which configured services each peer says it serves; a peer that is not
+ * probed is taken at its configuration's word. */
+static void peer_services(struct off_decider *d, const struct off_config *c, const struct off_peers *ps)
+{
+	memset(d->serves, 0, sizeof(d->serves));
+	for (int p = 0; p < ps->n; p++) {
+		const struct off_peer *pr = &ps->p[p];
+
+		for (int s = 0; s < c->nservices; s++) {
+			int yes = !pr->cfg->status_port;
+
+			for (int k = 0; !yes && k < pr->st.nservices; k++)
+				yes = !strcmp(pr->st.services[k], c->services[s].name);
+			if (yes)
+				d->serves[p][s / 64] |= 1ULL << (s % 64);
+		}
+	}
+}
+
+static int serves_all(const struct off_decider *d, int p, const struct off_cfg_workload *w)
+{
+	for (int k = 0; k < OFF_CFG_MAX_SERVICES / 64; k++)
+		if (w->services[k] & ~d->serves[p][k])
+			return 0;
+	return 1;
+}
+
+static void candidates(const struct off_decider *d, const struct off_measure *m,
+		       const struct off_peers *ps, int i, const struct off_cfg_workload *wc,
+		       struct off_exp_state *s)
+{
+	const struct off_wl_meas *w = &m->wl[i];
+
+	s->wl = w->raw;
+	s->ncand = d->ncand;
+	s->mask = 1;
+	s->cand[0] = (struct off_cand_raw){
+		.kind = OFF_KIND_LOCAL, .rtt_us = w->t[0].srtt_us, .util = m->local_util,
+		.rq_p99_us = m->local_rq_p99_us, .capacity_cores = m->scope.capacity,
+	};
+	for (int p = 0; p < ps->n; p++) {
+		const struct off_peer *pr = &ps->p[p];
+
+		/* Passive RTT of the workload's own connections when it has
+		 * some; the probes' connect time otherwise. */
+		s->cand[p + 1] = (struct off_cand_raw){
+			.kind = pr->cfg->kind,
+			.rtt_us = w->t[p + 1].srtt_us ? w->t[p + 1].srtt_us : pr->rtt_us,
+			.rtt_jitter_us = pr->rtt_jitter_us, .util = pr->st.cpu_util,
+			.rq_p99_us = pr->st.rq_p99_us, .cost_per_req = pr->cfg->cost_per_req,
+			.capacity_cores = pr->cfg->capacity_cores ? pr->cfg->capacity_cores
+								  : pr->st.capacity_cores,
+		};
+		if (pr->up && serves_all(d, p, wc))
+			s->mask |= 1u << (p + 1);
+	}
+}
+
+/* Greedy: the reward each candidate would earn this tick by a queueing
+ * estimate, the same reward the model was trained on, without the model. */
+static float estimate(const struct off_config *c, const struct off_wl_raw *w,
+		      const struct off_cand_raw *k)
+{
+	double busy = k->util < 0.95 ? k->util : 0.95;
+	double lat_us = k->rtt_us + w->cpu_ms_per_req * 1000 / (1 - busy);
+	double energy = k->kind == OFF_KIND_LOCAL ? w->cpu_ms_per_req / 1000 * c->cpu_watts
+						  : w->bytes_per_req * c->net_nj_per_byte * 1e-9;
+
+	return off_reward(&c->reward, lat_us / 1e6, energy, k->cost_per_req);
+}
+
+/* Scores every dqn workload: rows grouped by model, one forward per model. */
+static void infer(struct off_decider *d, const struct off_config *c, const struct off_models *ms)
+{
+	for (int k = 0; k < ms->n; k++) {
+		const struct off_model *mod = &ms->m[k].m;
+		int n = 0, first = -1;
+
+		for (int i = 0; i < c->nworkloads; i++) {
+			if (ms->of_wl[i] != k)
+				continue;
+			if (first < 0)
+				first = i;
+			off_policy_rows(&mod->norm, &d->ch[i].s.wl, d->ch[i].s.cand, d->ncand,
+					d->rows + (size_t)n * d->ncand * OFF_FEATURES);
+			n++;
+		}
+		if (!n)
+			continue;
+		off_mlp_forward(&mod->mlp, d->rows, n * d->ncand, d->q, d->scratch);
+		n = 0;
+		for (int i = first; i < c->nworkloads; i++)
+			if (ms->of_wl[i] == k)
+				memcpy(d->ch[i].q, d->q + (size_t)n++ * d->ncand, d->ncand * sizeof(float));
+	}
+}
+
+static uint32_t best(const struct off_choice *ch, int ncand)
+{
+	uint32_t b = OFF_TARGET_LOCAL;
+
+	for (int t = 1; t < ncand; t++)
+		if ((ch->s.mask >> t & 1) && ch->q[t] > ch->q[b])
+			b = t;
+	return b;
+}
+
+/* What the policy (or a pin) asks for, with its reason in ch->why. */
+static uint32_t wanted(struct off_choice *ch, const struct off_config *c,
+		       const struct off_cfg_workload *w, uint32_t pin, int ncand)
+{
+	uint32_t t;
+
+	ch->scored = w->policy != OFF_POLICY_STATIC;
+	if (w->policy == OFF_POLICY_GREEDY)
+		for (int t = 0; t < ncand; t++)
+			ch->q[t] = estimate(c, &ch->s.wl, &ch->s.cand[t]);
+	if (pin) {
+		snprintf(ch->why, sizeof(ch->why), "pinned by offloadctl");
+		return pin - 1;
+	}
+	if (w->policy == OFF_POLICY_STATIC) {
+		snprintf(ch->why, sizeof(ch->why), "static policy");
+		return w->target;
+	}
+	t = best(ch, ncand);
+	snprintf(ch->why, sizeof(ch->why), "%s scores best (%s %.3f)", off_config_target_name(c, t),
+		 w->policy == OFF_POLICY_DQN ? "Q" : "estimated reward", ch->q[t]);
+	return t;
+}
+
+/* Keeps the current target unless it is unhealthy, or the challenger has
+ * waited out the dwell time and wins by the hysteresis margin. */
+static uint32_t guard(struct off_choice *ch, const struct off_config *c,
+		      const struct off_cfg_workload *w, uint32_t want, int pinned, uint64_t now)
+{
+	uint32_t cur = ch->target;
+	uint64_t dwell = (uint64_t)w->min_dwell_ms * 1000000;
+
+	if (!(ch->s.mask >> want & 1)) {
+		snprintf(ch->why, sizeof(ch->why), "%s is down or does not serve it",
+			 off_config_target_name(c, want));
+		want = OFF_TARGET_LOCAL;
+	}
+	if (want == cur || !(ch->s.mask >> cur & 1) || pinned || !ch->scored)
+		return want;
+	if (ch->since_ns && now - ch->since_ns < dwell) {
+		snprintf(ch->why, sizeof(ch->why), "kept %s: %s is better but the dwell time has %.1f s left",
+			 off_config_target_name(c, cur), off_config_target_name(c, want),
+			 (dwell - (now - ch->since_ns)) / 1e9);
+		return cur;
+	}
+	if (ch->q[want] - ch->q[cur] < w->hysteresis) {
+		snprintf(ch->why, sizeof(ch->why), "kept %s: %s is better by %.3f, within the hysteresis of %.3f",
+			 off_config_target_name(c, cur), off_config_target_name(c, want),
+			 ch->q[want] - ch->q[cur], w->hysteresis);
+		return cur;
+	}
+	return want;
+}
+
+int off_decide(struct off_decider *d, const struct off_config *c, const struct off_measure *m,
+	       const struct off_peers *ps, const struct off_models *models, const uint32_t *pin,
+	       uint64_t now_ns)
+{
+	int changes = 0;
+
+	peer_services(d, c, ps);
+	for (int i = 0; i < c->nworkloads; i++) {
+		memset(d->ch[i].q, 0, sizeof(d->ch[i].q));
+		candidates(d, m, ps, i, &c->workloads[i], &d->ch[i].s);
+	}
+	infer(d, c, models);
+	for (int i = 0; i < c->nworkloads; i++) {
+		struct off_choice *ch = &d->ch[i];
+		const struct off_cfg_workload *w = &c->workloads[i];
+		uint32_t t;
+
+		ch->want = wanted(ch, c, w, pin[i], d->ncand);
+		t = guard(ch, c, w, ch->want, pin[i] != 0, now_ns);
+		if (ch->scored && !pin[i] && m->dt_s <= 0 && (ch->s.mask >> ch->target & 1)) {
+			snprintf(ch->why, sizeof(ch->why), "waiting for a tick of measurements");
+			t = ch->target;
+		}
+
+		ch->changed = t != ch->target;
+		if (!ch->changed)
+			continue;
+		ch->target = t;
+		ch->since_ns = now_ns;
+		ch->changes++;
+		changes++;
+	}
+	return changes;
+}

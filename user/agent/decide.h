@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Each tick's decision for every workload: its candidates, one batched
+ * inference per model, then the guard (health, pins, dwell, hysteresis). */
+#ifndef OFFLOAD_AGENT_DECIDE_H
+#define OFFLOAD_AGENT_DECIDE_H
+
+#include <stdint.h>
+
+#include "agent/config.h"
+#include "agent/measure.h"
+#include "agent/models.h"
+#include "agent/peers.h"
+#include "lib/explog.h"
+
+struct off_choice {
+	uint32_t target;	/* decided: what new connections get */
+	uint32_t want;		/* the policy's pick, before the guard */
+	uint64_t since_ns;	/* of the last change; 0: free to move */
+	uint64_t changes;
+	int changed;		/* this tick */
+	int scored;		/* q holds scores (dqn: Q, greedy: est. reward) */
+	float q[OFF_MAX_CANDS];
+	struct off_exp_state s;	/* the state it was decided in */
+	char why[160];
+};
+
+struct off_decider {
+	int nwl, ncand;
+	struct off_choice *ch;
+	float *rows, *q, *scratch;
+	uint64_t serves[OFF_CFG_MAX_PEERS][OFF_CFG_MAX_SERVICES / 64];
+};
+
+int off_decider_init(struct off_decider *d, int nwl, int ncand);
+void off_decider_free(struct off_decider *d);
+/* Decides every workload; pin[i] is a target + 1, or 0. Returns how many
+ * changed. Allocation-free. */
+int off_decide(struct off_decider *d, const struct off_config *c, const struct off_measure *m,
+	       const struct off_peers *ps, const struct off_models *models, const uint32_t *pin,
+	       uint64_t now_ns);
+
+#endif

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Rewards from what the kernel measured, per request: the mean lifetime of
+ * the connections to the chosen target that closed, the workload's CPU
+ * energy and the bytes it moved off the host, and the target's price. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/learn.h"
+
+int off_learn_init(struct off_learn *l, int nwl, const char *path, char *err, size_t errlen)
+{
+	memset(l, 0, sizeof(*l));
+	l->nwl = nwl;
+	l->fd = -1;
+	l->wl = calloc(nwl ? nwl : 1, sizeof(*l->wl));
+	if (!l->wl)
+		goto nomem;
+	for (int i = 0; i < nwl; i++)
+		l->wl[i].reward = NAN;
+	if (!path || !path[0])
+		return 0;
+	l->buf[0] = malloc(OFF_LEARN_BUF);
+	l->buf[1] = malloc(OFF_LEARN_BUF);
+	if (!l->buf[0] || !l->buf[1])
+		goto nomem;
+	l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (l->fd < 0) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		off_learn_free(l);
+		return ret;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	off_learn_free(l);
+	return -ENOMEM;
+}
+
+void off_learn_free(struct off_learn *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->wl);
+	free(l->buf[0]);
+	free(l->buf[1]);
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+}
+
+double off_learn_reward(const struct off_config *c, const struct off_measure *m, int i,
+			uint32_t action)
+{
+	const struct off_wl_meas *w = &m->wl[i];
+	const struct off_tgt_tick *t = &w->t[action];
+	double energy, per_req;
+
+	if (!t->closed || !w->requests)
+		return NAN;
+	energy = w->cpu_s * c->cpu_watts / w->requests;
+	if (action != OFF_TARGET_LOCAL) {
+		per_req = t->bytes / (t->opened ? t->opened : t->closed);
+		energy += per_req * c->net_nj_per_byte * 1e-9;
+	}
+	return off_reward(&c->reward, t->life_mean_us / 1e6, energy,
+			  action ? c->peers[action - 1].cost_per_req : 0);
+}
+
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void append(struct off_learn *l, const struct off_config *c, int i,
+		   const struct off_exp_state *next)
+{
+	const struct off_learn_wl *lw = &l->wl[i];
+	struct off_experience e = { .s = lw->s, .action = lw->action, .reward = lw->reward,
+				    .next = *next };
+	json_t *o = off_explog_json(&e);
+	size_t room = OFF_LEARN_BUF - l->len, n;
+
+	if (o)
+		json_object_update_new(o, json_pack("{s:f, s:s, s:s, s:b, s:s}", "ts", wall_s(),
+				       "workload", c->workloads[i].name,
+				       "target", off_config_target_name(c, lw->action),
+				       "changed", lw->changed, "reason", lw->why));
+	n = o ? json_dumpb(o, l->buf[l->cur] + l->len, room, JSON_COMPACT) : 0;
+	json_decref(o);
+	if (!n || n + 1 > room) {
+		l->dropped++;
+		return;
+	}
+	l->len += n;
+	l->buf[l->cur][l->len++] = '\n';
+	l->lines++;
+}
+
+static void flush(struct off_learn *l, struct io_uring *ring, uint64_t user_data)
+{
+	struct io_uring_sqe *sqe;
+
+	if (l->fd < 0 || l->inflight || !l->len || !(sqe = io_uring_get_sqe(ring)))
+		return;		/* the next tick's write takes these lines too */
+	/* Offset -1: at the file position, which O_APPEND keeps at the end. */
+	io_uring_prep_write(sqe, l->fd, l->buf[l->cur], l->len, (uint64_t)-1);
+	io_uring_sqe_set_data64(sqe, user_data);
+	l->inflight = l->len;
+	l->cur ^= 1;
+	l->len = 0;
+}
+
+void off_learn_written(struct off_learn *l, int res)
+{
+	if (res < 0 || (size_t)res != l->inflight) {
+		if (!l->write_errors++)
+			fprintf(stderr, "offloadd: experience log: %s\n",
+				res < 0 ? strerror(-res) : "short write");
+	}
+	l->inflight = 0;
+}
+
+void off_learn_tick(struct off_learn *l, const struct off_config *c, const struct off_measure *m,
+		    const struct off_decider *d, const uint32_t *enforced, struct io_uring *ring,
+		    uint64_t user_data)
+{
+	for (int i = 0; i < l->nwl; i++) {
+		struct off_learn_wl *lw = &l->wl[i];
+		const struct off_choice *ch = &d->ch[i];
+
+		if (lw->valid) {
+			lw->reward = off_learn_reward(c, m, i, lw->action);
+			if (l->fd >= 0 && !isnan(lw->reward))
+				append(l, c, i, &ch->s);
+		}
+		lw->s = ch->s;
+		lw->action = enforced[i];
+		lw->changed = ch->changed;
+		lw->valid = 1;
+		snprintf(lw->why, sizeof(lw->why), "%s", ch->why);
+	}
+	flush(l, ring, user_data);
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/* SIGHUP and `offloadctl reload`: the file, the models it names and the
+ * local scope are all loaded and checked before any replaces the running
+ * ones; what would need the kernel side rebuilt is refused. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/actuate.h"
+#include "agent/daemon.h"
+
+static int same_peers(const struct off_config *a, const struct off_config *b)
+{
+	if (a->npeers != b->npeers)
+		return 0;
+	for (int i = 0; i < a->npeers; i++)
+		if (strcmp(a->peers[i].name, b->peers[i].name) ||
+		    memcmp(a->peers[i].addr, b->peers[i].addr, 16) ||
+		    a->peers[i].status_port != b->peers[i].status_port)
+			return 0;
+	return 1;
+}
+
+/* What a reload cannot change without a restart, or NULL. */
+static const char *needs_restart(const struct off_config *c, const struct off_config *old)
+{
+	int same = c->nworkloads == old->nworkloads;
+
+	for (int i = 0; same && i < c->nworkloads; i++)
+		same = !strcmp(c->workloads[i].cgroup, old->workloads[i].cgroup);
+	if (!same)
+		return "set of workloads";
+	if (!same_peers(c, old))
+		return "set of peers";
+	if (c->max_workloads != old->max_workloads || c->max_tasks != old->max_tasks ||
+	    c->max_flows != old->max_flows)
+		return "map sizes";
+	if (strcmp(c->experience_log, old->experience_log))
+		return "experience log";
+	if (strcmp(c->ctl_socket, old->ctl_socket) || strcmp(c->status_listen, old->status_listen))
+		return "listen address";
+	return NULL;
+}
+
+static void log_models(const struct off_models *ms)
+{
+	for (int i = 0; i < ms->n; i++)
+		fprintf(stderr, "offloadd: model %s (crc %08x, %llu steps on %s)\n", ms->m[i].path,
+			ms->m[i].m.crc, (unsigned long long)ms->m[i].m.meta.steps,
+			ms->m[i].m.meta.scenario);
+}
+
+int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
+{
+	static struct off_config c;
+	struct off_models ms = {};
+	struct off_local scope;
+	uint8_t *cpus = malloc(d->snap.nr_cpus);
+	const char *changed;
+
+	if (!cpus) {
+		snprintf(err, errlen, "out of memory");
+		goto refused;
+	}
+	if (off_config_load(d->path, &c, err, errlen))
+		goto refused;
+	changed = needs_restart(&c, &d->cfg);
+	if (changed) {
+		snprintf(err, errlen, "%s: the %s changed; restart to apply", d->path, changed);
+		goto drop;
+	}
+	if (off_models_load(&ms, &c, err, errlen) ||
+	    off_local_scope(c.serve_cgroup, cpus, d->snap.nr_cpus, &scope, err, errlen))
+		goto drop;
+	if (off_actuate_services(&d->bpf, &c)) {
+		snprintf(err, errlen, "%s: could not apply it; the running configuration is restored", d->path);
+		off_actuate_services(&d->bpf, &d->cfg);
+		goto drop;
+	}
+	off_config_free(&d->cfg);
+	d->cfg = c;
+	off_models_free(&d->models);
+	d->models = ms;
+	memcpy(d->snap.local_cpu, cpus, d->snap.nr_cpus);
+	d->meas.scope = scope;
+	free(cpus);
+	d->reloads++;
+	fprintf(stderr, "offloadd: reloaded %s\n", d->path);
+	log_models(&d->models);
+	off_daemon_decide(d, 0);
+	return 0;
+drop:
+	off_models_free(&ms);
+	off_config_free(&c);
+refused:
+	free(cpus);
+	d->reloads_failed++;
+	fprintf(stderr, "offloadd: reload refused, keeping the running configuration: %s\n", err);
+	return -EINVAL;
+}
