@@ -1,43 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
-/* What offloadctl can ask: status, workloads, pin, unpin, reload. Requests
+/* What offloadctl can ask: status, workloads, explain, peers, pin, unpin,
+ * reload. Requests
  * and replies are single JSON objects; a bad request gets {"ok":false}. */
 #include <jansson.h>
 #include <string.h>
 #include <time.h>
 
 #include "agent/daemon.h"
+#include "agent/explain.h"
 
-static uint64_t mono_ns(void)
+static json_t *models(struct off_daemon *d)
 {
-	struct timespec ts;
+	json_t *list = json_array();
+	char crc[16];
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	for (int i = 0; i < d->models.n; i++) {
+		snprintf(crc, sizeof(crc), "%08x", d->models.m[i].m.crc);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:s}", "path", d->models.m[i].path,
+			"crc32", crc, "steps", (json_int_t)d->models.m[i].m.meta.steps,
+			"scenario", d->models.m[i].m.meta.scenario));
+	}
+	return list;
 }
 
 static json_t *status(struct off_daemon *d)
 {
-	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:I, s:I, s:f, s:b}", "ok", 1,
+	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:b, s:I, s:I, s:f, s:b, s:f, s:f,"
+			 " s:f, s:f, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
 			 "version", OFFLOAD_VERSION, "config", d->path, "tick_ms", d->cfg.tick_ms,
 			 "lease_ticks", d->cfg.lease_ticks, "workloads", d->cfg.nworkloads,
+			 "dry_run", d->cfg.dry_run,
 			 "ticks", (json_int_t)d->ticks, "late_ticks", (json_int_t)d->late,
-			 "uptime_s", (mono_ns() - d->started_ns) / 1e9, "adopted", d->bpf.adopted);
-}
-
-static json_t *workloads(struct off_daemon *d)
-{
-	json_t *list = json_array();
-
-	for (int i = 0; i < d->cfg.nworkloads; i++) {
-		const struct off_cfg_workload *w = &d->cfg.workloads[i];
-		char policy[64];
-
-		off_config_policy_name(&d->cfg, w, policy, sizeof(policy));
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", w->name,
-			"cgroup", w->cgroup, "policy", policy,
-			"target", off_config_target_name(&d->cfg, d->current[i]), "pinned", d->pin[i] != 0));
-	}
-	return json_pack("{s:b, s:o}", "ok", 1, "workloads", list);
+			 "uptime_s", (off_mono_ns() - d->started_ns) / 1e9, "adopted", d->bpf.adopted,
+			 "tick_us_last", d->tick_ns_last / 1e3, "tick_us_max", d->tick_ns_max / 1e3,
+			 "local_util", d->meas.local_util, "local_capacity_cores", d->meas.scope.capacity,
+			 "reloads", (json_int_t)d->reloads, "reloads_failed", (json_int_t)d->reloads_failed,
+			 "experience_lines", (json_int_t)d->learn.lines,
+			 "experience_dropped", (json_int_t)d->learn.dropped, "models", models(d));
 }
 
 static json_t *peers(struct off_daemon *d)
@@ -80,6 +79,14 @@ static int target_index(const struct off_daemon *d, const char *name)
 	return -1;
 }
 
+static json_t *explain(struct off_daemon *d, json_t *req)
+{
+	const char *wn = json_string_value(json_object_get(req, "workload"));
+	int w = workload_index(d, wn);
+
+	return w < 0 ? fail("no such workload: \"%s\"", wn) : off_explain_workload(d, w, off_mono_ns());
+}
+
 static json_t *pin(struct off_daemon *d, json_t *req, int on)
 {
 	const char *wn = json_string_value(json_object_get(req, "workload"));
@@ -106,7 +113,9 @@ void off_daemon_command(void *daemon, const char *line, char *out, size_t outlen
 	else if (!strcmp(cmd, "status"))
 		reply = status(d);
 	else if (!strcmp(cmd, "workloads"))
-		reply = workloads(d);
+		reply = off_explain_workloads(d);
+	else if (!strcmp(cmd, "explain"))
+		reply = explain(d, req);
 	else if (!strcmp(cmd, "peers"))
 		reply = peers(d);
 	else if (!strcmp(cmd, "pin"))

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "agent/local.h"
 #include "agent/parse.h"
 #include "lib/inifile.h"
 
@@ -145,6 +146,16 @@ static int set_path(struct parser *p, const struct key *k, void *f, const char *
 	return 0;
 }
 
+static int set_cpus(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	uint8_t cpus[4096];
+
+	if (strlen(v) >= k->max || off_cpulist_parse(v, cpus, sizeof(cpus)))
+		return expected(p, "expected a CPU list such as 0-3,6", 0, 0);
+	strcpy(f, v);
+	return 0;
+}
+
 static int set_pin_dir(struct parser *p, const struct key *k, void *f, const char *v)
 {
 	if (strncmp(v, "/sys/fs/bpf/", 12) || !v[12] || strlen(v) >= k->max)
@@ -252,7 +263,7 @@ static const struct key agent_keys[] = {
 	S("model", set_path, model), S("ctl_socket", set_path, ctl_socket),
 	S("status_listen", set_listen, status_listen), S("metrics_listen", set_listen, metrics_listen),
 	S("experience_log", set_path, experience_log), A("dry_run", set_bool, dry_run, 0, 0),
-	S("serve_cgroup", set_path, serve_cgroup), A("mark_base", set_u32, mark_base, 0, 0xffff0000u),
+	S("serve_cgroup", set_path, serve_cgroup), S("local_cpus", set_cpus, local_cpus), A("mark_base", set_u32, mark_base, 0, 0xffff0000u),
 	A("max_tasks", set_u32, max_tasks, 1024, 4194304), A("max_flows", set_u32, max_flows, 256, 1048576),
 	A("max_workloads", set_u32, max_workloads, 1, OFF_CFG_MAX_WORKLOADS),
 	S("node", set_name, node), S("pin_dir", set_pin_dir, pin_dir),

@@ -67,6 +67,7 @@ struct off_config {
 	char metrics_listen[64];	/* "": no metrics */
 	char experience_log[OFF_CFG_PATH_LEN];	/* "": none */
 	char serve_cgroup[OFF_CFG_PATH_LEN];	/* "": report the whole host */
+	char local_cpus[128];		/* "": serve_cgroup's cpuset, or every CPU */
 	char node[64];
 	char pin_dir[128];
 	int npeers, nservices, nworkloads;

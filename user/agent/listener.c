@@ -133,7 +133,7 @@ static void prep_recv(struct io_uring_sqe *sqe, struct off_listen_conn *c)
 
 static void prep_send(struct io_uring_sqe *sqe, struct off_listen_conn *c)
 {
-	io_uring_prep_send(sqe, c->fd, c->buf, c->len, MSG_NOSIGNAL);
+	io_uring_prep_send(sqe, c->fd, c->out + c->sent, c->outlen - c->sent, MSG_NOSIGNAL);
 }
 
 static void prep_close(struct io_uring_sqe *sqe, struct off_listen_conn *c)
@@ -152,7 +152,8 @@ void off_listen_arm(struct off_listener *c, struct io_uring *ring)
 static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res)
 {
 	struct off_listener *c = conn->owner;
-	char reply[OFF_LISTEN_MAX_MSG];
+	static const char too_long[] = "{\"ok\":false,\"error\":\"request too long\"}";
+	size_t cap = OFF_LISTEN_MAX_REPLY;
 
 	if (res <= 0) {
 		submit(ring, conn, TAG_CLOSE, prep_close);
@@ -164,13 +165,18 @@ static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 		submit(ring, conn, TAG_RECV, prep_recv);	/* the rest of the request */
 		return;
 	}
+	conn->out = malloc(cap);
+	if (!conn->out) {
+		submit(ring, conn, TAG_CLOSE, prep_close);
+		return;
+	}
 	if (!strstr(conn->buf, c->end))
-		snprintf(reply, sizeof(reply), "{\"ok\":false,\"error\":\"request too long\"}");
+		snprintf(conn->out, cap, "%s", too_long);
 	else
-		c->handle(c->user, conn->buf, reply, sizeof(reply));
-	conn->len = snprintf(conn->buf, sizeof(conn->buf), "%s%s", reply, c->path[0] ? "\n" : "");
-	if (conn->len >= (int)sizeof(conn->buf))
-		conn->len = sizeof(conn->buf) - 1;
+		c->handle(c->user, conn->buf, conn->out, cap - 1);	/* room for the newline */
+	conn->outlen = strlen(conn->out);
+	if (c->path[0])
+		conn->out[conn->outlen++] = '\n';
 	submit(ring, conn, TAG_SEND, prep_send);
 }
 
@@ -201,9 +207,16 @@ int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
 		on_recv(ring, conn, cqe->res);
 		break;
 	case TAG_SEND:
-		submit(ring, conn, TAG_CLOSE, prep_close);
+		/* A big reply may take several sends. */
+		if (cqe->res > 0 && conn->sent + cqe->res < conn->outlen) {
+			conn->sent += cqe->res;
+			submit(ring, conn, TAG_SEND, prep_send);
+		} else {
+			submit(ring, conn, TAG_CLOSE, prep_close);
+		}
 		break;
 	case TAG_CLOSE:
+		free(conn->out);
 		free(conn);
 		break;
 	default:

@@ -8,7 +8,8 @@
 #include <stddef.h>
 
 #define OFF_CTL_DEFAULT_PATH	"/run/offloadd/ctl.sock"
-#define OFF_LISTEN_MAX_MSG	4096
+#define OFF_LISTEN_MAX_MSG	4096		/* a request */
+#define OFF_LISTEN_MAX_REPLY	(4u << 20)	/* touched only as far as written */
 
 /* Produces the reply for one request into out (NUL-terminated). */
 typedef void (*off_listen_handler)(void *user, const char *req, char *out, size_t outlen);
@@ -25,6 +26,8 @@ struct off_listen_conn {
 	struct off_listener *owner;
 	int fd, len;
 	char buf[OFF_LISTEN_MAX_MSG];
+	char *out;
+	size_t outlen, sent;
 };
 
 /* A UNIX socket at PATH, mode 0600, requests ending in a newline. */

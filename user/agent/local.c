@@ -61,8 +61,8 @@ static double quota_cores(const char *cgroup)
 	return quota / period;
 }
 
-int off_local_scope(const char *cgroup, uint8_t *cpus, int nr_cpus, struct off_local *l,
-		    char *err, size_t errlen)
+int off_local_scope(const char *cgroup, const char *cpulist, uint8_t *cpus, int nr_cpus,
+		    struct off_local *l, char *err, size_t errlen)
 {
 	char path[512], buf[4096];
 	double quota = 0;
@@ -81,8 +81,12 @@ int off_local_scope(const char *cgroup, uint8_t *cpus, int nr_cpus, struct off_l
 		if (access(path, F_OK))
 			snprintf(path, sizeof(path), "/sys/devices/system/cpu/online");
 	}
-	ret = read_line(path, buf, sizeof(buf));
-	if (!ret)
+	if (cpulist && cpulist[0])
+		snprintf(path, sizeof(path), "local_cpus");
+	ret = cpulist && cpulist[0] ? 0 : read_line(path, buf, sizeof(buf));
+	if (!ret && cpulist && cpulist[0])
+		ret = off_cpulist_parse(cpulist, cpus, nr_cpus);
+	else if (!ret)
 		ret = off_cpulist_parse(buf, cpus, nr_cpus);
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", path, ret == -EINVAL ? "not a CPU list" : strerror(-ret));

@@ -13,10 +13,11 @@ struct off_local {
 	double capacity;	/* cores: the CPUs, capped by cpu.max */
 };
 
-/* Sets cpus[c] for each CPU in scope (nr_cpus flags). "" or NULL: the
- * host's online CPUs. 0, or -errno with "PATH: problem" in err. */
-int off_local_scope(const char *cgroup, uint8_t *cpus, int nr_cpus, struct off_local *l,
-		    char *err, size_t errlen);
+/* Sets cpus[c] for each CPU in scope (nr_cpus flags): cpulist if given,
+ * else the cgroup's cpuset, else the online CPUs; the cgroup's cpu.max
+ * caps the capacity. 0, or -errno with "PATH: problem" in err. */
+int off_local_scope(const char *cgroup, const char *cpulist, uint8_t *cpus, int nr_cpus,
+		    struct off_local *l, char *err, size_t errlen);
 /* Parses a kernel CPU list ("0-3,8"); -EINVAL if malformed. */
 int off_cpulist_parse(const char *s, uint8_t *cpus, int nr_cpus);
 

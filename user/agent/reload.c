@@ -71,7 +71,7 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 		goto drop;
 	}
 	if (off_models_load(&ms, &c, err, errlen) ||
-	    off_local_scope(c.serve_cgroup, cpus, d->snap.nr_cpus, &scope, err, errlen))
+	    off_local_scope(c.serve_cgroup, c.local_cpus, cpus, d->snap.nr_cpus, &scope, err, errlen))
 		goto drop;
 	if (off_actuate_services(&d->bpf, &c)) {
 		snprintf(err, errlen, "%s: could not apply it; the running configuration is restored", d->path);

@@ -88,7 +88,7 @@ static int prepare(struct off_daemon *d, char *err, size_t errlen)
 		return ret;
 	}
 	/* Measured over the local CPUs from the first tick on. */
-	ret = off_local_scope(c->serve_cgroup, d->snap.local_cpu, d->snap.nr_cpus, &d->meas.scope,
+	ret = off_local_scope(c->serve_cgroup, c->local_cpus, d->snap.local_cpu, d->snap.nr_cpus, &d->meas.scope,
 			      err, errlen);
 	if (!ret)
 		ret = off_learn_init(&d->learn, c->nworkloads, c->experience_log, err, errlen);

@@ -18,7 +18,9 @@ static void usage(FILE *f)
 "usage: offloadctl [-j] [-s SOCKET] COMMAND\n"
 "\n"
 "  status                    the agent: version, tick, lease, uptime\n"
-"  workloads                 each workload's policy, target in force and pin\n"
+"  workloads                 each workload's target, policy, scores and main features\n"
+"  explain WORKLOAD          every candidate's features and score, and why the\n"
+"                            guard kept or changed the decision\n"
 "  peers                     each peer's health, RTT and reported load\n"
 "  pin WORKLOAD TARGET       hold WORKLOAD on TARGET (local or a peer) from the next tick\n"
 "  unpin WORKLOAD            give WORKLOAD back to its policy\n"
@@ -40,37 +42,110 @@ static json_t *request(int argc, char **argv)
 	if (!strcmp(cmd, "pin"))
 		return argc == 3 ? json_pack("{s:s, s:s, s:s}", "cmd", cmd, "workload", argv[1],
 					     "target", argv[2]) : NULL;
-	if (!strcmp(cmd, "unpin"))
+	if (!strcmp(cmd, "unpin") || !strcmp(cmd, "explain"))
 		return argc == 2 ? json_pack("{s:s, s:s}", "cmd", cmd, "workload", argv[1]) : NULL;
 	return NULL;
 }
 
-/* One line out, one line back. */
-static int ask(const char *path, const char *line, char *reply, size_t len)
+/* One line out, one line back, read to EOF. */
+static char *ask(const char *path, const char *line)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	size_t got = 0;
+	size_t got = 0, cap = 65536;
+	char *reply = malloc(cap), *bigger;
 	ssize_t n;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		fprintf(stderr, "offloadctl: cannot reach offloadd at %s: %s (is it running?)\n", path,
 			strerror(errno));
-		return -1;
+		free(reply);
+		return NULL;
 	}
-	if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0)
+	if (!reply || write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0)
 		goto broken;
-	while (got < len - 1 && (n = read(fd, reply + got, len - 1 - got)) > 0)
+	while ((n = read(fd, reply + got, cap - 1 - got)) > 0) {
 		got += n;
+		if (got == cap - 1) {
+			if (!(bigger = realloc(reply, cap *= 2)))
+				goto broken;
+			reply = bigger;
+		}
+	}
 	close(fd);
+	fd = -1;
 	reply[got] = '\0';
 	if (!got || !strchr(reply, '\n'))
 		goto broken;
-	return 0;
+	return reply;
 broken:
 	fprintf(stderr, "offloadctl: %s: the agent hung up without a reply\n", path);
-	return -1;
+	if (fd >= 0)
+		close(fd);
+	free(reply);
+	return NULL;
+}
+
+static double num(json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "-";
+}
+
+static void print_workloads(json_t *r)
+{
+	json_t *w, *q, *v;
+	const char *t;
+	size_t i;
+
+	printf("%-20s %-10s %-14s %8s %8s %10s  %s\n", "WORKLOAD", "TARGET", "POLICY", "REQ/S",
+	       "CPU ms/r", "rq p99 us", "SCORES");
+	json_array_foreach(json_object_get(r, "workloads"), i, w) {
+		json_t *f = json_object_get(w, "features");
+
+		printf("%-20s %-10s %-14s %8.1f %8.2f %10.0f ", str(w, "name"), str(w, "target"),
+		       json_is_true(json_object_get(w, "pinned")) ? "pinned" : str(w, "policy"),
+		       num(f, "req_rate"), num(f, "cpu_ms_per_req"), num(f, "rq_p99_us"));
+		q = json_object_get(w, "q");
+		json_object_foreach(q, t, v)
+			printf(" %s=%.3f", t, json_number_value(v));
+		printf("\n");
+	}
+	if (json_is_true(json_object_get(r, "dry_run")))
+		printf("dry-run: decisions are computed and logged, not enforced\n");
+}
+
+static void print_explain(json_t *r)
+{
+	json_t *f = json_object_get(r, "features"), *c;
+	size_t i;
+
+	printf("workload %s, policy %s, on %s (wanted %s)\n", str(r, "workload"), str(r, "policy"),
+	       str(r, "target"), str(r, "wanted"));
+	printf("why: %s\n", str(r, "why"));
+	printf("score: %s%s%s; hysteresis %.3f, dwell left %.1f s, %lld changes\n", str(r, "score"),
+	       json_is_string(json_object_get(r, "model")) ? " from " : "",
+	       json_is_string(json_object_get(r, "model")) ? str(r, "model") : "",
+	       num(r, "hysteresis"), num(r, "dwell_left_s"),
+	       (long long)json_integer_value(json_object_get(r, "changes")));
+	printf("workload: %.3f cores, rq p50/p99 %.0f/%.0f us, %.1f req/s, %.0f B/req, %.2f CPU ms/req;"
+	       " local CPUs %.0f%% busy, rq p99 %.0f us\n", num(f, "cpu_cores"), num(f, "rq_p50_us"),
+	       num(f, "rq_p99_us"), num(f, "req_rate"), num(f, "bytes_per_req"), num(f, "cpu_ms_per_req"),
+	       100 * num(f, "local_util"), num(f, "local_rq_p99_us"));
+	printf("%-10s %-6s %-4s %9s %10s %9s %6s %10s %8s %9s\n", "TARGET", "KIND", "OK", "SCORE",
+	       "RTT us", "jitter us", "util", "rq p99 us", "cores", "cost/req");
+	json_array_foreach(json_object_get(r, "candidates"), i, c)
+		printf("%-10s %-6s %-4s %9.3f %10.0f %9.0f %6.2f %10.0f %8.1f %9.5f\n", str(c, "target"),
+		       str(c, "kind"), json_is_true(json_object_get(c, "eligible")) ? "yes" : "no",
+		       num(c, "score"), num(c, "rtt_us"), num(c, "rtt_jitter_us"), num(c, "util"),
+		       num(c, "rq_p99_us"), num(c, "capacity_cores"), num(c, "cost_per_req"));
 }
 
 static void print_human(const char *cmd, json_t *r)
@@ -90,13 +165,9 @@ static void print_human(const char *cmd, json_t *r)
 		       json_integer_value(json_object_get(r, "late_ticks")),
 		       json_is_true(json_object_get(r, "adopted")) ? ", adopted pinned state" : "");
 	} else if (!strcmp(cmd, "workloads")) {
-		printf("%-20s %-10s %-20s %s\n", "WORKLOAD", "TARGET", "POLICY", "CGROUP");
-		json_array_foreach(json_object_get(r, "workloads"), i, w)
-			printf("%-20s %-10s %-20s %s\n", json_string_value(json_object_get(w, "name")),
-			       json_string_value(json_object_get(w, "target")),
-			       json_is_true(json_object_get(w, "pinned")) ? "pinned" :
-			       json_string_value(json_object_get(w, "policy")),
-			       json_string_value(json_object_get(w, "cgroup")));
+		print_workloads(r);
+	} else if (!strcmp(cmd, "explain")) {
+		print_explain(r);
 	} else if (!strcmp(cmd, "peers")) {
 		printf("%-16s %-6s %-5s %10s %9s %10s %s\n", "PEER", "KIND", "STATE", "RTT us",
 		       "CPU util", "rq p99 us", "LAST FAILURE");
@@ -123,7 +194,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, {}
 	};
 	const char *path = DEFAULT_SOCKET;
-	char reply[65536], *line;
+	char *reply, *line;
 	int c, json = 0, ret = 1;
 	json_t *req, *r;
 
@@ -142,7 +213,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	line = json_dumps(req, JSON_COMPACT);
-	if (line && !ask(path, line, reply, sizeof(reply))) {
+	if (line && (reply = ask(path, line))) {
 		r = json_loads(reply, JSON_DISABLE_EOF_CHECK, NULL);
 		if (json)
 			fputs(reply, stdout);
@@ -155,6 +226,7 @@ int main(int argc, char **argv)
 			ret = 0;
 		}
 		json_decref(r);
+		free(reply);
 	}
 	free(line);
 	json_decref(req);

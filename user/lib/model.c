@@ -93,7 +93,7 @@ int off_model_parse(const void *buf, size_t len, const char *name, struct off_mo
 {
 	struct reader r = { buf, (const uint8_t *)buf + len };
 	struct off_model m = {};
-	uint32_t version, dims[4], crc;
+	uint32_t version = 0, dims[4], crc;
 	uint64_t nparams;
 	char magic[4];
 	size_t want;
