@@ -2,6 +2,7 @@
 /* Loading the workloads' models: distinct paths once each, all checked
  * (schema, CRC, input width) before any replaces the running set. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,4 +76,12 @@ void off_models_free(struct off_models *ms)
 	free(ms->m);
 	free(ms->of_wl);
 	memset(ms, 0, sizeof(*ms));
+}
+
+void off_models_log(const struct off_models *ms)
+{
+	for (int i = 0; i < ms->n; i++)
+		fprintf(stderr, "offloadd: model %s (crc %08x, %llu steps on %s)\n", ms->m[i].path,
+			ms->m[i].m.crc, (unsigned long long)ms->m[i].m.meta.steps,
+			ms->m[i].m.meta.scenario);
 }

@@ -43,14 +43,6 @@ static const char *needs_restart(const struct off_config *c, const struct off_co
 	return NULL;
 }
 
-static void log_models(const struct off_models *ms)
-{
-	for (int i = 0; i < ms->n; i++)
-		fprintf(stderr, "offloadd: model %s (crc %08x, %llu steps on %s)\n", ms->m[i].path,
-			ms->m[i].m.crc, (unsigned long long)ms->m[i].m.meta.steps,
-			ms->m[i].m.meta.scenario);
-}
-
 int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 {
 	static struct off_config c;
@@ -87,7 +79,7 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	free(cpus);
 	d->reloads++;
 	fprintf(stderr, "offloadd: reloaded %s\n", d->path);
-	log_models(&d->models);
+	off_models_log(&d->models);
 	off_daemon_decide(d, 0);
 	return 0;
 drop:

@@ -308,8 +308,10 @@ int off_run_main(int argc, char **argv)
 	if (!ret)
 		ret = govern(&d);
 	if (!ret) {
-		fprintf(stderr, "offloadd: governing %d workloads, tick %u ms, lease %u ticks\n",
-			d.cfg.nworkloads, d.cfg.tick_ms, d.cfg.lease_ticks);
+		off_models_log(&d.models);
+		fprintf(stderr, "offloadd: governing %d workloads, tick %u ms, lease %u ticks%s\n",
+			d.cfg.nworkloads, d.cfg.tick_ms, d.cfg.lease_ticks,
+			d.cfg.dry_run ? ", dry-run (decisions are not enforced)" : "");
 		ret = loop(&d);
 	}
 	/* A failed start leaves nothing of its own, and an adopted state as it was. */
