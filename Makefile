@@ -41,7 +41,7 @@ BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 		   $(if $(CTL_OBJS),$(BUILD)/offloadctl)
 
 .PHONY: all build deps test check bench bench-deps bench-bpf bench-policy \
-	bench-agent model vmlinux install uninstall clean
+	bench-agent demo model vmlinux install uninstall clean
 
 all: deps
 	@$(MAKE) --no-print-directory build
@@ -114,6 +114,12 @@ bench-bpf bench-policy bench-agent: bench-deps
 	@$(MAKE) --no-print-directory build
 	@mkdir -p bench/results
 	BUILD=$(BUILD) bench/$(patsubst bench-%,%,$@).sh
+
+# A self-contained testbed: edge peers and a cloud in network namespaces,
+# a governed workload, CPU contention; about a minute (DURATION=seconds).
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@BUILD=$(BUILD) demo/run.sh
 
 # The default model, trained deterministically from the shipped scenarios.
 model: deps

@@ -63,6 +63,9 @@ int main(int argc, char **argv)
 	long long *lat;
 	socklen_t len;
 
+	/* Each answer as it comes: watchers read the output live. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
 	while ((c = getopt(argc, argv, "n:ut:i:q")) != -1) {
 		switch (c) {
 		case 'n': count = atoi(optarg); break;
