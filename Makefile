@@ -134,4 +134,4 @@ clean:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # The inference loops want the vectoriser at full strength.
-$(BUILD)/user/lib/mlp.o: override CFLAGS += -O3
+$(BUILD)/user/lib/mlp.o: override CFLAGS += -O3 -ffp-contract=off

@@ -33,7 +33,7 @@ struct off_daemon {
 	struct off_models models;
 	struct off_decider dec;
 	struct off_learn learn;
-	uint64_t tick_ns_last, tick_ns_max;	/* collect + decide + actuate */
+	uint64_t tick_ns_last, tick_ns_max, tick_ns_sum;	/* collect + decide + actuate */
 	uint64_t reloads, reloads_failed;
 	/* Per workload: the target the kernel enforces, and a pin (target + 1,
 	 * 0 = none). In dry-run the decision (dec) and enforcement part. */

@@ -204,6 +204,7 @@ static void on_tick(struct off_daemon *d)
 	if (off_daemon_decide(d, 0))
 		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(errno));
 	d->tick_ns_last = off_mono_ns() - t0;
+	d->tick_ns_sum += d->tick_ns_last;
 	if (d->tick_ns_last > d->tick_ns_max)
 		d->tick_ns_max = d->tick_ns_last;
 	off_learn_tick(&d->learn, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);

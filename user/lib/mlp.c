@@ -105,7 +105,10 @@ float forward(const struct off_mlp *m, const float *x, float *h1, float *h2, int
 	return q;
 }
 
-__attribute__((target_clones("arch=haswell", "default")))
+/* Clones by feature, not by CPU model ("arch=" dispatches on the model);
+ * without FP contraction every clone computes the same bits, so a model
+ * trains and scores identically on any x86-64. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
 float off_mlp_forward_one(const struct off_mlp *m, const float *x, float *h1, float *h2)
 {
 	if (m->h1 == OFF_MLP_H1 && m->h2 == OFF_MLP_H2)

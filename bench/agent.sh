@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Agent benchmark, in one run: (1) tick cost (collect + decide + actuate) for
+# 10, 100 and 1,000 governed workloads with 4 candidates each under the
+# default model; (2) CPU and RSS while idle-governing 100 workloads at a 1 s
+# tick; (3) connect() latency from a governed cgroup (hook attached: a VIP
+# rewritten, and a plain address passed through) against an ungoverned one,
+# interleaved. Writes bench/results/agent.json and prints a summary.
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+[ "$(id -u)" = 0 ] || { echo "bench-agent: needs root" >&2; exit 1; }
+CGROOT=/sys/fs/cgroup/unified
+[ -e $CGROOT/cgroup.procs ] || CGROOT=/sys/fs/cgroup
+CG=$CGROOT/offloadd-bench
+out=bench/results/agent.json
+tmp=$(mktemp -d)
+agent=
+cleanup() {
+	[ -z "$agent" ] || kill "$agent" 2>/dev/null
+	wait 2>/dev/null
+	ip route del unreachable 10.241.9.9/32 2>/dev/null
+	for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d"; done 2>/dev/null
+	rmdir "$CG" 2>/dev/null
+	rm -rf "$tmp" /sys/fs/bpf/offloadd-bench
+}
+trap cleanup EXIT
+mkdir -p "$CG"
+ip route add unreachable 10.241.9.9/32
+
+# conf N TICK: N workloads, three peers (not probed, so always candidates).
+conf() {
+	cat <<CONF
+[agent]
+tick = $2
+max_workloads = $1
+model = $PWD/models/default.omdl
+pin_dir = /sys/fs/bpf/offloadd-bench
+ctl_socket = $tmp/ctl.sock
+CONF
+	for p in 1 2 3; do printf '[peer p%d]\naddress = 10.241.1.%d\nkind = edge\nstatus_port = 0\ncapacity = 4\n' $p $p; done
+	printf '[service api]\nvip = 10.241.9.9:7400\nprotocol = tcp\nlocal = 127.0.0.1:7401\n'
+	for i in $(seq "$1"); do
+		mkdir -p "$CG/w$i"
+		printf '[workload w%d]\ncgroup = %s/w%d\nservices = api\n' "$i" "$CG" "$i"
+	done
+}
+
+start() {
+	"$BUILD/offloadd" run --config "$tmp/conf" 2>"$tmp/log" &
+	agent=$!
+	for _ in $(seq 600); do grep -q governing "$tmp/log" && return; sleep 0.1; done
+	cat "$tmp/log" >&2; exit 1
+}
+stop() { kill "$agent"; wait "$agent" 2>/dev/null || true; agent=; }
+status() { "$BUILD/offloadctl" -s "$tmp/ctl.sock" -j status; }
+
+# 1. Tick cost at a 100 ms tick over ~10 s (about 100 ticks).
+if [ -n "${PROFILE:-}" ]; then
+	conf "$PROFILE" 100ms >"$tmp/conf"; start; sleep 3
+	perf record -g -p "$agent" -o "$tmp/perf.data" -- sleep 5 >/dev/null 2>&1
+	perf report -i "$tmp/perf.data" --no-children --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -25
+	exit 0
+fi
+echo "[" >"$tmp/ticks.json"
+for n in 10 100 1000; do
+	conf "$n" 100ms >"$tmp/conf"
+	start
+	sleep 10
+	status | jq -c --argjson n "$n" '{workloads: $n, candidates: 4, ticks, tick_us_mean, tick_us_max}' \
+		>>"$tmp/ticks.json"
+	[ "$n" = 1000 ] || echo "," >>"$tmp/ticks.json"
+	stop
+done
+echo "]" >>"$tmp/ticks.json"
+
+# 2. Idle governing: 100 workloads, 1 s tick, 30 s after a 5 s settle.
+conf 100 1s >"$tmp/conf"
+start
+sleep 5
+hz=$(getconf CLK_TCK)
+cpu0=$(awk '{ print $14 + $15 }' /proc/$agent/stat)
+sleep 30
+cpu1=$(awk '{ print $14 + $15 }' /proc/$agent/stat)
+rss=$(awk '/^VmRSS/ { print $2 }' /proc/$agent/status)
+jq -n --argjson c "$(( cpu1 - cpu0 ))" --argjson hz "$hz" --argjson rss "$rss" \
+	'{workloads: 100, tick_s: 1, seconds: 30, cpu_pct: ($c / $hz / 30 * 100), rss_mib: ($rss / 1024)}' \
+	>"$tmp/idle.json"
+
+# 3. connect(): governed (VIP rewritten; plain address) against ungoverned,
+# interleaved rounds of 20,000, medians of the rounds' means.
+in_cg() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"; }
+mkdir -p "$CG/free"
+"$BUILD/offloadctl" -s "$tmp/ctl.sock" pin w1 local >/dev/null; sleep 1.5
+for r in 1 2 3 4 5; do
+	in_cg "$CG/w1" taskset -c 0 "$BUILD/tools/connbench" 10.241.9.9 7401 20000 | jq -c '{case: "hook, VIP rewritten"} + .'
+	in_cg "$CG/w1" taskset -c 0 "$BUILD/tools/connbench" 127.0.0.1 7401 20000 | jq -c '{case: "hook, not a VIP"} + .'
+	in_cg "$CG/free" taskset -c 0 "$BUILD/tools/connbench" 127.0.0.1 7401 20000 | jq -c '{case: "no hook"} + .'
+done >"$tmp/connect.jsonl"
+stop
+jq -s 'group_by(.case) | map({case: .[0].case, rounds: length,
+	connect_ns_mean_median: (map(.connect_ns_mean) | sort | .[length / 2 | floor]),
+	connect_ns_p50_median: (map(.connect_ns_p50) | sort | .[length / 2 | floor])})' \
+	"$tmp/connect.jsonl" >"$tmp/connect.json"
+
+mkdir -p bench/results
+jq -n --slurpfile t "$tmp/ticks.json" --slurpfile i "$tmp/idle.json" --slurpfile c "$tmp/connect.json" \
+	--arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
+	'{kernel: $kernel, cpu: $cpu, tick_cost: $t[0], idle: $i[0], connect: $c[0]}' >"$out"
+jq -r '"tick cost (collect + decide + actuate), 4 candidates each:",
+	(.tick_cost[] | "  \(.workloads) workloads: mean \(.tick_us_mean | floor) us, max \(.tick_us_max | floor) us over \(.ticks) ticks"),
+	"idle, 100 workloads at 1 s: \(.idle.cpu_pct * 100 | round / 100)% of a core, RSS \(.idle.rss_mib * 10 | round / 10) MiB",
+	"connect() on loopback:", (.connect[] | "  \(.case): mean \(.connect_ns_mean_median) ns, p50 \(.connect_ns_p50_median) ns")' "$out"
+echo "wrote $out"
