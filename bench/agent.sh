@@ -38,7 +38,7 @@ pin_dir = /sys/fs/bpf/offloadd-bench
 ctl_socket = $tmp/ctl.sock
 CONF
 	for p in 1 2 3; do printf '[peer p%d]\naddress = 10.241.1.%d\nkind = edge\nstatus_port = 0\ncapacity = 4\n' $p $p; done
-	printf '[service api]\nvip = 10.241.9.9:7400\nprotocol = tcp\nlocal = 127.0.0.1:7401\n'
+	printf '[service api]\nvip = 10.241.9.9:7401\nprotocol = tcp\nlocal = 127.0.0.1:7401\n'
 	for i in $(seq "$1"); do
 		mkdir -p "$CG/w$i"
 		printf '[workload w%d]\ncgroup = %s/w%d\nservices = api\n' "$i" "$CG" "$i"
@@ -62,16 +62,16 @@ if [ -n "${PROFILE:-}" ]; then
 	exit 0
 fi
 echo "[" >"$tmp/ticks.json"
-for n in 10 100 1000; do
+for n in ${SIZES:-10 100 1000}; do
 	conf "$n" 100ms >"$tmp/conf"
 	start
 	sleep 10
 	status | jq -c --argjson n "$n" '{workloads: $n, candidates: 4, ticks, tick_us_mean, tick_us_max}' \
 		>>"$tmp/ticks.json"
-	[ "$n" = 1000 ] || echo "," >>"$tmp/ticks.json"
+	echo "," >>"$tmp/ticks.json"
 	stop
 done
-echo "]" >>"$tmp/ticks.json"
+echo "null]" >>"$tmp/ticks.json"
 
 # 2. Idle governing: 100 workloads, 1 s tick, 30 s after a 5 s settle.
 conf 100 1s >"$tmp/conf"
@@ -105,7 +105,7 @@ jq -s 'group_by(.case) | map({case: .[0].case, rounds: length,
 mkdir -p bench/results
 jq -n --slurpfile t "$tmp/ticks.json" --slurpfile i "$tmp/idle.json" --slurpfile c "$tmp/connect.json" \
 	--arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
-	'{kernel: $kernel, cpu: $cpu, tick_cost: $t[0], idle: $i[0], connect: $c[0]}' >"$out"
+	'{kernel: $kernel, cpu: $cpu, tick_cost: ($t[0] | map(select(. != null))), idle: $i[0], connect: $c[0]}' >"$out"
 jq -r '"tick cost (collect + decide + actuate), 4 candidates each:",
 	(.tick_cost[] | "  \(.workloads) workloads: mean \(.tick_us_mean | floor) us, max \(.tick_us_max | floor) us over \(.ticks) ticks"),
 	"idle, 100 workloads at 1 s: \(.idle.cpu_pct * 100 | round / 100)% of a core, RSS \(.idle.rss_mib * 10 | round / 10) MiB",
