@@ -6,7 +6,8 @@
 
 T=("a corrupt model is refused, naming the file" "the old model stays in force"
    "the agent keeps ticking after a refusal" "offloadctl reload reports the refusal"
-   "a good model replaces the old one" "a missing model at start is a clear error")
+   "a good model replaces the old one" "a missing model at start is a clear error"
+   "dry-run decides without enforcing")
 need_root "${T[@]}"
 
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
@@ -65,3 +66,18 @@ new=$(crc)
 diag "crc $old -> $new"
 check "a good model replaces the old one" sh -c "[ '$new' != '$old' ] && [ '$new' != null ] &&
 	grep -q 'model $tmp/m.omdl (crc $new' '$tmp/agent.log'"
+
+# Dry-run: a pin moves the decision, not the kernel's.
+stop_agent() { kill "$AGENT"; wait "$AGENT" 2>/dev/null; }
+stop_agent
+{ conf "$tmp/m.omdl" | sed 's/^\[agent\]$/[agent]\ndry_run = true/'
+  printf '[peer edge1]\naddress = 10.238.1.2\nkind = edge\nstatus_port = 0\n'; } >"$tmp/dry.conf"
+agent_start "$tmp/dry.log" "$tmp/dry.conf"
+"$BUILD/offloadctl" -s "$tmp/ctl.sock" pin app edge1 >/dev/null
+sleep 0.4
+"$BUILD/offloadctl" -s "$tmp/ctl.sock" -j workloads >"$tmp/dry.json"
+diag "$(jq -c '.workloads[0] | {target, enforced}' "$tmp/dry.json")"
+check "dry-run decides without enforcing" sh -c "
+	jq -e '.dry_run and .workloads[0].target == \"edge1\" and .workloads[0].enforced == \"local\"' '$tmp/dry.json' >/dev/null &&
+	grep -q 'dry-run, not enforced: workload app -> edge1' '$tmp/dry.log' &&
+	bpftool -j map lookup pinned /sys/fs/bpf/offloadd/decisions key 1 0 0 0 | jq -e '.formatted.value.tidx == 0' >/dev/null"
