@@ -13,7 +13,8 @@ VERSION	:= 0.1.0
 # packages (PyTorch, libtorch, libbpf-tools, perf) are in BENCH_PKGS.
 DEPS_PKGS := clang llvm make pkg-config libbpf-dev bpftool liburing-dev \
 	libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
-	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db
+	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
+	prometheus systemd
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++
 
 CFLAGS	?= -O2 -g

@@ -31,6 +31,7 @@ ip route add unreachable 10.241.9.9/32
 conf() {
 	cat <<CONF
 [agent]
+metrics_listen = off
 tick = $2
 max_workloads = $1
 model = $PWD/models/default.omdl

@@ -145,8 +145,11 @@ static __always_inline void closed(struct bpf_sock_ops *ops, struct off_sock *st
 	f = flow_get(&st->key, false);
 	if (!f)
 		return;
+	__u64 life = bpf_ktime_get_ns() - st->open_ts;
+
 	fold(ops, st, f);
-	__sync_fetch_and_add(&f->lifetime_hist_us[hist_slot(bpf_ktime_get_ns() - st->open_ts)], 1);
+	__sync_fetch_and_add(&f->lifetime_hist_us[hist_slot(life)], 1);
+	__sync_fetch_and_add(&f->lifetime_us_sum, life / 1000);
 	__sync_fetch_and_add(&f->conns_closed, 1);
 }
 

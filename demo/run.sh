@@ -54,6 +54,7 @@ peer() {
 	ip -n "od-$name" link set "odp$i" up
 	cat >"$tmp/$name.conf" <<CONF
 [agent]
+metrics_listen = off
 tick = 500ms
 status_listen = $addr:7400
 node = $name
@@ -84,6 +85,7 @@ setup() {
 	ip route add unreachable $VIP/32	# the VIP never leaves this host
 	cat >"$tmp/host.conf" <<CONF
 [agent]
+metrics_listen = off
 tick = 500ms
 lease = 4
 local_cpus = $LOCAL_CPU

@@ -67,6 +67,7 @@ struct off_flow {
 	__u64 bytes_acked;
 	__u64 bytes_received;
 	__u64 retransmits;
+	__u64 lifetime_us_sum;	/* of the closed connections, for means */
 	__u64 lifetime_hist_us[OFF_HIST_SLOTS];
 };
 

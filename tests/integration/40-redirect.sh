@@ -29,6 +29,7 @@ ns_bg "$NS_edge" "$TOOLS/reqsrv" -u -i edge-udp 10.232.1.2 7101
 
 cat >"$tmp/offloadd.conf" <<CONF
 [agent]
+metrics_listen = off
 tick = 100ms
 lease = 3
 mark_base = 0x4f00

@@ -21,6 +21,7 @@ ns_bg "$NS_edge" "$TOOLS/reqsrv" -i edge 10.233.1.2 7200
 conf() {
 	cat <<CONF
 [agent]
+metrics_listen = off
 tick = 100ms
 lease = 50
 [peer edge1]

@@ -11,6 +11,7 @@ tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 on_exit "rm -rf /sys/fs/bpf/offloadd-status"
 cat >"$tmp/peer.conf" <<CONF
 [agent]
+metrics_listen = off
 tick = 100ms
 status_listen = 127.0.0.1:7402
 node = peer-under-test

@@ -21,6 +21,7 @@ veth_link "$NS_edge" 10.235.1.1 10.235.1.2
 peer_up() {
 	cat >"$tmp/peer.conf" <<CONF
 [agent]
+metrics_listen = off
 tick = 100ms
 status_listen = 10.235.1.2:7400
 node = edge1
@@ -46,6 +47,7 @@ peer_up
 
 cat >"$tmp/offloadd.conf" <<CONF
 [agent]
+metrics_listen = off
 tick = 100ms
 lease = 5
 peer_down_after = 3

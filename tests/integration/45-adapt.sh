@@ -26,6 +26,7 @@ delay_link "$NS_edge" 10.237.1.1 10.237.1.2 5
 
 cat >"$tmp/peer.conf" <<CONF
 [agent]
+metrics_listen = off
 tick = 250ms
 status_listen = 10.237.1.2:7400
 node = edge1
@@ -48,6 +49,7 @@ on_exit "kill -9 $!"
 
 cat >"$tmp/offloadd.conf" <<CONF
 [agent]
+metrics_listen = off
 tick = 500ms
 lease = 5
 local_cpus = 0

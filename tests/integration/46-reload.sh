@@ -22,6 +22,7 @@ for _ in $(seq 20); do printf '{"s":%s,"action":0,"reward":-0.2,"next":%s}\n' "$
 conf() {
 	cat <<CONF
 [agent]
+metrics_listen = off
 tick = 100ms
 model = $1
 ctl_socket = $tmp/ctl.sock

@@ -80,6 +80,16 @@ static int target_index(const struct off_daemon *d, const char *name)
 	return -1;
 }
 
+static json_t *ab(struct off_daemon *d, json_t *req)
+{
+	json_t *w = json_object_get(req, "window_s");
+	double s = w ? json_number_value(w) : 60;
+
+	if (w && (!json_is_number(w) || s <= 0))
+		return fail("window_s: expected a positive number of seconds%s", NULL);
+	return off_ab_report(&d->ab, s, d->cfg.tick_ms);
+}
+
 static json_t *explain(struct off_daemon *d, json_t *req)
 {
 	const char *wn = json_string_value(json_object_get(req, "workload"));
@@ -115,6 +125,8 @@ void off_daemon_command(void *daemon, const char *line, char *out, size_t outlen
 		reply = status(d);
 	else if (!strcmp(cmd, "workloads"))
 		reply = off_explain_workloads(d);
+	else if (!strcmp(cmd, "ab"))
+		reply = ab(d, req);
 	else if (!strcmp(cmd, "explain"))
 		reply = explain(d, req);
 	else if (!strcmp(cmd, "peers"))

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/ab.h"
 #include "agent/collect.h"
 #include "agent/config.h"
 #include "agent/decide.h"
@@ -17,12 +18,15 @@
 #include "agent/models.h"
 #include "agent/peers.h"
 
+#define OFF_TICK_BUCKETS	10
+extern const double off_tick_buckets_s[OFF_TICK_BUCKETS];
+
 struct off_daemon {
 	const char *path;
 	struct off_config cfg;
 	struct off_bpf bpf;
 	struct io_uring ring;
-	struct off_listener ctl, status;
+	struct off_listener ctl, status, metrics;
 	struct off_peers peers;
 	int sfd;
 	uint64_t started_ns, next_ns, ticks, late;
@@ -33,8 +37,11 @@ struct off_daemon {
 	struct off_models models;
 	struct off_decider dec;
 	struct off_learn learn;
+	struct off_ab ab;
 	uint64_t tick_ns_last, tick_ns_max, tick_ns_sum;	/* collect + decide + actuate */
 	uint64_t reloads, reloads_failed;
+	uint64_t tick_hist[OFF_TICK_BUCKETS + 1];	/* the last: +Inf */
+	uint64_t lease_renewed_ns;
 	/* Per workload: the target the kernel enforces, and a pin (target + 1,
 	 * 0 = none). In dry-run the decision (dec) and enforcement part. */
 	uint32_t current[OFF_CFG_MAX_WORKLOADS];
@@ -49,6 +56,11 @@ int off_daemon_decide(struct off_daemon *d, int force);
 int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen);
 /* GET /status for peers. */
 void off_daemon_status(void *daemon, const char *req, char *out, size_t outlen);
+/* GET /metrics, in the Prometheus text format. */
+void off_daemon_metrics(void *daemon, const char *req, char *out, size_t outlen);
+/* The label of a workload's policy: dqn, dqn:MODEL-FILE when it has its
+ * own model, greedy or static:TARGET. */
+const char *off_daemon_policy_label(const struct off_daemon *d, int i, char *buf, size_t len);
 /* The ctl socket's request handler. */
 void off_daemon_command(void *daemon, const char *req, char *out, size_t outlen);
 

@@ -5,9 +5,20 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/decide.h"
 #include "lib/policy.h"
+
+const char *const off_reason_names[OFF_WHY_KINDS] = { "policy", "pin", "static", "unhealthy" };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 int off_decider_init(struct off_decider *d, int nwl, int ncand)
 {
@@ -153,6 +164,7 @@ static uint32_t wanted(struct off_choice *ch, const struct off_config *c,
 	if (w->policy == OFF_POLICY_GREEDY)
 		for (int t = 0; t < ncand; t++)
 			ch->q[t] = estimate(c, &ch->s.wl, &ch->s.cand[t]);
+	ch->reason = pin ? OFF_WHY_PIN : w->policy == OFF_POLICY_STATIC ? OFF_WHY_STATIC : OFF_WHY_POLICY;
 	if (pin) {
 		snprintf(ch->why, sizeof(ch->why), "pinned by offloadctl");
 		return pin - 1;
@@ -179,7 +191,10 @@ static uint32_t guard(struct off_choice *ch, const struct off_config *c,
 		snprintf(ch->why, sizeof(ch->why), "%s is down or does not serve it",
 			 off_config_target_name(c, want));
 		want = OFF_TARGET_LOCAL;
+		ch->reason = OFF_WHY_UNHEALTHY;
 	}
+	if (!(ch->s.mask >> cur & 1))
+		ch->reason = OFF_WHY_UNHEALTHY;
 	if (want == cur || !(ch->s.mask >> cur & 1) || pinned || !ch->scored)
 		return want;
 	if (ch->since_ns && now - ch->since_ns < dwell) {
@@ -208,7 +223,10 @@ int off_decide(struct off_decider *d, const struct off_config *c, const struct o
 		memset(d->ch[i].q, 0, sizeof(d->ch[i].q));
 		candidates(d, m, ps, i, &c->workloads[i], &d->ch[i].s);
 	}
+	uint64_t t0 = mono_ns();
+
 	infer(d, c, models);
+	d->infer_ns = mono_ns() - t0;
 	for (int i = 0; i < c->nworkloads; i++) {
 		struct off_choice *ch = &d->ch[i];
 		const struct off_cfg_workload *w = &c->workloads[i];
@@ -227,6 +245,7 @@ int off_decide(struct off_decider *d, const struct off_config *c, const struct o
 		ch->target = t;
 		ch->since_ns = now_ns;
 		ch->changes++;
+		ch->changes_by[ch->reason]++;
 		changes++;
 	}
 	return changes;

@@ -12,11 +12,24 @@
 #include "agent/peers.h"
 #include "lib/explog.h"
 
+/* Why a decision changed: the label of offloadd_decision_changes_total. */
+enum off_reason {
+	OFF_WHY_POLICY,		/* the policy scored another target best */
+	OFF_WHY_PIN,		/* offloadctl pin or unpin */
+	OFF_WHY_STATIC,		/* a static policy's target */
+	OFF_WHY_UNHEALTHY,	/* the target went down or stopped serving */
+	OFF_WHY_KINDS,
+};
+
+extern const char *const off_reason_names[OFF_WHY_KINDS];
+
 struct off_choice {
 	uint32_t target;	/* decided: what new connections get */
 	uint32_t want;		/* the policy's pick, before the guard */
 	uint64_t since_ns;	/* of the last change; 0: free to move */
 	uint64_t changes;
+	uint64_t changes_by[OFF_WHY_KINDS];
+	enum off_reason reason;	/* of the pick this tick */
 	int changed;		/* this tick */
 	int scored;		/* q holds scores (dqn: Q, greedy: est. reward) */
 	float q[OFF_MAX_CANDS];
@@ -29,6 +42,7 @@ struct off_decider {
 	struct off_choice *ch;
 	float *rows, *q, *scratch;
 	uint64_t serves[OFF_CFG_MAX_PEERS][OFF_CFG_MAX_SERVICES / 64];
+	uint64_t infer_ns;	/* the last tick's batched inference */
 };
 
 int off_decider_init(struct off_decider *d, int nwl, int ncand);

@@ -23,7 +23,7 @@ int off_learn_init(struct off_learn *l, int nwl, const char *path, char *err, si
 	if (!l->wl)
 		goto nomem;
 	for (int i = 0; i < nwl; i++)
-		l->wl[i].reward = NAN;
+		l->wl[i].reward = l->wl[i].last_reward = NAN;
 	if (!path || !path[0])
 		return 0;
 	l->buf[0] = malloc(OFF_LEARN_BUF);
@@ -141,6 +141,8 @@ void off_learn_tick(struct off_learn *l, const struct off_config *c, const struc
 
 		if (lw->valid) {
 			lw->reward = off_learn_reward(c, m, i, lw->action);
+			if (!isnan(lw->reward))
+				lw->last_reward = lw->reward;
 			if (l->fd >= 0 && !isnan(lw->reward))
 				append(l, c, i, &ch->s);
 		}

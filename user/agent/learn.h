@@ -16,7 +16,8 @@ struct off_learn_wl {
 	struct off_exp_state s;		/* the state the last decision was made in */
 	uint32_t action;
 	int valid, changed;
-	double reward;			/* NAN: nothing measured yet */
+	double reward;			/* NAN: nothing measured this tick */
+	double last_reward;		/* the latest measured; NAN: none yet */
 	char why[160];
 };
 

@@ -9,7 +9,7 @@
 
 #define OFF_CTL_DEFAULT_PATH	"/run/offloadd/ctl.sock"
 #define OFF_LISTEN_MAX_MSG	4096		/* a request */
-#define OFF_LISTEN_MAX_REPLY	(4u << 20)	/* touched only as far as written */
+#define OFF_LISTEN_MAX_REPLY	(16u << 20)	/* touched only as far as written */
 
 /* Produces the reply for one request into out (NUL-terminated). */
 typedef void (*off_listen_handler)(void *user, const char *req, char *out, size_t outlen);

@@ -53,18 +53,6 @@ static void hist_delta(const uint64_t *cur, const uint64_t *prev, uint64_t *out)
 		out[i] = delta(cur[i], prev[i]);
 }
 
-/* Mean of a log2 histogram, each slot at its midpoint. */
-static double hist_mean_us(const uint64_t *h)
-{
-	double sum = 0, n = 0;
-
-	for (int i = 0; i < OFF_HIST_SLOTS; i++) {
-		sum += h[i] * (i ? 1.5 * (double)(1ULL << i) : 1.0);
-		n += h[i];
-	}
-	return n ? sum / n : 0;
-}
-
 static int flow_target(const struct off_config *c, const struct off_cfg_workload *w,
 		       const struct off_flow_key *k)
 {
@@ -98,6 +86,7 @@ static void sum_flows(struct off_measure *m, const struct off_snapshot *s, const
 		t->opened += r->f.conns_opened;
 		t->closed += r->f.conns_closed;
 		t->bytes += r->f.bytes_acked + r->f.bytes_received;
+		t->life_sum_us += r->f.lifetime_us_sum;
 		if (r->f.srtt_us) {
 			t->srtt_us += r->f.srtt_us;
 			t->srtt_n++;
@@ -116,7 +105,7 @@ static void target_tick(const struct off_tgt_sum *cur, const struct off_tgt_sum 
 	t->opened = delta(cur->opened, prev->opened);
 	t->closed = delta(cur->closed, prev->closed);
 	t->bytes = delta(cur->bytes, prev->bytes);
-	t->life_mean_us = hist_mean_us(life);
+	t->life_mean_us = t->closed ? delta(cur->life_sum_us, prev->life_sum_us) / t->closed : 0;
 	t->life_p99_us = off_hist_quantile_us(life, OFF_HIST_SLOTS, 0.99);
 	t->srtt_us = t->opened && cur->srtt_n ? (double)cur->srtt_us / cur->srtt_n : 0;
 }

@@ -14,7 +14,7 @@
 
 /* Cumulative, summed over one workload's flows to one target. */
 struct off_tgt_sum {
-	uint64_t opened, closed, bytes;
+	uint64_t opened, closed, bytes, life_sum_us;
 	uint64_t srtt_us, srtt_n;	/* latest srtt of each flow, summed */
 	uint64_t life_us[OFF_HIST_SLOTS];
 };

@@ -92,6 +92,8 @@ static int prepare(struct off_daemon *d, char *err, size_t errlen)
 			      err, errlen);
 	if (!ret)
 		ret = off_learn_init(&d->learn, c->nworkloads, c->experience_log, err, errlen);
+	if (!ret && (ret = off_ab_init(&d->ab, d)))
+		snprintf(err, errlen, "out of memory");
 	for (int i = 0; !ret && i < c->nworkloads; i++) {
 		if (d->bpf.adopted)
 			off_actuate_read(&d->bpf, i + 1, &d->current[i]);
@@ -201,13 +203,23 @@ static void on_tick(struct off_daemon *d)
 		off_measure_tick(&d->meas, &d->snap, &d->cfg, d->current, t0);
 	if (off_actuate_lease(&d->bpf, lease, d->cfg.mark_base))
 		fprintf(stderr, "offloadd: cannot renew the lease: %s\n", strerror(errno));
+	else
+		d->lease_renewed_ns = off_mono_ns();
 	if (off_daemon_decide(d, 0))
 		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(errno));
 	d->tick_ns_last = off_mono_ns() - t0;
 	d->tick_ns_sum += d->tick_ns_last;
+	{
+		int b = 0;
+
+		while (b < OFF_TICK_BUCKETS && d->tick_ns_last > off_tick_buckets_s[b] * 1e9)
+			b++;
+		d->tick_hist[b]++;
+	}
 	if (d->tick_ns_last > d->tick_ns_max)
 		d->tick_ns_max = d->tick_ns_last;
 	off_learn_tick(&d->learn, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
+	off_ab_tick(&d->ab, d);
 	off_peers_tick(&d->peers, &d->ring);
 	d->ticks++;
 	arm_tick(d);
@@ -221,6 +233,8 @@ static int loop(struct off_daemon *d)
 	off_listen_arm(&d->ctl, &d->ring);
 	if (d->status.lfd >= 0)
 		off_listen_arm(&d->status, &d->ring);
+	if (d->metrics.lfd >= 0)
+		off_listen_arm(&d->metrics, &d->ring);
 	while (!d->stop) {
 		struct io_uring_cqe *cqe;
 		int ret = io_uring_submit_and_wait(&d->ring, 1);
@@ -271,7 +285,8 @@ static int parse_args(struct off_daemon *d, int argc, char **argv, int *keep)
 int off_run_main(int argc, char **argv)
 {
 	static struct off_daemon d = { .path = "/etc/offloadd/offloadd.conf", .sfd = -1,
-				   .ctl = { .lfd = -1 }, .status = { .lfd = -1 } };
+				   .ctl = { .lfd = -1 }, .status = { .lfd = -1 },
+				   .metrics = { .lfd = -1 } };
 	char err[1024];
 	sigset_t mask;
 	int keep = 0, ret;
@@ -304,6 +319,9 @@ int off_run_main(int argc, char **argv)
 	if (!ret && d.cfg.status_listen[0])
 		ret = off_listen_tcp(&d.status, d.cfg.status_listen, off_daemon_status, &d, err,
 				     sizeof(err));
+	if (!ret && d.cfg.metrics_listen[0])
+		ret = off_listen_tcp(&d.metrics, d.cfg.metrics_listen, off_daemon_metrics, &d, err,
+				     sizeof(err));
 	if (ret)
 		fprintf(stderr, "offloadd: %s\n", err);
 	if (!ret)
@@ -319,10 +337,12 @@ int off_run_main(int argc, char **argv)
 	off_bpf_destroy(&d.bpf, ret ? !d.bpf.adopted : !keep);
 	off_listen_close(&d.ctl);
 	off_listen_close(&d.status);
+	off_listen_close(&d.metrics);
 	off_snapshot_free(&d.snap);
 	off_measure_free(&d.meas);
 	off_decider_free(&d.dec);
 	off_learn_free(&d.learn);
+	off_ab_free(&d.ab);
 	off_models_free(&d.models);
 	off_peers_free(&d.peers);
 	off_config_free(&d.cfg);

@@ -22,6 +22,9 @@ static void usage(FILE *f)
 "  explain WORKLOAD          every candidate's features and score, and why the\n"
 "                            guard kept or changed the decision\n"
 "  peers                     each peer's health, RTT and reported load\n"
+"  ab [SECONDS]              per policy: mean reward and connection lifetime\n"
+"                            p50/p99 over the last SECONDS (default 60), and\n"
+"                            each policy's difference to the first, with a 95%% CI\n"
 "  pin WORKLOAD TARGET       hold WORKLOAD on TARGET (local or a peer) from the next tick\n"
 "  unpin WORKLOAD            give WORKLOAD back to its policy\n"
 "  reload                    reread the configuration (a bad file is refused)\n"
@@ -39,6 +42,14 @@ static json_t *request(int argc, char **argv)
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "workloads") || !strcmp(cmd, "peers") ||
 	    !strcmp(cmd, "reload"))
 		return argc == 1 ? json_pack("{s:s}", "cmd", cmd) : NULL;
+	if (!strcmp(cmd, "ab")) {
+		char *end = NULL;
+		double w = argc == 2 ? strtod(argv[1], &end) : 60;
+
+		if (argc > 2 || (end && (*end || w <= 0)))
+			return NULL;
+		return json_pack("{s:s, s:f}", "cmd", cmd, "window_s", w);
+	}
 	if (!strcmp(cmd, "pin"))
 		return argc == 3 ? json_pack("{s:s, s:s, s:s}", "cmd", cmd, "workload", argv[1],
 					     "target", argv[2]) : NULL;
@@ -122,6 +133,28 @@ static void print_workloads(json_t *r)
 		printf("dry-run: decisions are computed and logged, not enforced\n");
 }
 
+static void print_ab(json_t *r)
+{
+	json_t *p, *ci;
+	size_t i;
+
+	printf("over the last %.0f s (%lld ticks)\n", num(r, "window_s"),
+	       (long long)json_integer_value(json_object_get(r, "ticks")));
+	printf("%-24s %8s %10s %8s %12s %12s  %s\n", "POLICY", "REWARDS", "MEAN", "SD", "LIFE p50 ms",
+	       "LIFE p99 ms", "DIFFERENCE (95% CI)");
+	json_array_foreach(json_object_get(r, "policies"), i, p) {
+		printf("%-24s %8lld %10.4f %8.4f %12.1f %12.1f", str(p, "policy"),
+		       (long long)json_integer_value(json_object_get(p, "rewards")), num(p, "reward_mean"),
+		       num(p, "reward_sd"), num(p, "lifetime_p50_ms"), num(p, "lifetime_p99_ms"));
+		ci = json_object_get(p, "reward_diff_ci95");
+		if (ci)
+			printf("  %+.4f (%+.4f, %+.4f) vs %s", num(p, "reward_diff"),
+			       json_number_value(json_array_get(ci, 0)), json_number_value(json_array_get(ci, 1)),
+			       str(p, "vs"));
+		printf("\n");
+	}
+}
+
 static void print_explain(json_t *r)
 {
 	json_t *f = json_object_get(r, "features"), *c;
@@ -166,6 +199,8 @@ static void print_human(const char *cmd, json_t *r)
 		       json_is_true(json_object_get(r, "adopted")) ? ", adopted pinned state" : "");
 	} else if (!strcmp(cmd, "workloads")) {
 		print_workloads(r);
+	} else if (!strcmp(cmd, "ab")) {
+		print_ab(r);
 	} else if (!strcmp(cmd, "explain")) {
 		print_explain(r);
 	} else if (!strcmp(cmd, "peers")) {
