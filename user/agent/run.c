@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -192,6 +193,21 @@ static void on_signal(struct off_daemon *d)
 	arm_signal(d);
 }
 
+/* systemd: READY after the first tick, then a one-line STATUS and the
+ * watchdog ping every tick; a hung loop stops pinging and is restarted. */
+static void notify(struct off_daemon *d)
+{
+	int up = 0, away = 0;
+
+	for (int i = 0; i < d->peers.n; i++)
+		up += d->peers.p[i].up;
+	for (int i = 0; i < d->cfg.nworkloads; i++)
+		away += d->current[i] != OFF_TARGET_LOCAL;
+	sd_notifyf(0, "%sWATCHDOG=1\nSTATUS=%d workloads, %d on peers; %d of %d peers up; tick %.0f us%s",
+		   d->ticks == 1 ? "READY=1\n" : "", d->cfg.nworkloads, away, up, d->peers.n,
+		   d->tick_ns_last / 1e3, d->cfg.dry_run ? "; dry-run" : "");
+}
+
 /* collect, measure, decide, actuate, record; probes run meanwhile. */
 static void on_tick(struct off_daemon *d)
 {
@@ -222,7 +238,17 @@ static void on_tick(struct off_daemon *d)
 	off_ab_tick(&d->ab, d);
 	off_peers_tick(&d->peers, &d->ring);
 	d->ticks++;
+	notify(d);
 	arm_tick(d);
+}
+
+static void watchdog_check(const struct off_daemon *d)
+{
+	uint64_t usec;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && (uint64_t)d->cfg.tick_ms * 1000 * 2 > usec)
+		fprintf(stderr, "offloadd: tick %u ms is over half of WatchdogSec (%llu ms): expect restarts\n",
+			d->cfg.tick_ms, (unsigned long long)(usec / 1000));
 }
 
 static int loop(struct off_daemon *d)
@@ -331,7 +357,9 @@ int off_run_main(int argc, char **argv)
 		fprintf(stderr, "offloadd: governing %d workloads, tick %u ms, lease %u ticks%s\n",
 			d.cfg.nworkloads, d.cfg.tick_ms, d.cfg.lease_ticks,
 			d.cfg.dry_run ? ", dry-run (decisions are not enforced)" : "");
+		watchdog_check(&d);
 		ret = loop(&d);
+		sd_notify(0, "STOPPING=1");
 	}
 	/* A failed start leaves nothing of its own, and an adopted state as it was. */
 	off_bpf_destroy(&d.bpf, ret ? !d.bpf.adopted : !keep);
