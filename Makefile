@@ -127,6 +127,45 @@ model: deps
 	@$(MAKE) --no-print-directory build
 	BUILD=$(BUILD) models/train.sh
 
+# make install [DESTDIR=...] [PREFIX=/usr/local]: binaries, the unit, a
+# commented config (kept if present), the default model, man pages and the
+# Grafana dashboard. make uninstall removes them (the config only if unedited).
+PREFIX		?= /usr/local
+SYSCONFDIR	?= /etc
+STATEDIR	?= /var/lib/offloadd
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+MANDIR		?= $(PREFIX)/share/man
+DATADIR		?= $(PREFIX)/share/offloadd
+INSTALLED	:= $(PREFIX)/sbin/offloadd $(PREFIX)/bin/offloadctl $(PREFIX)/bin/offload-train \
+		   $(UNITDIR)/offloadd.service $(STATEDIR)/default.omdl \
+		   $(MANDIR)/man8/offloadd.8 $(MANDIR)/man8/offloadctl.8 \
+		   $(MANDIR)/man1/offload-train.1 $(MANDIR)/man5/offloadd.conf.5 \
+		   $(DATADIR)/grafana/offloadd.json
+
+install: $(BINS)
+	install -D -m 0755 $(BUILD)/offloadd $(DESTDIR)$(PREFIX)/sbin/offloadd
+	install -D -m 0755 $(BUILD)/offloadctl $(DESTDIR)$(PREFIX)/bin/offloadctl
+	install -D -m 0755 $(BUILD)/offload-train $(DESTDIR)$(PREFIX)/bin/offload-train
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/offloadd|$(PREFIX)/sbin/offloadd|; s|/etc/offloadd/|$(SYSCONFDIR)/offloadd/|' \
+		dist/offloadd.service >$(DESTDIR)$(UNITDIR)/offloadd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/offloadd.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/offloadd/offloadd.conf ] || \
+		install -D -m 0644 dist/offloadd.conf $(DESTDIR)$(SYSCONFDIR)/offloadd/offloadd.conf
+	install -D -m 0644 models/default.omdl $(DESTDIR)$(STATEDIR)/default.omdl
+	install -D -m 0644 docs/offloadd.8 $(DESTDIR)$(MANDIR)/man8/offloadd.8
+	install -D -m 0644 docs/offloadctl.8 $(DESTDIR)$(MANDIR)/man8/offloadctl.8
+	install -D -m 0644 docs/offload-train.1 $(DESTDIR)$(MANDIR)/man1/offload-train.1
+	install -D -m 0644 docs/offloadd.conf.5 $(DESTDIR)$(MANDIR)/man5/offloadd.conf.5
+	install -D -m 0644 dist/grafana/offloadd.json $(DESTDIR)$(DATADIR)/grafana/offloadd.json
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	! cmp -s dist/offloadd.conf $(DESTDIR)$(SYSCONFDIR)/offloadd/offloadd.conf || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/offloadd/offloadd.conf
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/offloadd $(DESTDIR)$(STATEDIR) $(DESTDIR)$(DATADIR)/grafana \
+		$(DESTDIR)$(DATADIR) 2>/dev/null
+
 clean:
 	rm -rf $(BUILD)
 
