@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Accept, read one request, answer, close: each step an io_uring operation,
- * so a slow client never blocks the tick. Requests are capped in size. */
+ * so a slow client never blocks the tick. Requests are capped in size and
+ * header lines, connections in number, and each one has a deadline from
+ * accept to the last byte sent: a client too slow for it is dropped. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
@@ -10,13 +12,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/listener.h"
 
 /* Completions carry a tag in the low bits of user_data, above an 8-byte
  * aligned pointer: the listener for accept, else the connection. */
-enum { TAG_ACCEPT = 3, TAG_RECV = 4, TAG_SEND = 5, TAG_CLOSE = 6, TAG_MASK = 7 };
+enum { TAG_TIMEOUT = 2, TAG_ACCEPT = 3, TAG_RECV = 4, TAG_SEND = 5, TAG_CLOSE = 6, TAG_MASK = 7 };
 
 int off_listen_unix(struct off_listener *c, const char *path, off_listen_handler h, void *user,
 		    char *err, size_t errlen)
@@ -124,6 +127,33 @@ static void submit(struct io_uring *ring, struct off_listen_conn *conn, int tag,
 
 	prep(sqe, conn);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)conn | tag);
+	if (tag == TAG_CLOSE)
+		return;
+	/* Receiving and sending end at the connection's deadline. */
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_link_timeout(sqe, &conn->deadline, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)conn | TAG_TIMEOUT);
+}
+
+static void set_deadline(struct off_listen_conn *conn)
+{
+	struct timespec ts;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec + OFF_LISTEN_DEADLINE_MS * 1000000ULL;
+	conn->deadline.tv_sec = ns / 1000000000;
+	conn->deadline.tv_nsec = ns % 1000000000;
+}
+
+static int header_lines(const char *req)
+{
+	int n = 0;
+
+	for (const char *p = strstr(req, "\r\n"); p; p = strstr(p + 2, "\r\n"))
+		n++;
+	return n;
 }
 
 static void prep_recv(struct io_uring_sqe *sqe, struct off_listen_conn *c)
@@ -153,9 +183,14 @@ static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 {
 	struct off_listener *c = conn->owner;
 	static const char too_long[] = "{\"ok\":false,\"error\":\"request too long\"}";
+	static const char http_too_long[] = "HTTP/1.1 413 Content Too Large\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n";
+	static const char http_headers[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n";
 	size_t cap = OFF_LISTEN_MAX_REPLY;
 
 	if (res <= 0) {
+		c->timed_out += res == -ECANCELED;
 		submit(ring, conn, TAG_CLOSE, prep_close);
 		return;
 	}
@@ -171,7 +206,9 @@ static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 		return;
 	}
 	if (!strstr(conn->buf, c->end))
-		snprintf(conn->out, cap, "%s", too_long);
+		snprintf(conn->out, cap, "%s", c->path[0] ? too_long : http_too_long);
+	else if (!c->path[0] && header_lines(conn->buf) > OFF_LISTEN_MAX_HEADERS)
+		snprintf(conn->out, cap, "%s", http_headers);
 	else
 		c->handle(c->user, conn->buf, conn->out, cap - 1);	/* room for the newline */
 	conn->outlen = strlen(conn->out);
@@ -189,14 +226,20 @@ int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
 
 	if (data < OFF_LISTEN_BASE)
 		return 0;
+	if (tag == TAG_TIMEOUT)
+		return 1;	/* its operation completes with -ECANCELED */
 	if (tag == TAG_ACCEPT) {
 		struct off_listener *l = ptr;
 
-		if (cqe->res >= 0 && (conn = calloc(1, sizeof(*conn)))) {
+		if (cqe->res >= 0 && l->nconns < OFF_LISTEN_MAX_CONNS &&
+		    (conn = calloc(1, sizeof(*conn)))) {
+			l->nconns++;
 			conn->owner = l;
 			conn->fd = cqe->res;
+			set_deadline(conn);
 			submit(ring, conn, TAG_RECV, prep_recv);
 		} else if (cqe->res >= 0) {
+			l->refused++;
 			close(cqe->res);
 		}
 		off_listen_arm(l, ring);
@@ -216,6 +259,7 @@ int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
 		}
 		break;
 	case TAG_CLOSE:
+		conn->owner->nconns--;
 		free(conn->out);
 		free(conn);
 		break;

@@ -10,6 +10,9 @@
 #define OFF_CTL_DEFAULT_PATH	"/run/offloadd/ctl.sock"
 #define OFF_LISTEN_MAX_MSG	4096		/* a request */
 #define OFF_LISTEN_MAX_REPLY	(16u << 20)	/* touched only as far as written */
+#define OFF_LISTEN_MAX_CONNS	64		/* per listener; more are closed at once */
+#define OFF_LISTEN_MAX_HEADERS	64		/* lines of an HTTP request */
+#define OFF_LISTEN_DEADLINE_MS	3000		/* from accept to the last byte sent */
 
 /* Produces the reply for one request into out (NUL-terminated). */
 typedef void (*off_listen_handler)(void *user, const char *req, char *out, size_t outlen);
@@ -20,6 +23,8 @@ struct off_listener {
 	const char *end;	/* a request is complete when this arrives */
 	off_listen_handler handle;
 	void *user;
+	int nconns;
+	unsigned long long refused, timed_out;
 };
 
 struct off_listen_conn {
@@ -28,6 +33,7 @@ struct off_listen_conn {
 	char buf[OFF_LISTEN_MAX_MSG];
 	char *out;
 	size_t outlen, sent;
+	struct __kernel_timespec deadline;	/* CLOCK_MONOTONIC */
 };
 
 /* A UNIX socket at PATH, mode 0600, requests ending in a newline. */

@@ -246,6 +246,17 @@ static void agent(struct wr *w, const struct off_daemon *d)
 	    d->lease_renewed_ns ? (off_mono_ns() - d->lease_renewed_ns) / 1e9 : 0.0);
 	head(w, "experience_lines_total", "counter", "lines written to the experience log");
 	put(w, "offloadd_experience_lines_total %llu\n", (unsigned long long)d->learn.lines);
+	head(w, "listener_refused_total", "counter", "connections closed at once: too many open");
+	head(w, "listener_timed_out_total", "counter", "connections dropped at their deadline");
+	for (int i = 0; i < 3; i++) {
+		static const char *const names[] = { "ctl", "status", "metrics" };
+		const struct off_listener *l = i == 0 ? &d->ctl : i == 1 ? &d->status : &d->metrics;
+
+		if (l->lfd < 0)
+			continue;
+		put(w, "offloadd_listener_refused_total{listener=\"%s\"} %llu\n", names[i], l->refused);
+		put(w, "offloadd_listener_timed_out_total{listener=\"%s\"} %llu\n", names[i], l->timed_out);
+	}
 	head(w, "build_info", "gauge", "the running version");
 	put(w, "offloadd_build_info{version=\"%s\"} 1\n", OFFLOAD_VERSION);
 }
