@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/config.h"
@@ -266,7 +267,7 @@ static const struct key agent_keys[] = {
 	S("serve_cgroup", set_path, serve_cgroup), S("local_cpus", set_cpus, local_cpus), A("mark_base", set_u32, mark_base, 0, 0xffff0000u),
 	A("max_tasks", set_u32, max_tasks, 1024, 4194304), A("max_flows", set_u32, max_flows, 256, 1048576),
 	A("max_workloads", set_u32, max_workloads, 1, OFF_CFG_MAX_WORKLOADS),
-	S("node", set_name, node), S("pin_dir", set_pin_dir, pin_dir),
+	S("node", set_name, node), S("ctl_group", set_name, ctl_group), S("pin_dir", set_pin_dir, pin_dir),
 	A("peer_down_after", set_u32, peer_down_after, 1, 100),
 	A("probe_timeout", set_ms, probe_timeout_ms, 1, 60000),
 };
@@ -662,6 +663,13 @@ static int parse(const char *path, const char *text, const char *name, struct of
 
 int off_config_load(const char *path, struct off_config *c, char *err, size_t errlen)
 {
+	struct stat st;
+
+	/* Anyone could have rewritten it: what it governs is not to be trusted. */
+	if (!stat(path, &st) && (st.st_mode & S_IWOTH)) {
+		snprintf(err, errlen, "%s: world-writable, refused (chmod o-w %s)", path, path);
+		return -EPERM;
+	}
 	return parse(path, NULL, path, c, err, errlen);
 }
 

@@ -5,6 +5,7 @@
  * accept to the last byte sent: a client too slow for it is dropped. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,24 @@
  * aligned pointer: the listener for accept, else the connection. */
 enum { TAG_TIMEOUT = 2, TAG_ACCEPT = 3, TAG_RECV = 4, TAG_SEND = 5, TAG_CLOSE = 6, TAG_MASK = 7 };
 
-int off_listen_unix(struct off_listener *c, const char *path, off_listen_handler h, void *user,
-		    char *err, size_t errlen)
+/* The operators' group may use the socket too: 0660, owned by it. */
+static int share(const char *path, const char *group, char *err, size_t errlen)
+{
+	struct group *g = getgrnam(group);
+
+	if (!g) {
+		snprintf(err, errlen, "ctl_group: no such group \"%s\"", group);
+		return -ENOENT;
+	}
+	if (chown(path, -1, g->gr_gid) || chmod(path, 0660)) {
+		snprintf(err, errlen, "%s: cannot give it to group %s: %s", path, group, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int off_listen_unix(struct off_listener *c, const char *path, const char *group,
+		    off_listen_handler h, void *user, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)], *slash;
@@ -61,6 +78,16 @@ int off_listen_unix(struct off_listener *c, const char *path, off_listen_handler
 		return -errno;
 	}
 	umask(old);
+	if (group && group[0]) {
+		int ret = share(path, group, err, errlen);
+
+		if (ret) {
+			close(c->lfd);
+			c->lfd = -1;
+			unlink(path);
+			return ret;
+		}
+	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	c->end = "\n";
 	c->handle = h;

@@ -36,9 +36,10 @@ struct off_listen_conn {
 	struct __kernel_timespec deadline;	/* CLOCK_MONOTONIC */
 };
 
-/* A UNIX socket at PATH, mode 0600, requests ending in a newline. */
-int off_listen_unix(struct off_listener *l, const char *path, off_listen_handler h, void *user,
-		    char *err, size_t errlen);
+/* A UNIX socket at PATH, mode 0600 (or 0660 and owned by GROUP, if not
+ * NULL), requests ending in a newline. */
+int off_listen_unix(struct off_listener *l, const char *path, const char *group,
+		    off_listen_handler h, void *user, char *err, size_t errlen);
 /* A TCP socket on ADDR ("ip:port" or "[ip6]:port"), requests ending in a
  * blank line (HTTP). */
 int off_listen_tcp(struct off_listener *l, const char *addr, off_listen_handler h, void *user,

@@ -341,7 +341,8 @@ int off_run_main(int argc, char **argv)
 		fprintf(stderr, "offloadd: out of memory\n");
 		return 1;
 	}
-	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, off_daemon_command, &d, err, sizeof(err));
+	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, d.cfg.ctl_group, off_daemon_command, &d, err,
+			      sizeof(err));
 	if (!ret && d.cfg.status_listen[0])
 		ret = off_listen_tcp(&d.status, d.cfg.status_listen, off_daemon_status, &d, err,
 				     sizeof(err));

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -153,11 +154,17 @@ int off_model_load(const char *path, struct off_model *m, char *err, size_t errl
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *buf = NULL;
+	struct stat st;
 	long len;
 	int ret;
 
 	if (!f)
 		return fail(err, errlen, path, -errno, "%s", strerror(errno));
+	/* A model anyone can replace decides where everyone's work goes. */
+	if (!fstat(fileno(f), &st) && (st.st_mode & S_IWOTH)) {
+		ret = fail(err, errlen, path, -EPERM, "world-writable, refused (chmod o-w %s)", path);
+		goto out;
+	}
 	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
 		ret = fail(err, errlen, path, -EIO, "cannot read: %s", strerror(errno));
 		goto out;
