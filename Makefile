@@ -23,6 +23,12 @@ ifeq ($(SAN),1)
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS	+= -fsanitize=address,undefined
 endif
+# Libraries for libFuzzer targets: clang instruments, the targets link it.
+ifeq ($(SAN),fuzz)
+CC	:= clang
+CFLAGS	+= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=address,undefined
+endif
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DOFFLOAD_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(BUILD)
 LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd -lm
@@ -42,7 +48,7 @@ BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 		   $(if $(CTL_OBJS),$(BUILD)/offloadctl)
 
 .PHONY: all build deps test check bench bench-deps bench-bpf bench-policy \
-	bench-agent demo model vmlinux install uninstall clean
+	bench-agent demo model vmlinux install uninstall clean fuzz fuzz-build
 
 all: deps
 	@$(MAKE) --no-print-directory build
@@ -104,6 +110,25 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagent.a $(BUILD)/liboffload.a
 $(BUILD)/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lpthread -lm -o $@
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over every parser of untrusted
+# input; make fuzz SECONDS=N runs each from its corpus in tests/fuzz/corpus.
+FUZZ_BUILD	:= build-fuzz
+FUZZ_TARGETS	:= $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+SECONDS		?= 20
+
+fuzz-build: deps
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) SAN=fuzz \
+		$(FUZZ_BUILD)/libagent.a $(FUZZ_BUILD)/liboffload.a
+	@for t in $(FUZZ_TARGETS); do \
+		clang $(filter-out -fsanitize=%,$(CFLAGS)) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
+			-I$(FUZZ_BUILD) -fsanitize=fuzzer,address,undefined tests/fuzz/$$t.c \
+			$(FUZZ_BUILD)/libagent.a $(FUZZ_BUILD)/liboffload.a $(LDLIBS) \
+			-o $(FUZZ_BUILD)/$$t || exit 1; \
+	done
+
+fuzz: fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) SECONDS=$(SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # Benchmarks write bench/results/*.json and print a table; not tests.
 bench-deps: deps

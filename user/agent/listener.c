@@ -206,6 +206,14 @@ void off_listen_arm(struct off_listener *c, struct io_uring *ring)
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | TAG_ACCEPT);
 }
 
+enum off_req off_listen_check(const struct off_listener *l, const char *buf, size_t len)
+{
+	if (strstr(buf, l->end))
+		return !l->path[0] && header_lines(buf) > OFF_LISTEN_MAX_HEADERS ?
+			OFF_REQ_TOO_MANY_HEADERS : OFF_REQ_COMPLETE;
+	return len >= OFF_LISTEN_MAX_MSG - 1 ? OFF_REQ_TOO_LONG : OFF_REQ_PARTIAL;
+}
+
 static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res)
 {
 	struct off_listener *c = conn->owner;
@@ -215,6 +223,7 @@ static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 	static const char http_headers[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
 		"Content-Length: 0\r\nConnection: close\r\n\r\n";
 	size_t cap = OFF_LISTEN_MAX_REPLY;
+	enum off_req state;
 
 	if (res <= 0) {
 		c->timed_out += res == -ECANCELED;
@@ -223,7 +232,8 @@ static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 	}
 	conn->len += res;
 	conn->buf[conn->len] = '\0';
-	if (!strstr(conn->buf, c->end) && conn->len < (int)sizeof(conn->buf) - 1) {
+	state = off_listen_check(c, conn->buf, conn->len);
+	if (state == OFF_REQ_PARTIAL) {
 		submit(ring, conn, TAG_RECV, prep_recv);	/* the rest of the request */
 		return;
 	}
@@ -232,9 +242,9 @@ static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 		submit(ring, conn, TAG_CLOSE, prep_close);
 		return;
 	}
-	if (!strstr(conn->buf, c->end))
+	if (state == OFF_REQ_TOO_LONG)
 		snprintf(conn->out, cap, "%s", c->path[0] ? too_long : http_too_long);
-	else if (!c->path[0] && header_lines(conn->buf) > OFF_LISTEN_MAX_HEADERS)
+	else if (state == OFF_REQ_TOO_MANY_HEADERS)
 		snprintf(conn->out, cap, "%s", http_headers);
 	else
 		c->handle(c->user, conn->buf, conn->out, cap - 1);	/* room for the newline */

@@ -45,6 +45,10 @@ int off_listen_unix(struct off_listener *l, const char *path, const char *group,
 int off_listen_tcp(struct off_listener *l, const char *addr, off_listen_handler h, void *user,
 		   char *err, size_t errlen);
 void off_listen_close(struct off_listener *l);
+
+enum off_req { OFF_REQ_PARTIAL, OFF_REQ_COMPLETE, OFF_REQ_TOO_LONG, OFF_REQ_TOO_MANY_HEADERS };
+/* Where a request in buf (NUL-terminated, len bytes so far) stands. */
+enum off_req off_listen_check(const struct off_listener *l, const char *buf, size_t len);
 void off_listen_arm(struct off_listener *l, struct io_uring *ring);
 /* Handles a completion of any listener; 1 if it was one. Daemon events use
  * user_data below OFF_LISTEN_BASE. */

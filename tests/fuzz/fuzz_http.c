@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+/* libFuzzer: an HTTP request to the status listener, as any bytes: the
+ * listener's checks (size, end, header lines) and the status handler. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/daemon.h"
+
+static char reply[1 << 20];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	static struct off_daemon d = { .ctl = { .lfd = -1 }, .status = { .lfd = -1 },
+				       .metrics = { .lfd = -1 } };
+	static struct off_listener l = { .end = "\r\n\r\n" };
+	char *req = malloc(len + 1);
+
+	memcpy(req, data, len);
+	req[len] = '\0';
+	if (off_listen_check(&l, req, len) == OFF_REQ_COMPLETE)
+		off_daemon_status(&d, req, reply, sizeof(reply));
+	free(req);
+	return 0;
+}
