@@ -1,6 +1,10 @@
 # offloadd: one entry point for build, test, bench, demo, install, vmlinux, model, deps.
 # A fresh Debian 12 host needs nothing beforehand: `make` and `make test` run `deps` first.
 
+# Sanitized builds live apart, so flags never mix within one tree.
+ifeq ($(SAN),1)
+BUILD	?= build-san
+endif
 BUILD	?= build
 ARCH	?= x86
 CLANG	?= clang
@@ -14,7 +18,7 @@ VERSION	:= 0.1.0
 DEPS_PKGS := clang llvm make pkg-config libbpf-dev bpftool liburing-dev \
 	libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
-	prometheus systemd
+	prometheus systemd valgrind
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++
 
 CFLAGS	?= -O2 -g
@@ -107,9 +111,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagent.a $(BUILD)/liboffload.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -lcmocka $(LDLIBS) -o $@
 
+# Test tools are helpers, not the code under test: never sanitized, so their
+# own exit reports cannot garble the output tests read.
 $(BUILD)/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< -lpthread -lm -o $@
+	$(CC) $(filter-out -fsanitize=% -fno-omit-frame-pointer,$(CFLAGS)) $< -lpthread -lm -o $@
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over every parser of untrusted
 # input; make fuzz SECONDS=N runs each from its corpus in tests/fuzz/corpus.

@@ -52,7 +52,7 @@ else
 fi
 
 # A full map is counted and said, never silent: 4 task slots cannot hold a host.
-"$OFFLOADD" observe --cgroup "$cg" --count 2 --interval-ms 200 --max-tasks 4 >/dev/null 2>"$BUILD/full.err"
+"$OFFLOADD" observe --cgroup "$cg" --count 3 --interval-ms 300 --max-tasks 4 >/dev/null 2>"$BUILD/full.err"
 if grep -q 'tasks map full: tasks went untracked (raise --max-tasks)' "$BUILD/full.err"; then
 	ok "full map is reported"
 else

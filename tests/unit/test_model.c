@@ -130,7 +130,7 @@ static void rejects_damage(void **state)
 	(void)state;
 	refused(good, 0, "truncated: 0 bytes");
 	refused(good, good_len - 100, "truncated:");
-	b = malloc(good_len + 8);
+	b = calloc(1, good_len + 8);	/* the 8 extra bytes are written too */
 	memcpy(b, good, good_len);
 	refused(b, good_len + 8, "wrong size:");
 	memcpy(b, "XMDL", 4);

@@ -26,7 +26,7 @@ static json_t *models(struct off_daemon *d)
 static json_t *status(struct off_daemon *d)
 {
 	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:b, s:I, s:I, s:f, s:b, s:f, s:f,"
-			 " s:f, s:f, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
+			 " s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
 			 "version", OFFLOAD_VERSION, "config", d->path, "tick_ms", d->cfg.tick_ms,
 			 "lease_ticks", d->cfg.lease_ticks, "workloads", d->cfg.nworkloads,
 			 "dry_run", d->cfg.dry_run,
@@ -37,7 +37,8 @@ static json_t *status(struct off_daemon *d)
 			 "local_util", d->meas.local_util, "local_capacity_cores", d->meas.scope.capacity,
 			 "reloads", (json_int_t)d->reloads, "reloads_failed", (json_int_t)d->reloads_failed,
 			 "experience_lines", (json_int_t)d->learn.lines,
-			 "experience_dropped", (json_int_t)d->learn.dropped, "models", models(d));
+			 "experience_dropped", (json_int_t)d->learn.dropped,
+			 "experience_write_errors", (json_int_t)d->learn.write_errors, "models", models(d));
 }
 
 static json_t *peers(struct off_daemon *d)

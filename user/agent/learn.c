@@ -30,13 +30,12 @@ int off_learn_init(struct off_learn *l, int nwl, const char *path, char *err, si
 	l->buf[1] = malloc(OFF_LEARN_BUF);
 	if (!l->buf[0] || !l->buf[1])
 		goto nomem;
+	/* Recording is for later training: losing it must not stop the agent
+	 * from governing, so an unwritable log is reported and counted. */
 	l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (l->fd < 0) {
-		int ret = -errno;
-
-		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-		off_learn_free(l);
-		return ret;
+		fprintf(stderr, "offloadd: experience log: %s: %s; not recording\n", path, strerror(errno));
+		l->write_errors++;
 	}
 	return 0;
 nomem:
@@ -105,6 +104,7 @@ static void append(struct off_learn *l, const struct off_config *c, int i,
 	l->len += n;
 	l->buf[l->cur][l->len++] = '\n';
 	l->lines++;
+	l->pending_lines++;
 }
 
 static void flush(struct off_learn *l, struct io_uring *ring, uint64_t user_data)
@@ -117,6 +117,8 @@ static void flush(struct off_learn *l, struct io_uring *ring, uint64_t user_data
 	io_uring_prep_write(sqe, l->fd, l->buf[l->cur], l->len, (uint64_t)-1);
 	io_uring_sqe_set_data64(sqe, user_data);
 	l->inflight = l->len;
+	l->inflight_lines = l->pending_lines;
+	l->pending_lines = 0;
 	l->cur ^= 1;
 	l->len = 0;
 }
@@ -124,9 +126,11 @@ static void flush(struct off_learn *l, struct io_uring *ring, uint64_t user_data
 void off_learn_written(struct off_learn *l, int res)
 {
 	if (res < 0 || (size_t)res != l->inflight) {
+		/* Once, then counted: a full disk must not flood the journal. */
 		if (!l->write_errors++)
-			fprintf(stderr, "offloadd: experience log: %s\n",
+			fprintf(stderr, "offloadd: experience log: %s; lines are dropped and counted\n",
 				res < 0 ? strerror(-res) : "short write");
+		l->dropped += l->inflight_lines;
 	}
 	l->inflight = 0;
 }

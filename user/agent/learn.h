@@ -26,8 +26,9 @@ struct off_learn {
 	struct off_learn_wl *wl;
 	char *buf[2];
 	size_t len, inflight;		/* inflight: bytes being written */
+	uint64_t pending_lines, inflight_lines;
 	int cur;
-	uint64_t lines, dropped, write_errors;
+	uint64_t lines, dropped, write_errors;	/* lines: formatted */
 };
 
 int off_learn_init(struct off_learn *l, int nwl, const char *path, char *err, size_t errlen);

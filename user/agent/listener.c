@@ -23,7 +23,8 @@
 enum { TAG_TIMEOUT = 2, TAG_ACCEPT = 3, TAG_RECV = 4, TAG_SEND = 5, TAG_CLOSE = 6, TAG_MASK = 7 };
 
 /* The operators' group may use the socket too: 0660, owned by it. */
-static int share(const char *path, const char *group, char *err, size_t errlen)
+static __attribute__((noinline)) int share(const char *path, const char *group, char *err,
+						   size_t errlen)
 {
 	struct group *g = getgrnam(group);
 

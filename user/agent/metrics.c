@@ -246,6 +246,10 @@ static void agent(struct wr *w, const struct off_daemon *d)
 	    d->lease_renewed_ns ? (off_mono_ns() - d->lease_renewed_ns) / 1e9 : 0.0);
 	head(w, "experience_lines_total", "counter", "lines written to the experience log");
 	put(w, "offloadd_experience_lines_total %llu\n", (unsigned long long)d->learn.lines);
+	head(w, "experience_dropped_total", "counter", "experience lines lost: buffer full or write failed");
+	put(w, "offloadd_experience_dropped_total %llu\n", (unsigned long long)d->learn.dropped);
+	head(w, "experience_write_errors_total", "counter", "failed opens and writes of the experience log");
+	put(w, "offloadd_experience_write_errors_total %llu\n", (unsigned long long)d->learn.write_errors);
 	head(w, "listener_refused_total", "counter", "connections closed at once: too many open");
 	head(w, "listener_timed_out_total", "counter", "connections dropped at their deadline");
 	for (int i = 0; i < 3; i++) {
