@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "agent/actuate.h"
+#include "lib/clock.h"
 
 static int update(const struct off_bpf *b, const char *map, const void *k, const void *v)
 {
@@ -55,12 +56,9 @@ int off_actuate_decide(const struct off_bpf *b, uint32_t widx, uint32_t tidx)
 int off_actuate_lease(const struct off_bpf *b, uint64_t ns, uint32_t mark_base)
 {
 	struct off_lease l = { .mark_base = mark_base };
-	struct timespec ts;
 	uint32_t zero = 0;
 
-	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	l.expires_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec + ns;
+	l.expires_ns = off_mono_ns() + ns;
 	return update(b, "lease", &zero, &l);
 }
 

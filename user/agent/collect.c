@@ -10,6 +10,7 @@
 
 #include "agent/collect.h"
 #include "agent/loader.h"
+#include "lib/clock.h"
 
 #define ROUND8(x) (((x) + 7) & ~(size_t)7)
 
@@ -186,14 +187,12 @@ static int collect_flows(const struct off_bpf *b, struct off_snapshot *s)
 static int add_running(const struct off_bpf *b, struct off_snapshot *s)
 {
 	struct off_cpu_run *run = s->vals;
-	struct timespec ts;
 	uint32_t zero = 0;
 	uint64_t now;
 
 	if (bpf_map_lookup_elem(off_bpf_fd_cpu_since(b), &zero, run))
 		return -errno;
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
-	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	now = off_mono_ns();
 	for (int c = 0; c < s->nr_cpus; c++) {
 		uint64_t ns = run[c].since && now > run[c].since ? now - run[c].since : 0;
 

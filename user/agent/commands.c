@@ -49,7 +49,7 @@ static json_t *peers(struct off_daemon *d)
 		const struct off_peer *p = &d->peers.p[i];
 
 		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:i, s:f, s:f, s:f, s:f, s:s}",
-			"name", p->cfg->name, "kind", p->cfg->kind == OFF_KIND_CLOUD ? "cloud" : "edge",
+			"name", p->cfg->name, "kind", off_kind_names[p->cfg->kind],
 			"up", p->up, "failed_probes", p->fails, "rtt_us", p->rtt_us,
 			"cpu_util", p->st.cpu_util, "rq_p99_us", p->st.rq_p99_us,
 			"capacity_cores", p->st.capacity_cores, "last_failure", p->why));

@@ -17,6 +17,7 @@
 #include "agent/measure.h"
 #include "agent/models.h"
 #include "agent/peers.h"
+#include "lib/clock.h"
 
 #define OFF_TICK_BUCKETS	10
 extern const double off_tick_buckets_s[OFF_TICK_BUCKETS];
@@ -48,7 +49,6 @@ struct off_daemon {
 	uint32_t pin[OFF_CFG_MAX_WORKLOADS];
 };
 
-uint64_t off_mono_ns(void);
 /* Decides every workload and enforces what changed (all of it if force). */
 int off_daemon_decide(struct off_daemon *d, int force);
 

@@ -5,20 +5,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "agent/decide.h"
+#include "lib/clock.h"
 #include "lib/policy.h"
 
 const char *const off_reason_names[OFF_WHY_KINDS] = { "policy", "pin", "static", "unhealthy" };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 int off_decider_init(struct off_decider *d, int nwl, int ncand)
 {
@@ -223,10 +215,10 @@ int off_decide(struct off_decider *d, const struct off_config *c, const struct o
 		memset(d->ch[i].q, 0, sizeof(d->ch[i].q));
 		candidates(d, m, ps, i, &c->workloads[i], &d->ch[i].s);
 	}
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = off_mono_ns();
 
 	infer(d, c, models);
-	d->infer_ns = mono_ns() - t0;
+	d->infer_ns = off_mono_ns() - t0;
 	for (int i = 0; i < c->nworkloads; i++) {
 		struct off_choice *ch = &d->ch[i];
 		const struct off_cfg_workload *w = &c->workloads[i];

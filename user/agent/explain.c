@@ -14,11 +14,6 @@ static json_t *num(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static const char *kind_name(enum off_target_kind k)
-{
-	return k == OFF_KIND_LOCAL ? "local" : k == OFF_KIND_EDGE ? "edge" : "cloud";
-}
-
 static json_t *wl_features(const struct off_wl_raw *w)
 {
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
@@ -82,7 +77,7 @@ static json_t *candidates(const struct off_daemon *d, int i)
 		const struct off_cand_raw *c = &ch->s.cand[t];
 
 		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-			"target", off_config_target_name(&d->cfg, t), "kind", kind_name(c->kind),
+			"target", off_config_target_name(&d->cfg, t), "kind", off_kind_names[c->kind],
 			"eligible", (int)(ch->s.mask >> t & 1), "score", ch->scored ? num(ch->q[t]) : json_null(),
 			"rtt_us", num(c->rtt_us), "rtt_jitter_us", num(c->rtt_jitter_us),
 			"util", num(c->util), "rq_p99_us", num(c->rq_p99_us),

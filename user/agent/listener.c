@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/listener.h"
+#include "lib/clock.h"
 
 /* Completions carry a tag in the low bits of user_data, above an 8-byte
  * aligned pointer: the listener for accept, else the connection. */
@@ -166,11 +167,7 @@ static void submit(struct io_uring *ring, struct off_listen_conn *conn, int tag,
 
 static void set_deadline(struct off_listen_conn *conn)
 {
-	struct timespec ts;
-	uint64_t ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec + OFF_LISTEN_DEADLINE_MS * 1000000ULL;
+	uint64_t ns = off_mono_ns() + OFF_LISTEN_DEADLINE_MS * 1000000ULL;
 	conn->deadline.tv_sec = ns / 1000000000;
 	conn->deadline.tv_nsec = ns % 1000000000;
 }

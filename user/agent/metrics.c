@@ -158,12 +158,10 @@ static void targets(struct wr *w, const struct off_daemon *d)
 
 static void peers(struct wr *w, const struct off_daemon *d)
 {
-	static const char *const kinds[] = { "local", "edge", "cloud" };
-
 	head(w, "peer_up", "gauge", "1 while the peer answers its probes");
 	for (int i = 0; i < d->peers.n; i++)
 		put(w, "offloadd_peer_up{peer=\"%s\",kind=\"%s\"} %d\n", d->peers.p[i].cfg->name,
-		    kinds[d->peers.p[i].cfg->kind], d->peers.p[i].up);
+		    off_kind_names[d->peers.p[i].cfg->kind], d->peers.p[i].up);
 	head(w, "peer_rtt_seconds", "gauge", "connect time of the last good probe");
 	for (int i = 0; i < d->peers.n; i++)
 		put(w, "offloadd_peer_rtt_seconds{peer=\"%s\"} %.9g\n", d->peers.p[i].cfg->name,

@@ -14,17 +14,10 @@
 
 #include "agent/listener.h"
 #include "agent/peers.h"
+#include "lib/clock.h"
 
 /* user_data: peer pointer | tag. Tags 1 and 2 are not the listener's. */
 enum { TAG_OP = 1, TAG_TIMEOUT = 2, TAG_MASK = 7 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 int off_peers_init(struct off_peers *ps, const struct off_config *c)
 {
@@ -115,7 +108,7 @@ void off_peers_tick(struct off_peers *ps, struct io_uring *ring)
 			continue;
 		p->len = 0;
 		p->receiving = 0;
-		p->started_ns = mono_ns();
+		p->started_ns = off_mono_ns();
 		sqe = io_uring_get_sqe(ring);
 		io_uring_prep_connect(sqe, p->fd, (struct sockaddr *)&p->addr, sizeof(p->addr));
 		op(ps, ring, p, sqe);
@@ -160,7 +153,7 @@ int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_ur
 	if (!p->receiving) {
 		/* Connected: the connect time is the RTT sample; ask, then read
 		 * the reply to EOF (the peer closes after answering). */
-		double rtt = (mono_ns() - p->started_ns) / 1e3;
+		double rtt = (off_mono_ns() - p->started_ns) / 1e3;
 
 		/* RFC 3550's interarrival jitter, on successive RTT samples. */
 		if (p->rtt_us)

@@ -24,14 +24,6 @@
 enum { EV_SIGNAL = 1, EV_TICK, EV_LOG };
 
 
-uint64_t off_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,

@@ -11,8 +11,6 @@
 #define OFF_STR_(x) #x
 #define OFF_STR(x) OFF_STR_(x)
 
-static const char *const kinds[OFF_KINDS] = { "local", "edge", "cloud" };
-
 #define WL_FIELDS(X) X(cpu_cores) X(rq_p50_us) X(rq_p99_us) X(host_util) \
 	X(host_rq_p99_us) X(req_rate) X(bytes_per_req) X(cpu_ms_per_req)
 #define CAND_FIELDS(X) X(rtt_us) X(rtt_jitter_us) X(util) X(rq_p99_us) \
@@ -28,7 +26,7 @@ static json_t *state_json(const struct off_exp_state *s)
 	for (int i = 0; i < s->ncand; i++) {
 		json_t *c = json_object();
 
-		json_object_set_new(c, "kind", json_string(kinds[s->cand[i].kind]));
+		json_object_set_new(c, "kind", json_string(off_kind_names[s->cand[i].kind]));
 #define PUT(f) json_object_set_new(c, #f, json_real(s->cand[i].f));
 		CAND_FIELDS(PUT)
 #undef PUT
@@ -84,7 +82,7 @@ static int parse_cand(struct where *w, json_t *c, struct off_cand_raw *out)
 	const char *kind = json_string_value(json_object_get(c, "kind"));
 	int k;
 
-	for (k = 0; k < OFF_KINDS && (!kind || strcmp(kind, kinds[k])); k++)
+	for (k = 0; k < OFF_KINDS && (!kind || strcmp(kind, off_kind_names[k])); k++)
 		;
 	if (k == OFF_KINDS)
 		return bad(w, "cands[].kind", "expected local, edge or cloud");

@@ -6,6 +6,8 @@
 
 #include "lib/features.h"
 
+const char *const off_kind_names[OFF_KINDS] = { "local", "edge", "cloud" };
+
 const char *const off_feature_names[OFF_FEATURES] = {
 	"wl_cpu_cores", "wl_rq_p50_log_ms", "wl_rq_p99_log_ms", "host_util",
 	"host_rq_p99_log_ms", "wl_req_rate_log", "wl_req_kib_log", "wl_req_cpu_ms_log",

@@ -36,6 +36,9 @@ struct off_cand_raw {
 	double cost_per_req;
 };
 
+/* "local", "edge", "cloud": as configs, logs and metrics spell them. */
+extern const char *const off_kind_names[OFF_KINDS];
+
 #define OFF_WL_FEATURES		8
 #define OFF_CAND_FEATURES	(OFF_KINDS + 6)
 #define OFF_FEATURES		(OFF_WL_FEATURES + OFF_CAND_FEATURES)
