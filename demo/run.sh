@@ -59,6 +59,7 @@ tick = 500ms
 status_listen = $addr:7400
 node = $name
 local_cpus = $PEER_CPU
+serve_cgroup = $CG/serve-$name
 pin_dir = /sys/fs/bpf/offloadd-demo-$name
 ctl_socket = /run/offloadd-demo/$name.sock
 [service compute]
@@ -66,10 +67,12 @@ vip = $VIP:7300
 protocol = tcp
 local = $addr:7300
 CONF
+	# Its load is its own service's CPU, not the CPU it shares with the others.
+	mkdir -p "$CG/serve-$name" || die "cannot create $CG/serve-$name"
+	bg in_cg "$CG/serve-$name" nsenter --net="/var/run/netns/od-$name" taskset -c $PEER_CPU \
+		"$TOOLS/reqsrv" -c $((WORK_MS * 1000)) -i "$name" $addr 7300 >/dev/null
 	bg nsenter --net="/var/run/netns/od-$name" "$BUILD/offloadd" run --config "$tmp/$name.conf" \
 		2>"$tmp/$name.log"
-	bg nsenter --net="/var/run/netns/od-$name" taskset -c $PEER_CPU \
-		"$TOOLS/reqsrv" -c $((WORK_MS * 1000)) -i "$name" $addr 7300 >/dev/null
 	cat >>"$tmp/host.conf" <<CONF
 [peer $name]
 address = $addr

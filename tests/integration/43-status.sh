@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# GET /status: the host's load as the kernel measured it (a busy loop that
-# never switches out still counts), its capacity and services; other paths
-# 404; and a second agent never takes over a live one's pins.
+# GET /status: the load of serve_cgroup (a busy loop in it counts, one
+# outside it does not), its capacity and services; other paths 404; and a
+# second agent never takes over a live one's pins.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netlib.sh"
 
-need_root "status answers with the schema" "status reports a busy CPU" "other paths are 404" \
+need_root "status answers with the schema" "status reports a busy serve_cgroup" \
+	"work outside serve_cgroup is not its load" "other paths are 404" \
 	"a second agent is refused while the first runs"
 
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 on_exit "rm -rf /sys/fs/bpf/offloadd-status"
+cg_make serve serve
 cat >"$tmp/peer.conf" <<CONF
 [agent]
 metrics_listen = off
 tick = 100ms
 status_listen = 127.0.0.1:7402
 node = peer-under-test
+serve_cgroup = $serve
 pin_dir = /sys/fs/bpf/offloadd-status
 ctl_socket = $tmp/ctl.sock
 [service api]
@@ -35,13 +39,21 @@ idle=$(get /status | tail -n 1)
 diag "idle: $idle"
 check "status answers with the schema" sh -c "echo '$idle' | jq -e '.node == \"peer-under-test\" and
 	(.cpu_util | type) == \"number\" and .capacity_cores == $(nproc) and .services == [\"api\"]'"
-timeout 1.5 sh -c 'while :; do :; done' & spin=$!
-sleep 1
-busy=$(get /status | tail -n 1)
-wait $spin
-diag "busy: $busy"
-# One of $(nproc) cores spinning: at least 0.8 of a core's share.
-check "status reports a busy CPU" sh -c "echo '$busy' | jq -e '.cpu_util >= 0.8 / $(nproc)'"
+# spin CG: the status while one busy loop runs for a second in CG.
+spin() {
+	local pid
+	cg_exec "$1" timeout 1.5 sh -c 'while :; do :; done' & pid=$!
+	sleep 1
+	get /status | tail -n 1
+	wait $pid
+}
+busy=$(spin "$serve")
+diag "busy in serve_cgroup: $busy"
+# One core spinning among $(nproc): at least 0.8 of a core's share.
+check "status reports a busy serve_cgroup" sh -c "echo '$busy' | jq -e '.cpu_util >= 0.8 / $(nproc)'"
+outside=$(spin "$CGROOT")
+diag "busy outside it: $outside"
+check "work outside serve_cgroup is not its load" sh -c "echo '$outside' | jq -e '.cpu_util < 0.1'"
 first=$(get /metrics | head -n 1)
 check "other paths are 404" test "${first%$'\r'}" = "HTTP/1.1 404 Not Found"
 out=$("$OFFLOADD" run --config "$tmp/peer.conf" 2>&1); rc=$?

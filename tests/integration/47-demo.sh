@@ -12,7 +12,7 @@ if [ "$(nproc)" -lt 2 ]; then
 	exit 0
 fi
 out=$(mktemp); on_exit "rm -f $out"
-DURATION=24 BUILD=$BUILD "$TOP/demo/run.sh" >"$out" 2>&1
+DURATION=44 BUILD=$BUILD "$TOP/demo/run.sh" >"$out" 2>&1
 rc=$?
 sed -n '/== summary/,$p' "$out" | sed 's/^/# /'
 check "the demo runs to its summary" sh -c "[ $rc = 0 ] && grep -q '^pinned-local ' '$out'"

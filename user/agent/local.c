@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Reads a cgroup's cpuset and quota once, at start and reload, never per
- * tick: the loop only sums per-CPU counters over the CPUs found here. */
+/* Reads a cgroup's cpuset and quota once, at start and reload; per tick the
+ * loop only sums per-CPU counters, or reads the cgroup's cpu.stat. */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,52 @@ static double quota_cores(const char *cgroup)
 	return quota / period;
 }
 
+int64_t off_local_usage(struct off_local *l)
+{
+	char buf[256];
+	uint64_t now, was = l->usage_us;
+	ssize_t n;
+
+	if (l->stat_fd < 0)
+		return -EBADF;
+	n = pread(l->stat_fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	/* usage_usec comes first: cgroup v2 keeps it with or without the cpu controller. */
+	if (sscanf(buf, "usage_usec %" SCNu64, &now) != 1)
+		return -EPROTO;
+	l->usage_us = now;
+	return now >= was ? (int64_t)(now - was) : 0;
+}
+
+void off_local_close(struct off_local *l)
+{
+	if (l->stat_fd >= 0)
+		close(l->stat_fd);
+	l->stat_fd = -1;
+}
+
+static int open_stat(const char *cgroup, struct off_local *l, char *err, size_t errlen)
+{
+	char path[512];
+	int64_t ret;
+
+	snprintf(path, sizeof(path), "%s/cpu.stat", cgroup);
+	l->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (l->stat_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	ret = off_local_usage(l);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: %s", path, ret == -EPROTO ? "no usage_usec" : strerror(-ret));
+		off_local_close(l);
+	}
+	return ret < 0 ? ret : 0;
+}
+
 int off_local_scope(const char *cgroup, const char *cpulist, uint8_t *cpus, int nr_cpus,
 		    struct off_local *l, char *err, size_t errlen)
 {
@@ -68,6 +116,7 @@ int off_local_scope(const char *cgroup, const char *cpulist, uint8_t *cpus, int 
 	double quota = 0;
 	int ret;
 
+	l->stat_fd = -1;
 	snprintf(path, sizeof(path), "/sys/devices/system/cpu/online");
 	if (cgroup && cgroup[0]) {
 		snprintf(path, sizeof(path), "%s/cgroup.controllers", cgroup);
@@ -100,5 +149,5 @@ int off_local_scope(const char *cgroup, const char *cpulist, uint8_t *cpus, int 
 		return -EINVAL;
 	}
 	l->capacity = quota > 0 && quota < l->ncpus ? quota : l->ncpus;
-	return 0;
+	return cgroup && cgroup[0] ? open_stat(cgroup, l, err, errlen) : 0;
 }

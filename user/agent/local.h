@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* This host's local capacity: the CPUs and CPU quota of [agent] serve_cgroup,
- * or the whole host. Local load is measured over exactly those CPUs, so
- * peers sharing one machine each report their own slice of it. */
+ * or the whole host. With serve_cgroup, load is that cgroup's own CPU use
+ * against its capacity, so peers sharing one machine do not see each other's
+ * work; without it, load is measured over the local CPUs. */
 #ifndef OFFLOAD_AGENT_LOCAL_H
 #define OFFLOAD_AGENT_LOCAL_H
 
@@ -11,6 +12,8 @@
 struct off_local {
 	int ncpus;		/* CPUs in scope */
 	double capacity;	/* cores: the CPUs, capped by cpu.max */
+	int stat_fd;		/* serve_cgroup's cpu.stat, or -1 */
+	uint64_t usage_us;	/* its usage_usec at the last read */
 };
 
 /* Sets cpus[c] for each CPU in scope (nr_cpus flags): cpulist if given,
@@ -20,5 +23,8 @@ int off_local_scope(const char *cgroup, const char *cpulist, uint8_t *cpus, int 
 		    struct off_local *l, char *err, size_t errlen);
 /* Parses a kernel CPU list ("0-3,8"); -EINVAL if malformed. */
 int off_cpulist_parse(const char *s, uint8_t *cpus, int nr_cpus);
+/* serve_cgroup's CPU time since the last call, in µs; -errno. */
+int64_t off_local_usage(struct off_local *l);
+void off_local_close(struct off_local *l);
 
 #endif

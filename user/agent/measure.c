@@ -19,6 +19,7 @@ int off_measure_init(struct off_measure *m, int nwl, int ntargets)
 	memset(m, 0, sizeof(*m));
 	m->nwl = nwl;
 	m->ntargets = ntargets;
+	m->scope.stat_fd = -1;
 	m->wl = calloc(nwl ? nwl : 1, sizeof(*m->wl));
 	m->mem = p = calloc(nt ? nt : 1, 2 * sizeof(struct off_tgt_sum) + sizeof(struct off_tgt_tick));
 	if (!m->wl || !m->mem) {
@@ -37,6 +38,7 @@ int off_measure_init(struct off_measure *m, int nwl, int ntargets)
 
 void off_measure_free(struct off_measure *m)
 {
+	off_local_close(&m->scope);
 	free(m->wl);
 	free(m->mem);
 	memset(m, 0, sizeof(*m));
@@ -149,7 +151,12 @@ static void local_tick(struct off_measure *m, const struct off_snapshot *s)
 	uint64_t rq[OFF_HIST_SLOTS];
 	double util;
 
-	util = delta(s->local.cpu_ns, m->prev_local.cpu_ns) / (m->dt_s * 1e9 * m->scope.ncpus);
+	int64_t us = off_local_usage(&m->scope);
+
+	if (us >= 0)
+		util = us / (m->dt_s * 1e6 * m->scope.capacity);
+	else
+		util = delta(s->local.cpu_ns, m->prev_local.cpu_ns) / (m->dt_s * 1e9 * m->scope.ncpus);
 	m->local_util = util > 1 ? 1 : util;
 	hist_delta((const uint64_t *)s->local.rq_hist_us, (const uint64_t *)m->prev_local.rq_hist_us, rq);
 	m->local_rq_p99_us = off_hist_quantile_us(rq, OFF_HIST_SLOTS, 0.99);

@@ -47,7 +47,7 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 {
 	static struct off_config c;
 	struct off_models ms = {};
-	struct off_local scope;
+	struct off_local scope = { .stat_fd = -1 };
 	uint8_t *cpus = malloc(d->snap.nr_cpus);
 	const char *changed;
 
@@ -75,6 +75,7 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	off_models_free(&d->models);
 	d->models = ms;
 	memcpy(d->snap.local_cpu, cpus, d->snap.nr_cpus);
+	off_local_close(&d->meas.scope);
 	d->meas.scope = scope;
 	free(cpus);
 	d->reloads++;
@@ -85,6 +86,7 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	off_daemon_decide(d, 0);
 	return 0;
 drop:
+	off_local_close(&scope);
 	off_models_free(&ms);
 	off_config_free(&c);
 refused:
