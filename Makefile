@@ -19,7 +19,7 @@ DEPS_PKGS := clang llvm make pkg-config libbpf-dev bpftool liburing-dev \
 	libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
 	prometheus systemd valgrind
-BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++
+BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables
 
 CFLAGS	?= -O2 -g
 SAN	?=
@@ -52,7 +52,7 @@ BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 		   $(if $(CTL_OBJS),$(BUILD)/offloadctl)
 
 .PHONY: all build deps test check bench bench-deps bench-bpf bench-policy \
-	bench-agent demo model vmlinux install uninstall clean fuzz fuzz-build
+	bench-redirect bench-agent demo model vmlinux install uninstall clean fuzz fuzz-build
 
 all: deps
 	@$(MAKE) --no-print-directory build
@@ -140,9 +140,16 @@ fuzz: fuzz-build
 bench-deps: deps
 	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(BENCH_PKGS)"
 
-bench: bench-bpf bench-policy bench-agent
+# One after another, never in parallel: each measures the whole machine.
+BENCHES := bpf policy redirect agent
 
-bench-bpf bench-policy bench-agent: bench-deps
+bench: bench-deps
+	@$(MAKE) --no-print-directory build
+	@mkdir -p bench/results
+	@for b in $(BENCHES); do echo "== bench-$$b"; BUILD=$(BUILD) bench/$$b.sh || exit 1; echo; done
+	@bench/report.sh
+
+$(addprefix bench-,$(BENCHES)): bench-deps
 	@$(MAKE) --no-print-directory build
 	@mkdir -p bench/results
 	BUILD=$(BUILD) bench/$(patsubst bench-%,%,$@).sh

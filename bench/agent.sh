@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Agent benchmark, in one run: (1) tick cost (collect + decide + actuate) for
 # 10, 100 and 1,000 governed workloads with 4 candidates each under the
-# default model; (2) CPU and RSS while idle-governing 100 workloads at a 1 s
-# tick; (3) connect() latency from a governed cgroup (hook attached: a VIP
+# default model; (2) CPU and RSS while governing 10, 100 and 1,000 workloads
+# at a 1 s tick; (3) connect() latency from a governed cgroup (hook attached: a VIP
 # rewritten, and a plain address passed through) against an ungoverned one,
 # interleaved. Writes bench/results/agent.json and prints a summary.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BUILD=${BUILD:-build}
 [ "$(id -u)" = 0 ] || { echo "bench-agent: needs root" >&2; exit 1; }
 CGROOT=/sys/fs/cgroup/unified
@@ -46,13 +47,6 @@ CONF
 	done
 }
 
-start() {
-	"$BUILD/offloadd" run --config "$tmp/conf" 2>"$tmp/log" &
-	agent=$!
-	for _ in $(seq 600); do grep -q governing "$tmp/log" && return; sleep 0.1; done
-	cat "$tmp/log" >&2; exit 1
-}
-stop() { kill "$agent"; wait "$agent" 2>/dev/null || true; agent=; }
 status() { "$BUILD/offloadctl" -s "$tmp/ctl.sock" -j status; }
 
 # 1. Tick cost at a 100 ms tick over ~10 s (about 100 ticks).
@@ -74,23 +68,28 @@ for n in ${SIZES:-10 100 1000}; do
 done
 echo "null]" >>"$tmp/ticks.json"
 
-# 2. Idle governing: 100 workloads, 1 s tick, 30 s after a 5 s settle.
-conf 100 1s >"$tmp/conf"
-start
-sleep 5
+# 2. Idle governing: CPU and RSS at a 1 s tick for 10, 100 and 1,000
+# workloads, over 20 s after a 5 s settle.
 hz=$(getconf CLK_TCK)
-cpu0=$(awk '{ print $14 + $15 }' /proc/$agent/stat)
-sleep 30
-cpu1=$(awk '{ print $14 + $15 }' /proc/$agent/stat)
-rss=$(awk '/^VmRSS/ { print $2 }' /proc/$agent/status)
-jq -n --argjson c "$(( cpu1 - cpu0 ))" --argjson hz "$hz" --argjson rss "$rss" \
-	'{workloads: 100, tick_s: 1, seconds: 30, cpu_pct: ($c / $hz / 30 * 100), rss_mib: ($rss / 1024)}' \
-	>"$tmp/idle.json"
+for n in ${SIZES:-10 100 1000}; do
+	conf "$n" 1s >"$tmp/conf"
+	start
+	sleep 5
+	cpu0=$(awk '{ print $14 + $15 }' /proc/$agent/stat)
+	sleep 20
+	cpu1=$(awk '{ print $14 + $15 }' /proc/$agent/stat)
+	rss=$(awk '/^VmRSS/ { print $2 }' /proc/$agent/status)
+	stop
+	jq -n --argjson n "$n" --argjson c "$((cpu1 - cpu0))" --argjson hz "$hz" --argjson rss "$rss" \
+		'{workloads: $n, tick_s: 1, seconds: 20, cpu_pct: ($c / $hz / 20 * 100), rss_mib: ($rss / 1024)}'
+done | jq -s . >"$tmp/footprint.json"
 
 # 3. connect(): governed (VIP rewritten; plain address) against ungoverned,
 # interleaved rounds of 20,000, medians of the rounds' means.
 in_cg() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"; }
 mkdir -p "$CG/free"
+conf 10 1s >"$tmp/conf"
+start
 "$BUILD/offloadctl" -s "$tmp/ctl.sock" pin w1 local >/dev/null; sleep 1.5
 for r in 1 2 3 4 5; do
 	in_cg "$CG/w1" taskset -c 0 "$BUILD/tools/connbench" 10.241.9.9 7401 20000 | jq -c '{case: "hook, VIP rewritten"} + .'
@@ -104,11 +103,12 @@ jq -s 'group_by(.case) | map({case: .[0].case, rounds: length,
 	"$tmp/connect.jsonl" >"$tmp/connect.json"
 
 mkdir -p bench/results
-jq -n --slurpfile t "$tmp/ticks.json" --slurpfile i "$tmp/idle.json" --slurpfile c "$tmp/connect.json" \
+jq -n --slurpfile t "$tmp/ticks.json" --slurpfile i "$tmp/footprint.json" --slurpfile c "$tmp/connect.json" \
 	--arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
-	'{kernel: $kernel, cpu: $cpu, tick_cost: ($t[0] | map(select(. != null))), idle: $i[0], connect: $c[0]}' >"$out"
+	'{kernel: $kernel, cpu: $cpu, tick_cost: ($t[0] | map(select(. != null))), footprint: $i[0], connect: $c[0]}' >"$out"
 jq -r '"tick cost (collect + decide + actuate), 4 candidates each:",
 	(.tick_cost[] | "  \(.workloads) workloads: mean \(.tick_us_mean | floor) us, max \(.tick_us_max | floor) us over \(.ticks) ticks"),
-	"idle, 100 workloads at 1 s: \(.idle.cpu_pct * 100 | round / 100)% of a core, RSS \(.idle.rss_mib * 10 | round / 10) MiB",
+	"governing at a 1 s tick:",
+	(.footprint[] | "  \(.workloads) workloads: \(.cpu_pct * 100 | round / 100)% of a core, RSS \(.rss_mib * 10 | round / 10) MiB"),
 	"connect() on loopback:", (.connect[] | "  \(.case): mean \(.connect_ns_mean_median) ns, p50 \(.connect_ns_p50_median) ns")' "$out"
 echo "wrote $out"

@@ -104,13 +104,18 @@ observe_stop() {
 last_of() { grep -F "\"workload\":\"$2\"" "$1" | tail -n 1; }
 
 # agent_start LOG CONF [ARGS...]: `offloadd run` in the background, stderr to
-# LOG, killed at exit; sets AGENT to its pid and returns once it governs.
+# LOG, killed at exit; sets AGENT to its pid and returns once it governs
+# (within AGENT_WAIT tenths of a second, default 50).
 agent_start() {
 	local log=$1 conf=$2; shift 2
 	"$OFFLOADD" run --config "$conf" "$@" 2>"$log" &
 	AGENT=$!
 	on_exit "kill -9 $AGENT"
-	for _ in $(seq 50); do grep -q governing "$log" && return 0; sleep 0.1; done
+	for _ in $(seq "${AGENT_WAIT:-50}"); do
+		grep -q governing "$log" && return 0
+		kill -0 $AGENT 2>/dev/null || break
+		sleep 0.1
+	done
 	cat "$log" >&2
 	return 1
 }
