@@ -17,6 +17,7 @@ out=bench/results/agent.json
 tmp=$(mktemp -d)
 agent=
 cleanup() {
+	set +e
 	[ -z "$agent" ] || kill "$agent" 2>/dev/null
 	wait 2>/dev/null
 	ip route del unreachable 10.241.9.9/32 2>/dev/null

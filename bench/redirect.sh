@@ -22,11 +22,12 @@ out=bench/results/redirect.json
 tmp=$(mktemp -d)
 agent= ours=
 cleanup() {
+	set +e
 	[ -z "$agent" ] || kill "$agent" 2>/dev/null
 	wait 2>/dev/null
 	[ -z "$ours" ] || nft delete table ip nat 2>/dev/null
 	ip route del $NET.0.0/16 dev lo 2>/dev/null
-	rmdir "$CG"/* "$CG" 2>/dev/null
+	rmdir "$CG"/*/ "$CG" 2>/dev/null
 	rm -rf "$tmp" /sys/fs/bpf/offloadd-bench-redirect
 }
 trap cleanup EXIT
@@ -93,6 +94,6 @@ jq -s --arg kernel "$(uname -r)" --arg ipt "$(iptables -V)" --argjson rounds "$R
 		connect_ns_mean_median: (map(.connect_ns_mean) | median),
 		connect_ns_p50_median: (map(.connect_ns_p50) | median)}))}' "$tmp/connect.jsonl" >"$out"
 jq -r '"connect() on loopback, median of \(.rounds) rounds of \(.connects_per_round):",
-	(.connect | group_by(.services)[] | "  \(.[0].services) services: " +
+	(.connect | group_by(.services)[] | "  \(.[0].services) service\(if .[0].services > 1 then "s" else "" end): " +
 		(map("\(.case) \(.connect_ns_p50_median / 1000 * 10 | round / 10) us") | join(", ")))' "$out"
 echo "wrote $out"
