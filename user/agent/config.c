@@ -5,7 +5,6 @@
  * section and key. */
 #include <errno.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,56 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/config.h"
-#include "agent/local.h"
+#include "agent/config_parser.h"
 #include "agent/parse.h"
 #include "lib/inifile.h"
-
-struct parser;
-
-struct key {
-	const char *name;
-	int (*set)(struct parser *p, const struct key *k, void *field, const char *v);
-	size_t off;
-	double min, max;	/* range, or the field's size for strings */
-	bool required;
-};
-
-/* What a workload names, resolved once every section is known. */
-struct wl_refs {
-	char services[OFF_INI_MAX_LINE + 1];
-	char target[OFF_CFG_NAME_LEN];
-	int services_line, policy_line;
-};
-
-struct port_ref {
-	int svc, line;
-	char peer[OFF_CFG_NAME_LEN];
-	uint16_t port;
-};
-
-#define MAX_KEYS	32
-
-struct parser {
-	struct off_config c;
-	const char *file;
-	char *err;
-	size_t errlen;
-	int failed;
-	int now, err_at;		/* the line being read; when the error was seen */
-	char expect[128];		/* a setter's complaint */
-	/* The section being read. */
-	char sec[OFF_INI_MAX_LINE + 1];
-	int sec_line;
-	const struct key *keys;		/* NULL: skip its keys */
-	size_t nkeys;
-	void *base;
-	int key_line[MAX_KEYS];
-	int agent_line, cap;
-	struct wl_refs *refs;		/* one per workload */
-	int nports;
-	struct port_ref ports[OFF_CFG_MAX_SERVICES * OFF_CFG_MAX_PEERS];
-};
 
 /* Records the first error; returns 1 so that libinih reads on. */
 static int bad(struct parser *p, int line, const char *sec, const char *key, const char *fmt, ...)
@@ -85,217 +37,6 @@ static int bad(struct parser *p, int line, const char *sec, const char *key, con
 	return 1;
 }
 
-static int expected(struct parser *p, const char *fmt, double a, double b)
-{
-	snprintf(p->expect, sizeof(p->expect), fmt, a, b);
-	return -EINVAL;
-}
-
-static int set_u32(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	if (off_parse_u32(v, k->min, k->max, f))
-		return expected(p, "expected an integer in %.0f..%.0f", k->min, k->max);
-	return 0;
-}
-
-static int duration(struct parser *p, const struct key *k, const char *v, uint32_t *ms)
-{
-	char lo[16], hi[16];
-
-	if (!off_parse_duration_ms(v, k->min, k->max, ms))
-		return 0;
-	snprintf(p->expect, sizeof(p->expect), "expected a duration in %s..%s, like 500ms or 2s",
-		 off_fmt_duration(k->min, lo, sizeof(lo)), off_fmt_duration(k->max, hi, sizeof(hi)));
-	return -EINVAL;
-}
-
-static int set_ms(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	return duration(p, k, v, f);
-}
-
-static int set_seconds(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	uint32_t ms;
-
-	if (duration(p, k, v, &ms))
-		return -EINVAL;
-	*(double *)f = ms / 1e3;
-	return 0;
-}
-
-static int set_double(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	if (off_parse_double(v, k->min, k->max, f))
-		return expected(p, "expected a number in %g..%g", k->min, k->max);
-	return 0;
-}
-
-static int set_bool(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	(void)k;
-	if (off_parse_bool(v, f))
-		return expected(p, "expected true or false", 0, 0);
-	return 0;
-}
-
-static int set_path(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	if (v[0] != '/' || strlen(v) >= k->max)
-		return expected(p, "expected an absolute path under %.0f bytes", k->max, 0);
-	strcpy(f, v);
-	return 0;
-}
-
-static int set_cpus(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	uint8_t cpus[4096];
-
-	if (strlen(v) >= k->max || off_cpulist_parse(v, cpus, sizeof(cpus)))
-		return expected(p, "expected a CPU list such as 0-3,6", 0, 0);
-	strcpy(f, v);
-	return 0;
-}
-
-static int set_pin_dir(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	if (strncmp(v, "/sys/fs/bpf/", 12) || !v[12] || strlen(v) >= k->max)
-		return expected(p, "expected a directory under /sys/fs/bpf/", 0, 0);
-	strcpy(f, v);
-	return 0;
-}
-
-static int set_listen(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	struct off_endpoint ep;
-
-	(void)k;
-	if (strcmp(v, "off") && off_parse_endpoint(v, &ep))
-		return expected(p, "expected ip:port, [ip6]:port or off", 0, 0);
-	strcpy(f, strcmp(v, "off") ? v : "");	/* an endpoint fits: its host fits INET6_ADDRSTRLEN */
-	return 0;
-}
-
-static int set_name(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	if (off_parse_name(v, k->max))
-		return expected(p, "expected letters, digits, '.', '_' and '-', under %.0f bytes", k->max, 0);
-	strcpy(f, v);
-	return 0;
-}
-
-static int set_ip(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	(void)k;
-	if (off_parse_ip(v, f))
-		return expected(p, "expected an IPv4 or IPv6 address", 0, 0);
-	return 0;
-}
-
-static int set_endpoint(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	(void)k;
-	if (off_parse_endpoint(v, f))
-		return expected(p, "expected ip:port or [ip6]:port with a port in 1..65535", 0, 0);
-	return 0;
-}
-
-static int set_kind(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	(void)k;
-	if (strcmp(v, "edge") && strcmp(v, "cloud"))
-		return expected(p, "expected edge or cloud", 0, 0);
-	*(enum off_target_kind *)f = strcmp(v, "edge") ? OFF_KIND_CLOUD : OFF_KIND_EDGE;
-	return 0;
-}
-
-static int set_protocol(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	struct off_cfg_service *s = f;
-
-	(void)k;
-	if (strcmp(v, "tcp") && strcmp(v, "udp"))
-		return expected(p, "expected tcp or udp", 0, 0);
-	s->vip.proto = s->local.proto = strcmp(v, "tcp") ? IPPROTO_UDP : IPPROTO_TCP;
-	return 0;
-}
-
-static int set_policy(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	struct off_cfg_workload *w = f;
-	struct wl_refs *r = &p->refs[w - p->c.workloads];
-
-	(void)k;
-	if (!strcmp(v, "dqn") || !strcmp(v, "greedy")) {
-		w->policy = v[0] == 'd' ? OFF_POLICY_DQN : OFF_POLICY_GREEDY;
-		return 0;
-	}
-	if (strncmp(v, "static:", 7) || off_parse_name(v + 7, OFF_CFG_NAME_LEN))
-		return expected(p, "expected dqn, greedy or static:TARGET", 0, 0);
-	w->policy = OFF_POLICY_STATIC;
-	strcpy(r->target, v + 7);
-	r->policy_line = p->key_line[k - p->keys];
-	return 0;
-}
-
-static int set_services(struct parser *p, const struct key *k, void *f, const char *v)
-{
-	struct wl_refs *r = &p->refs[(struct off_cfg_workload *)f - p->c.workloads];
-
-	if (!v[strspn(v, ", ")])
-		return expected(p, "expected service names separated by commas or spaces", 0, 0);
-	strcpy(r->services, v);		/* a line is shorter than the buffer */
-	r->services_line = p->key_line[k - p->keys];
-	return 0;
-}
-
-#define A(n, fn, f, lo, hi) { n, fn, offsetof(struct off_config, f), lo, hi, false }
-#define S(n, fn, f) A(n, fn, f, 0, sizeof(((struct off_config *)0)->f))
-
-static const struct key agent_keys[] = {
-	A("tick", set_ms, tick_ms, 10, 60000), A("lease", set_u32, lease_ticks, 1, 1000),
-	A("w_lat", set_double, reward.w_lat, 0, 100), A("w_energy", set_double, reward.w_energy, 0, 100),
-	A("w_cost", set_double, reward.w_cost, 0, 100),
-	A("lat_ref", set_seconds, reward.lat_ref_s, 1, 3600000),
-	A("energy_ref", set_double, reward.energy_ref_j, 1e-9, 1e6),
-	A("cost_ref", set_double, reward.cost_ref, 1e-12, 1e6),
-	A("cpu_watts", set_double, cpu_watts, 0, 1000),
-	A("net_nj_per_byte", set_double, net_nj_per_byte, 0, 1e6),
-	S("model", set_path, model), S("ctl_socket", set_path, ctl_socket),
-	S("status_listen", set_listen, status_listen), S("metrics_listen", set_listen, metrics_listen),
-	S("experience_log", set_path, experience_log), A("dry_run", set_bool, dry_run, 0, 0),
-	S("serve_cgroup", set_path, serve_cgroup), S("local_cpus", set_cpus, local_cpus), A("mark_base", set_u32, mark_base, 0, 0xffff0000u),
-	A("max_tasks", set_u32, max_tasks, 1024, 4194304), A("max_flows", set_u32, max_flows, 256, 1048576),
-	A("max_workloads", set_u32, max_workloads, 1, OFF_CFG_MAX_WORKLOADS),
-	S("node", set_name, node), S("ctl_group", set_name, ctl_group), S("pin_dir", set_pin_dir, pin_dir),
-	A("peer_down_after", set_u32, peer_down_after, 1, 100),
-	A("probe_timeout", set_ms, probe_timeout_ms, 1, 60000),
-};
-
-#define P(n, fn, f, lo, hi, req) { n, fn, offsetof(struct off_cfg_peer, f), lo, hi, req }
-static const struct key peer_keys[] = {
-	P("address", set_ip, addr, 0, 0, true), P("kind", set_kind, kind, 0, 0, true),
-	P("status_port", set_u32, status_port, 0, 65535, false),
-	P("capacity", set_double, capacity_cores, 0, 65536, false),
-	P("cost", set_double, cost_per_req, 0, 1e6, false),
-};
-
-#define V(n, fn, f, req) { n, fn, offsetof(struct off_cfg_service, f), 0, 0, req }
-static const struct key service_keys[] = {
-	V("vip", set_endpoint, vip, true), V("local", set_endpoint, local, true),
-	V("protocol", set_protocol, name, true),
-};
-
-#define W(n, fn, f, lo, hi, req) { n, fn, offsetof(struct off_cfg_workload, f), lo, hi, req }
-static const struct key workload_keys[] = {
-	W("cgroup", set_path, cgroup, 0, OFF_CFG_PATH_LEN, true),
-	W("services", set_services, name, 0, 0, true), W("policy", set_policy, name, 0, 0, false),
-	W("model", set_path, model, 0, OFF_CFG_PATH_LEN, false),
-	W("min_dwell", set_ms, min_dwell_ms, 0, 3600000, false),
-	W("hysteresis", set_double, hysteresis, 0, 10, false),
-};
-
-#define KEYS(t) t, sizeof(t) / sizeof(t[0])
 
 static const char *named(const char *sec, const char *kind)
 {
@@ -370,8 +111,8 @@ static void open_peer(struct parser *p, const char *name)
 		return;
 	}
 	c->peers[i].status_port = 7400;
-	p->keys = peer_keys;
-	p->nkeys = sizeof(peer_keys) / sizeof(peer_keys[0]);
+	p->keys = off_cfg_peer_keys;
+	p->nkeys = off_cfg_npeer_keys;
 	p->base = &c->peers[i];
 }
 
@@ -383,8 +124,8 @@ static void open_service(struct parser *p, const char *name)
 
 	if (i < 0)
 		return;
-	p->keys = service_keys;
-	p->nkeys = sizeof(service_keys) / sizeof(service_keys[0]);
+	p->keys = off_cfg_service_keys;
+	p->nkeys = off_cfg_nservice_keys;
 	p->base = &c->services[i];
 }
 
@@ -406,8 +147,8 @@ static void open_workload(struct parser *p, const char *name)
 	w->policy = OFF_POLICY_DQN;
 	w->min_dwell_ms = 5000;
 	w->hysteresis = 0.05;
-	p->keys = workload_keys;
-	p->nkeys = sizeof(workload_keys) / sizeof(workload_keys[0]);
+	p->keys = off_cfg_workload_keys;
+	p->nkeys = off_cfg_nworkload_keys;
 	p->base = w;
 }
 
@@ -435,8 +176,8 @@ static void on_section(void *user, const char *sec, int line)
 			return;
 		}
 		p->agent_line = line;
-		p->keys = agent_keys;
-		p->nkeys = sizeof(agent_keys) / sizeof(agent_keys[0]);
+		p->keys = off_cfg_agent_keys;
+		p->nkeys = off_cfg_nagent_keys;
 		p->base = &p->c;
 	} else if ((name = named(sec, "peer"))) {
 		open_peer(p, name);
@@ -485,7 +226,7 @@ static int on_key(void *user, const char *sec, const char *key, const char *v, i
 		return bad(p, line, NULL, key, "outside any section");
 	if (!p->keys)
 		return 1;	/* the section itself was refused */
-	if (p->keys == service_keys && !strncmp(key, "port.", 5))
+	if (p->keys == off_cfg_service_keys && !strncmp(key, "port.", 5))
 		return port_key(p, key, v, line);
 	for (i = 0; i < p->nkeys && strcmp(p->keys[i].name, key); i++)
 		;
