@@ -20,7 +20,7 @@ rows() {
 		"redirect\tconnect() p50 µs, \(.[0].services) service\(if .[0].services > 1 then "s" else "" end) (no hook \($c["no hook"]))\t\($c["offloadd redirect"])\tiptables DNAT (nft)\t\($c["iptables DNAT"])"' redirect.json
 	[ -f agent.json ] && r1 '
 		(.tick_cost[] | "agent\ttick µs, \(.workloads) workloads x \(.candidates) candidates\t\(.tick_us_mean | round) (max \(.tick_us_max | round))\t\t"),
-		(.footprint[] | "agent\tCPU % and RSS MiB, \(.workloads) workloads at 1 s\t\(.cpu_pct * 100 | round / 100)% \(.rss_mib * 10 | round / 10) MiB\t\t"),
+		(.footprint[] | "agent\tCPU % and RSS MiB, \(.workloads) workloads at 1 s\t\(.cpu_pct * 1000 | round / 1000)% \(.rss_mib * 10 | round / 10) MiB\t\t"),
 		(.connect | map({(.case): (.connect_ns_p50_median / 100 | round / 10)}) | add |
 		 "agent\tconnect() p50 µs, governed (VIP | not a VIP)\t\(.["hook, VIP rewritten"]) | \(.["hook, not a VIP"])\tno hook\t\(.["no hook"])")' agent.json
 	return 0
