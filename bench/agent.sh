@@ -10,8 +10,6 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 BUILD=${BUILD:-build}
 [ "$(id -u)" = 0 ] || { echo "bench-agent: needs root" >&2; exit 1; }
-CGROOT=/sys/fs/cgroup/unified
-[ -e $CGROOT/cgroup.procs ] || CGROOT=/sys/fs/cgroup
 CG=$CGROOT/offloadd-bench
 out=bench/results/agent.json
 tmp=$(mktemp -d)
@@ -88,7 +86,6 @@ done | jq -s . >"$tmp/footprint.json"
 
 # 3. connect(): governed (VIP rewritten; plain address) against ungoverned,
 # interleaved rounds of 20,000, medians of the rounds' means.
-in_cg() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"; }
 mkdir -p "$CG/free"
 conf 10 1s >"$tmp/conf"
 start

@@ -5,12 +5,12 @@
 # nothing, offloadd or runqlat attached. Writes bench/results/bpf.json.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BUILD=${BUILD:-build}
 ROUNDS=${ROUNDS:-5}
 LOAD=(perf bench sched messaging -g 10 -l 300)
 out=bench/results/bpf.json
-cg=/sys/fs/cgroup/unified/offload-bench.$$
-[ -d /sys/fs/cgroup/unified ] || cg=/sys/fs/cgroup/offload-bench.$$
+cg=$CGROOT/offload-bench.$$
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 pids=()
 
@@ -38,7 +38,7 @@ detach() { cleanup; sysctl -qw kernel.bpf_stats_enabled=1; mkdir -p "$cg"; }
 
 # load: run the benchmark inside the governed cgroup; prints seconds.
 load() {
-	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "${LOAD[@]}" 2>&1 |
+	in_cg "$cg" "${LOAD[@]}" 2>&1 |
 		awk '/Total time/ {print $3}'
 }
 

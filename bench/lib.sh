@@ -1,5 +1,10 @@
-# Shared by the benchmarks that run an agent: start it on $tmp/conf, stop it.
-# Sets $agent while one runs, for the caller's cleanup.
+# Shared by the benchmarks: the cgroup v2 root, running a command in a
+# cgroup, and an agent on $tmp/conf ($agent while one runs, for cleanup).
+CGROOT=/sys/fs/cgroup/unified
+[ -e $CGROOT/cgroup.procs ] || CGROOT=/sys/fs/cgroup
+
+# in_cg CG CMD...: CMD inside cgroup CG, in the foreground.
+in_cg() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"; }
 
 # start: `offloadd run` on $tmp/conf, once it governs (at most a minute).
 start() {

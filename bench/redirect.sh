@@ -13,8 +13,6 @@ N=${N:-20000}
 [ "$(id -u)" = 0 ] || { echo "bench-redirect: needs root" >&2; exit 1; }
 command -v iptables-restore >/dev/null || { echo "bench-redirect: needs iptables (make bench-deps)" >&2; exit 1; }
 case $(iptables -V) in *nf_tables*) ;; *) echo "bench-redirect: iptables is not the nft backend" >&2; exit 1;; esac
-CGROOT=/sys/fs/cgroup/unified
-[ -e $CGROOT/cgroup.procs ] || CGROOT=/sys/fs/cgroup
 CG=$CGROOT/offloadd-bench-redirect
 NET=10.245			# VIPs: 10.245.0.1 ...
 PORT=7401
@@ -64,8 +62,7 @@ rules() {
 }
 
 bench() {	# bench CGROUP CASE SERVICES ADDR
-	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG/$1" taskset -c 0 \
-		"$BUILD/tools/connbench" "$4" $PORT "$N" | jq -c --arg c "$2" --argjson s "$3" '{case: $c, services: $s} + .'
+	in_cg "$CG/$1" taskset -c 0 "$BUILD/tools/connbench" "$4" $PORT "$N" | jq -c --arg c "$2" --argjson s "$3" '{case: $c, services: $s} + .'
 }
 
 for n in 1 100 1000; do

@@ -3,7 +3,6 @@
 # outside it does not), its capacity and services; other paths 404; and a
 # second agent never takes over a live one's pins.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/netlib.sh"
 
 need_root "status answers with the schema" "status reports a busy serve_cgroup" \
 	"work outside serve_cgroup is not its load" "other paths are 404" \

@@ -19,20 +19,7 @@ veth_link "$NS_edge" 10.235.1.1 10.235.1.2
 
 # The peer: its own offloadd serving /status, and the service itself.
 peer_up() {
-	cat >"$tmp/peer.conf" <<CONF
-[agent]
-metrics_listen = off
-tick = 100ms
-status_listen = 10.235.1.2:7400
-node = edge1
-pin_dir = /sys/fs/bpf/offloadd-peer
-ctl_socket = $tmp/peer.sock
-# What its status offers: a workload only goes to a peer that serves it.
-[service api]
-vip = 10.235.9.9:7300
-protocol = tcp
-local = 10.235.1.2:7300
-CONF
+	peer_conf 10.235 100ms "$tmp/peer.sock" >"$tmp/peer.conf"
 	# nsenter itself, not a shell function, so $! is the process to kill.
 	nsenter --net="/var/run/netns/$NS_edge" "$OFFLOADD" run --config "$tmp/peer.conf" 2>"$tmp/peer.log" &
 	peer=$!

@@ -24,20 +24,7 @@ ip route add unreachable 10.237.9.9/32 && on_exit "ip route del unreachable 10.2
 ns_make edge
 delay_link "$NS_edge" 10.237.1.1 10.237.1.2 5
 
-cat >"$tmp/peer.conf" <<CONF
-[agent]
-metrics_listen = off
-tick = 250ms
-status_listen = 10.237.1.2:7400
-node = edge1
-local_cpus = 1
-pin_dir = /sys/fs/bpf/offloadd-peer
-ctl_socket = $tmp/peer.sock
-[service api]
-vip = 10.237.9.9:7300
-protocol = tcp
-local = 10.237.1.2:7300
-CONF
+peer_conf 10.237 250ms "$tmp/peer.sock" "local_cpus = 1" >"$tmp/peer.conf"
 nsenter --net="/var/run/netns/$NS_edge" "$OFFLOADD" run --config "$tmp/peer.conf" 2>"$tmp/peer.log" &
 on_exit "kill -9 $!"
 nsenter --net="/var/run/netns/$NS_edge" taskset -c 1 "$TOOLS/reqsrv" -c 12000 -i edge 10.237.1.2 7300 &

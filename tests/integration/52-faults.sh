@@ -90,19 +90,7 @@ check "an unwritable experience log does not stop the agent" sh -c "
 kill "$AGENT"; wait "$AGENT" 2>/dev/null
 
 # 3. A peer (its agent and its service) that dies and comes back every 2 s.
-cat >"$tmp/peer.conf" <<CONF
-[agent]
-metrics_listen = off
-tick = 100ms
-status_listen = 10.245.1.2:7400
-node = edge1
-pin_dir = /sys/fs/bpf/offloadd-peer
-ctl_socket = $tmp/peer.sock
-[service api]
-vip = 10.245.9.9:7300
-protocol = tcp
-local = 10.245.1.2:7300
-CONF
+peer_conf 10.245 100ms "$tmp/peer.sock" >"$tmp/peer.conf"
 conf "" 7400 >"$tmp/flap.conf"
 agent_start "$tmp/flap.log" "$tmp/flap.conf"
 main=$AGENT

@@ -67,7 +67,11 @@ cg_remove() {
 	for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$d" 2>/dev/null && return 0; sleep 0.1; done
 }
 
-# cg_run CG CMD...: run CMD in the background inside cgroup CG; prints its pid.
+# cg_exec CG CMD...: run CMD inside cgroup CG, in the foreground.
+cg_exec() { local cg=$1; shift; sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"; }
+
+# cg_run CG CMD...: run CMD in the background inside cgroup CG; prints its
+# pid (sh execs CMD, so $! is CMD itself, which a function would not be).
 cg_run() {
 	local cg=$1; shift
 	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@" &

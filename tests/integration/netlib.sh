@@ -53,5 +53,23 @@ delay_link() {
 	ip -n "$ns" link set "$b" up
 }
 
-# cg_exec CG CMD...: run CMD inside cgroup CG, in the foreground.
-cg_exec() { local cg=$1; shift; sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"; }
+# peer_conf NET TICK SOCK [AGENT_LINES]: the config of an edge peer's own
+# offloadd at NET.1.2: GET /status on :7400, ctl on SOCK, and service api
+# (VIP NET.9.9:7300) served at NET.1.2:7300 -- what its status offers, since
+# a workload only goes to a peer that serves it.
+peer_conf() {
+	cat <<CONF
+[agent]
+metrics_listen = off
+tick = $2
+status_listen = $1.1.2:7400
+node = edge1
+pin_dir = /sys/fs/bpf/offloadd-peer
+ctl_socket = $3
+${4:-}
+[service api]
+vip = $1.9.9:7300
+protocol = tcp
+local = $1.1.2:7300
+CONF
+}

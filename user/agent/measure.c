@@ -148,10 +148,9 @@ static void workload_tick(struct off_measure *m, struct off_wl_meas *w,
 
 static void local_tick(struct off_measure *m, const struct off_snapshot *s)
 {
+	int64_t us = off_local_usage(&m->scope);	/* -EBADF without serve_cgroup */
 	uint64_t rq[OFF_HIST_SLOTS];
 	double util;
-
-	int64_t us = off_local_usage(&m->scope);
 
 	if (us >= 0)
 		util = us / (m->dt_s * 1e6 * m->scope.capacity);
