@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -164,14 +165,53 @@ static bool dir_has_entries(const char *dir)
 	return any;
 }
 
-static int pin_dir_make(struct off_bpf *b, const char *dir, char *err, size_t errlen)
+static bool is_bpffs(const char *path)
 {
 	struct statfs sfs;
 
-	if (statfs("/sys/fs/bpf", &sfs) < 0 || sfs.f_type != BPF_FS_MAGIC) {
-		snprintf(err, errlen, "/sys/fs/bpf: bpffs is not mounted (mount -t bpf bpf /sys/fs/bpf)");
+	return statfs(path, &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC;
+}
+
+/* Containers, BusyBox and OpenRC images and CI runners often boot without
+ * bpffs; like bpftool and Cilium, mount it where it belongs, private to
+ * root (mode 0700), and say so. Only /sys/fs/bpf: a pin directory
+ * elsewhere names a mount the operator chose. */
+static int bpffs_ensure(const char *dir, char *err, size_t errlen)
+{
+	static const char root[] = "/sys/fs/bpf";
+	char parent[sizeof(((struct off_bpf *)0)->pin_dir)];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (is_bpffs(parent))
+		return 0;
+	if (strcmp(parent, root)) {
+		snprintf(err, errlen, "%s: not on bpffs (mount -t bpf bpf %s, or pin under %s)",
+			 parent, parent, root);
 		return -ENOENT;
 	}
+	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", root, strerror(errno));
+		return -errno;
+	}
+	if (mount("bpf", root, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0) {
+		snprintf(err, errlen, "%s: bpffs is not mounted and mounting it failed: %s (mount -t bpf bpf %s)",
+			 root, strerror(errno), root);
+		return -errno;
+	}
+	fprintf(stderr, "offloadd: bpffs was not mounted; mounted it on %s (mode 0700)\n", root);
+	return 0;
+}
+
+static int pin_dir_make(struct off_bpf *b, const char *dir, char *err, size_t errlen)
+{
+	int ret = bpffs_ensure(dir, err, errlen);
+
+	if (ret)
+		return ret;
 	if (dir_has_entries(dir)) {
 		snprintf(err, errlen, "%s: pinned state already there (is another offloadd running? stop it, or remove the pins with rm -r %s)",
 			 dir, dir);

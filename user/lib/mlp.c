@@ -107,19 +107,26 @@ float forward(const struct off_mlp *m, const float *x, float *h1, float *h2, int
 
 /* Clones by feature, not by CPU model ("arch=" dispatches on the model);
  * without FP contraction every clone computes the same bits, so a model
- * trains and scores identically on any x86-64. */
+ * trains and scores identically on any x86-64. Static, with the exported
+ * names as plain wrappers: clang 14 names the ifunc "<name>.ifunc", so an
+ * exported clone cannot be linked from another file. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
-float off_mlp_forward_one(const struct off_mlp *m, const float *x, float *h1, float *h2)
+static float forward_row(const struct off_mlp *m, const float *x, float *h1, float *h2)
 {
 	if (m->h1 == OFF_MLP_H1 && m->h2 == OFF_MLP_H2)
 		return forward(m, x, h1, h2, OFF_MLP_H1, OFF_MLP_H2);
 	return forward(m, x, h1, h2, m->h1, m->h2);
 }
 
+float off_mlp_forward_one(const struct off_mlp *m, const float *x, float *h1, float *h2)
+{
+	return forward_row(m, x, h1, h2);
+}
+
 void off_mlp_forward(const struct off_mlp *m, const float *x, int n, float *q, float *scratch)
 {
 	for (int r = 0; r < n; r++)
-		q[r] = off_mlp_forward_one(m, x + (size_t)r * m->in, scratch, scratch + m->h1);
+		q[r] = forward_row(m, x + (size_t)r * m->in, scratch, scratch + m->h1);
 }
 
 void off_mlp_backward_one(const struct off_mlp *m, const float *x, const float *h1,
