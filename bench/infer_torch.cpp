@@ -16,8 +16,8 @@ int main(int argc, char **argv)
 	std::ifstream f(argv[1], std::ios::binary);
 	std::vector<char> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 	auto u32 = [&](size_t off) { uint32_t v; std::memcpy(&v, &b[off], 4); return (int64_t)v; };
-	int64_t nf = u32(8), off = 12 + nf * 40, din = u32(off), h1 = u32(off + 4), h2 = u32(off + 8);
-	const float *p = reinterpret_cast<const float *>(&b[off + 16 + 8 + 8 + 64 + 48 + 8]);
+	int64_t nf = u32(8), off = 12 + nf * 48, din = u32(off), h1 = u32(off + 4), h2 = u32(off + 8);
+	const float *p = reinterpret_cast<const float *>(&b[off + 16 + 8 + 8 + 64 + 16 + 8]);
 	auto take = [&](int64_t n) { auto t = torch::from_blob((void *)p, {n}).clone(); p += n; return t; };
 	torch::set_num_threads(1);
 	torch::nn::Sequential net(torch::nn::Linear(din, h1), torch::nn::ReLU(),

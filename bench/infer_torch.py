@@ -6,9 +6,9 @@ import torch
 def load(path):
     b = open(path, 'rb').read()
     nf = struct.unpack_from('<I', b, 8)[0]
-    off = 12 + nf * 40
+    off = 12 + nf * 48
     din, h1, h2, _ = struct.unpack_from('<4I', b, off)
-    off += 16 + 8 + 8 + 64 + 48 + 8
+    off += 16 + 8 + 8 + 64 + 16 + 8
     p = torch.frombuffer(bytearray(b[off:off + 4 * (din*h1 + h1 + h1*h2 + h2 + h2 + 1)]), dtype=torch.float32)
     sizes = [din*h1, h1, h1*h2, h2, h2, 1]
     w1, b1, w2, b2, w3, b3 = torch.split(p, sizes)

@@ -57,7 +57,11 @@ static int setup(void **state)
 	m.meta.seed = 5;
 	m.meta.steps = 123;
 	strcpy(m.meta.scenario, "unit");
-	m.meta.reward = (struct off_reward_cfg)OFF_REWARD_DEFAULT;
+	m.gate = (struct off_gate_cfg){ .margin_rel = 0.05 };
+	for (int f = 0; f < OFF_FEATURES; f++) {
+		m.lo[f] = -1;
+		m.hi[f] = 1;
+	}
 	if (off_model_save(path, &m, err, sizeof(err)))
 		fail_msg("%s", err);
 	off_model_free(&m);
@@ -121,10 +125,12 @@ static unsigned char *patched(size_t off, const void *bytes, size_t n)
 
 static void rejects_damage(void **state)
 {
-	const size_t feat0 = 12, dims = 12 + OFF_FEATURES * 40;
-	const size_t weights = dims + 16 + 8 + 8 + 64 + 48 + 8;
-	uint32_t v = 2, nf = OFF_FEATURES + 1, in = OFF_FEATURES + 1, big = 1u << 30;
-	float nan = NAN;
+	const size_t feat0 = 12, dims = 12 + OFF_FEATURES * 48;
+	const size_t weights = dims + 16 + 8 + 8 + 64 + 16 + 8;
+	uint32_t v = 3, nf = OFF_FEATURES + 1, in = OFF_FEATURES + 1, big = 1u << 30;
+	float nan = NAN, inverted[2] = { 1, -1 };
+	double huge = -1;
+	char want[64];
 	unsigned char *b;
 
 	(void)state;
@@ -137,16 +143,24 @@ static void rejects_damage(void **state)
 	refused(b, good_len, "bad magic");
 	free(b);
 	b = patched(4, &v, 4);
-	refused(b, good_len, "format version 2, this build reads 1");
+	refused(b, good_len, "format version 3, this build reads 2");
 	free(b);
 	b = patched(8, &nf, 4);
-	refused(b, good_len, "feature schema has 18 features");
+	snprintf(want, sizeof(want), "feature schema has %d features", OFF_FEATURES + 1);
+	refused(b, good_len, want);
+	free(b);
+	b = patched(feat0 + OFF_FEATURE_NAME_LEN + 8, inverted, 8);
+	refused(b, good_len, "has a bad training range [1, -1]");
+	free(b);
+	b = patched(dims + 16 + 8 + 8 + 64 + 8, &huge, 8);
+	refused(b, good_len, "gate margins 0 and -1 out of range");
 	free(b);
 	b = patched(feat0, "not_a_feature", 14);
 	refused(b, good_len, "feature 0 is \"not_a_feature\"");
 	free(b);
 	b = patched(dims, &in, 4);
-	refused(b, good_len, "network is 18 -> ... -> 1");
+	snprintf(want, sizeof(want), "network is %d -> ... -> 1", OFF_FEATURES + 1);
+	refused(b, good_len, want);
 	free(b);
 	b = patched(dims + 4, &big, 4);
 	refused(b, good_len, "absurd hidden layer sizes");

@@ -114,8 +114,8 @@ static void optimum_bounds_baselines(void **state)
 	(void)state;
 	assert_int_equal(off_scenario_load("models/scenarios/balanced.ini", &sc, err, sizeof(err)), 0);
 	sc.epochs = 60;
-	for (int k = OFF_POL_LOCAL; k < OFF_POL_KINDS; k++) {
-		assert_int_equal(off_eval_run(&sc, NULL, k, 2, 3, 1, &r), 0);
+	for (int k = OFF_POL_ESTIMATE; k < OFF_POL_KINDS; k++) {
+		assert_int_equal(off_eval_run(&sc, NULL, k, 0, 2, 3, 1, &r), 0);
 		assert_true(r.opt_epochs > 50);
 		if (r.opt_ratio > 1 + 1e-9)
 			fail_msg("%s beats the optimum: ratio %f", off_policy_names[k], r.opt_ratio);
@@ -125,16 +125,20 @@ static void optimum_bounds_baselines(void **state)
 static void explog_round_trip(void **state)
 {
 	struct off_experience e = { .action = 1, .reward = -0.25 }, back;
+	static struct off_scenario sc;
 	char *line = NULL, err[256];
 	size_t len = 0;
 	FILE *f;
 
 	(void)state;
+	off_scenario_defaults(&sc);
+	off_sim_env(&sc, &e.env);
 	e.s.ncand = 2;
 	e.s.mask = 3;
 	e.s.wl.req_rate = 12.5;
 	e.s.cand[1].kind = OFF_KIND_EDGE;
 	e.s.cand[1].rtt_us = 5000;
+	e.s.cand[1].current = 1;
 	e.next = e.s;
 	f = open_memstream(&line, &len);
 	assert_int_equal(off_explog_write(f, &e), 0);
@@ -143,7 +147,8 @@ static void explog_round_trip(void **state)
 	assert_int_equal(back.action, 1);
 	assert_true(back.reward == -0.25 && back.s.wl.req_rate == 12.5);
 	assert_int_equal(back.next.cand[1].kind, OFF_KIND_EDGE);
-	assert_true(back.next.cand[1].rtt_us == 5000);
+	assert_true(back.next.cand[1].rtt_us == 5000 && back.next.cand[1].current);
+	assert_true(back.env.cpu_watts == e.env.cpu_watts && back.env.reward.w_lat == e.env.reward.w_lat);
 	free(line);
 }
 
@@ -151,8 +156,8 @@ static void explog_rejects(void **state)
 {
 	static const struct { const char *line, *want; } cases[] = {
 		{ "{", "exp:7: not JSON" },
-		{ "{\"s\":{}}", "exp:7: wl: missing" },
-		{ "{\"s\":{\"wl\":{\"cpu_cores\":\"x\"}}}", "exp:7: cpu_cores: not a number" },
+		{ "{\"s\":{}}", "exp:7: env: missing" },
+		{ "{\"env\":{\"w_lat\":1}}", "exp:7: w_energy: missing" },
 	};
 	struct off_experience e;
 	char err[256];

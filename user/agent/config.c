@@ -356,12 +356,22 @@ static void defaults(struct off_config *c)
 	c->reward = reward;
 	c->cpu_watts = 1.0;
 	c->net_nj_per_byte = 40;
+	c->cpu_ghz = 1.0;
+	c->switch_rtts = 1;
 	strcpy(c->model, "/var/lib/offloadd/default.omdl");
 	strcpy(c->ctl_socket, "/run/offloadd/ctl.sock");
 	strcpy(c->metrics_listen, "127.0.0.1:9477");
 	strcpy(c->pin_dir, OFF_PIN_DIR);
 	if (gethostname(c->node, sizeof(c->node) - 1) || off_parse_name(c->node, sizeof(c->node)))
 		strcpy(c->node, "localhost");
+}
+
+void off_config_est_env(const struct off_config *c, struct off_est_env *env)
+{
+	*env = (struct off_est_env){ .reward = c->reward, .local_ghz = c->cpu_ghz,
+				     .cpu_watts = c->cpu_watts, .tx_watts = c->tx_watts,
+				     .nj_per_byte = c->net_nj_per_byte, .switch_rtts = c->switch_rtts,
+				     .measured = 1 };
 }
 
 static int parse(const char *path, const char *text, const char *name, struct off_config *out,

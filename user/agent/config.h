@@ -24,6 +24,8 @@ struct off_cfg_peer {
 	uint8_t addr[16];		/* IPv4-mapped for IPv4 */
 	uint32_t status_port;		/* 0: not probed, taken as up */
 	double capacity_cores;		/* 0: as its status says */
+	double cpu_ghz;			/* per-core speed; 0: as this host's */
+	double bw_mbps;			/* to it, Mbit/s */
 	double cost_per_req;
 	int line;
 };
@@ -59,7 +61,10 @@ struct off_config {
 	uint32_t max_tasks, max_flows, max_workloads;	/* BPF map sizes */
 	struct off_reward_cfg reward;
 	double cpu_watts;		/* energy model: per busy core */
+	double tx_watts;		/* while bytes are on the link */
 	double net_nj_per_byte;		/* and per byte sent or received */
+	double cpu_ghz;			/* this host's per-core speed */
+	double switch_rtts;		/* setup of a new target, in RTTs */
 	bool dry_run;
 	char model[OFF_CFG_PATH_LEN];
 	char ctl_socket[108];
@@ -85,6 +90,14 @@ int off_config_load(const char *path, struct off_config *c, char *err, size_t er
 int off_config_parse_str(const char *text, const char *name, struct off_config *c,
 			 char *err, size_t errlen);
 void off_config_free(struct off_config *c);
+/* The shared estimate's environment: weights, energy, speeds. */
+void off_config_est_env(const struct off_config *c, struct off_est_env *env);
+/* Its configured bandwidth, else a LAN's for an edge peer, a WAN's for a cloud. */
+static inline double off_config_peer_bw(const struct off_cfg_peer *p)
+{
+	return p->bw_mbps ? p->bw_mbps : p->kind == OFF_KIND_EDGE ? 1000 : 100;
+}
+
 /* "local" or the peer's name. */
 const char *off_config_target_name(const struct off_config *c, uint32_t tidx);
 /* "dqn", "greedy" or "static:TARGET". */

@@ -188,6 +188,8 @@ const struct key off_cfg_agent_keys[] = {
 	A("cost_ref", set_double, reward.cost_ref, 1e-12, 1e6),
 	A("cpu_watts", set_double, cpu_watts, 0, 1000),
 	A("net_nj_per_byte", set_double, net_nj_per_byte, 0, 1e6),
+	A("tx_watts", set_double, tx_watts, 0, 1000), A("cpu_ghz", set_double, cpu_ghz, 0.05, 100),
+	A("switch_rtts", set_double, switch_rtts, 0, 10),
 	S("model", set_path, model), S("ctl_socket", set_path, ctl_socket),
 	S("status_listen", set_listen, status_listen), S("metrics_listen", set_listen, metrics_listen),
 	S("experience_log", set_path, experience_log), A("dry_run", set_bool, dry_run, 0, 0),
@@ -205,6 +207,8 @@ const struct key off_cfg_peer_keys[] = {
 	P("address", set_ip, addr, 0, 0, true), P("kind", set_kind, kind, 0, 0, true),
 	P("status_port", set_u32, status_port, 0, 65535, false),
 	P("capacity", set_double, capacity_cores, 0, 65536, false),
+	P("cpu_ghz", set_double, cpu_ghz, 0, 100, false),
+	P("bandwidth", set_double, bw_mbps, 0.001, 1e6, false),
 	P("cost", set_double, cost_per_req, 0, 1e6, false),
 };
 const size_t off_cfg_npeer_keys = sizeof(off_cfg_peer_keys) / sizeof(off_cfg_peer_keys[0]);

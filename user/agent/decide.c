@@ -66,55 +66,112 @@ static int serves_all(const struct off_decider *d, int p, const struct off_cfg_w
 	return 1;
 }
 
-static void candidates(const struct off_decider *d, const struct off_measure *m,
-		       const struct off_peers *ps, int i, const struct off_cfg_workload *wc,
-		       struct off_exp_state *s)
+/* What the workload itself puts on a target, as a share of its cores: the
+ * requests it sent there over the tick at its CPU per request, scaled to
+ * the target's speed. A candidate is judged on others' load, or the load a
+ * workload causes would chase it away from where it runs best. */
+static double own_util(const struct off_wl_meas *w, double dt_s, int t, double ghz_ratio,
+		       double cores)
+{
+	if (dt_s <= 0 || cores <= 0)
+		return 0;
+	return w->t[t].opened / dt_s * w->raw.cpu_ms / 1000 * ghz_ratio / cores;
+}
+
+static double net_of(double util, double own)
+{
+	return util > own ? util - own : 0;
+}
+
+static void local_candidate(const struct off_config *c, const struct off_measure *m,
+			    const struct off_wl_meas *w, struct off_cand_raw *k)
+{
+	*k = (struct off_cand_raw){
+		.kind = OFF_KIND_LOCAL, .rtt_us = w->t[0].srtt_us, .ghz = c->cpu_ghz,
+		.cores = m->scope.capacity, .rq_p99_us = m->local_rq_p99_us,
+		.util = net_of(m->local_util, own_util(w, m->dt_s, 0, 1, m->scope.capacity)),
+	};
+}
+
+static void peer_candidate(const struct off_config *c, const struct off_measure *m,
+			   const struct off_wl_meas *w, const struct off_peer *pr, int t,
+			   struct off_cand_raw *k)
+{
+	const struct off_cfg_peer *pc = pr->cfg;
+	double ghz = pc->cpu_ghz ? pc->cpu_ghz : c->cpu_ghz;
+	double cores = pc->capacity_cores ? pc->capacity_cores : pr->st.capacity_cores;
+
+	/* Passive RTT of the workload's own connections when it has some;
+	 * the probes' connect time otherwise. */
+	*k = (struct off_cand_raw){
+		.kind = pc->kind, .rtt_us = w->t[t].srtt_us ? w->t[t].srtt_us : pr->rtt_us,
+		.rtt_jitter_us = pr->rtt_jitter_us, .ghz = ghz, .cores = cores,
+		.bw_mbps = off_config_peer_bw(pc),
+		.util = net_of(pr->st.cpu_util, own_util(w, m->dt_s, t, c->cpu_ghz / ghz, cores)),
+		.rq_p99_us = pr->st.rq_p99_us, .cost_per_req = pc->cost_per_req,
+	};
+}
+
+static void candidates(const struct off_decider *d, const struct off_config *c,
+		       const struct off_measure *m, const struct off_peers *ps, int i,
+		       struct off_choice *ch)
 {
 	const struct off_wl_meas *w = &m->wl[i];
+	struct off_exp_state *s = &ch->s;
 
 	s->wl = w->raw;
 	s->ncand = d->ncand;
 	s->mask = 1;
-	s->cand[0] = (struct off_cand_raw){
-		.kind = OFF_KIND_LOCAL, .rtt_us = w->t[0].srtt_us, .util = m->local_util,
-		.rq_p99_us = m->local_rq_p99_us, .capacity_cores = m->scope.capacity,
-	};
+	local_candidate(c, m, w, &s->cand[0]);
 	for (int p = 0; p < ps->n; p++) {
-		const struct off_peer *pr = &ps->p[p];
-
-		/* Passive RTT of the workload's own connections when it has
-		 * some; the probes' connect time otherwise. */
-		s->cand[p + 1] = (struct off_cand_raw){
-			.kind = pr->cfg->kind,
-			.rtt_us = w->t[p + 1].srtt_us ? w->t[p + 1].srtt_us : pr->rtt_us,
-			.rtt_jitter_us = pr->rtt_jitter_us, .util = pr->st.cpu_util,
-			.rq_p99_us = pr->st.rq_p99_us, .cost_per_req = pr->cfg->cost_per_req,
-			.capacity_cores = pr->cfg->capacity_cores ? pr->cfg->capacity_cores
-								  : pr->st.capacity_cores,
-		};
-		if (pr->up && serves_all(d, p, wc))
+		peer_candidate(c, m, w, &ps->p[p], p + 1, &s->cand[p + 1]);
+		if (ps->p[p].up && serves_all(d, p, &c->workloads[i]))
 			s->mask |= 1u << (p + 1);
+	}
+	for (int t = 0; t < d->ncand; t++)
+		s->cand[t].current = t == (int)ch->target;
+}
+
+/* Every scored workload's estimates; then, per model, one batched forward
+ * of the corrections and each workload's gate. */
+static void estimate(struct off_decider *d, const struct off_config *c)
+{
+	struct off_est_env env;
+
+	off_config_est_env(c, &env);
+	for (int i = 0; i < c->nworkloads; i++) {
+		struct off_choice *ch = &d->ch[i];
+
+		for (int t = 0; t < d->ncand; t++) {
+			struct off_est e;
+
+			off_estimate(&env, &ch->s.wl, &ch->s.cand[t], &e);
+			ch->est[t] = (float)e.reward;
+		}
 	}
 }
 
-/* Greedy: the reward each candidate would earn this tick by a queueing
- * estimate, the same reward the model was trained on, without the model. */
-static float estimate(const struct off_config *c, const struct off_wl_raw *w,
-		      const struct off_cand_raw *k)
+static void gate(struct off_decider *d, const struct off_model *mod, int i, const float *rows,
+		 const float *corr)
 {
-	double busy = k->util < 0.95 ? k->util : 0.95;
-	double lat_us = k->rtt_us + w->cpu_ms_per_req * 1000 / (1 - busy);
-	double energy = k->kind == OFF_KIND_LOCAL ? w->cpu_ms_per_req / 1000 * c->cpu_watts
-						  : w->bytes_per_req * c->net_nj_per_byte * 1e-9;
+	struct off_choice *ch = &d->ch[i];
 
-	return off_reward(&c->reward, lat_us / 1e6, energy, k->cost_per_req);
+	memcpy(ch->corr, corr, d->ncand * sizeof(float));
+	off_policy_gate(mod, rows, ch->est, corr, d->ncand, ch->s.mask, ch->q, &ch->gate,
+			&ch->gate_feature);
+	if (ch->gate == OFF_GATE_RANGE || ch->gate == OFF_GATE_NO_GAIN)
+		memcpy(ch->q, ch->est, d->ncand * sizeof(float));
+	d->gates[ch->gate]++;
 }
 
-/* Scores every dqn workload: rows grouped by model, one forward per model. */
 static void infer(struct off_decider *d, const struct off_config *c, const struct off_models *ms)
 {
+	struct off_est_env env;
+
+	off_config_est_env(c, &env);
 	for (int k = 0; k < ms->n; k++) {
 		const struct off_model *mod = &ms->m[k].m;
+		size_t stride = (size_t)d->ncand * OFF_FEATURES;
 		int n = 0, first = -1;
 
 		for (int i = 0; i < c->nworkloads; i++) {
@@ -122,28 +179,37 @@ static void infer(struct off_decider *d, const struct off_config *c, const struc
 				continue;
 			if (first < 0)
 				first = i;
-			off_policy_rows(&mod->norm, &d->ch[i].s.wl, d->ch[i].s.cand, d->ncand,
-					d->rows + (size_t)n * d->ncand * OFF_FEATURES);
+			off_policy_rows(&env, &mod->norm, &d->ch[i].s.wl, d->ch[i].s.cand, d->ncand,
+					d->rows + n * stride, d->ch[i].est);
 			n++;
 		}
 		if (!n)
 			continue;
 		off_mlp_forward(&mod->mlp, d->rows, n * d->ncand, d->q, d->scratch);
 		n = 0;
-		for (int i = first; i < c->nworkloads; i++)
-			if (ms->of_wl[i] == k)
-				memcpy(d->ch[i].q, d->q + (size_t)n++ * d->ncand, d->ncand * sizeof(float));
+		for (int i = first; i < c->nworkloads; i++) {
+			if (ms->of_wl[i] != k)
+				continue;
+			gate(d, mod, i, d->rows + n * stride, d->q + (size_t)n * d->ncand);
+			n++;
+		}
 	}
 }
 
-static uint32_t best(const struct off_choice *ch, int ncand)
+/* "Q -0.412 = estimate -0.398 + correction -0.014 (agrees)" */
+static void explain_score(struct off_choice *ch, const struct off_config *c,
+			  const struct off_cfg_workload *w, uint32_t t)
 {
-	uint32_t b = OFF_TARGET_LOCAL;
+	const char *name = off_config_target_name(c, t);
 
-	for (int t = 1; t < ncand; t++)
-		if ((ch->s.mask >> t & 1) && ch->q[t] > ch->q[b])
-			b = t;
-	return b;
+	if (w->policy == OFF_POLICY_GREEDY) {
+		snprintf(ch->why, sizeof(ch->why), "%s scores best (estimated reward %.3f)", name, ch->q[t]);
+		return;
+	}
+	snprintf(ch->why, sizeof(ch->why), "%s scores best (Q %.3f = estimate %.3f %+.3f; correction %s%s%s)",
+		 name, ch->q[t], ch->est[t], ch->q[t] - ch->est[t], off_gate_names[ch->gate],
+		 ch->gate == OFF_GATE_RANGE ? ": " : "",
+		 ch->gate == OFF_GATE_RANGE ? off_feature_names[ch->gate_feature] : "");
 }
 
 /* What the policy (or a pin) asks for, with its reason in ch->why. */
@@ -154,8 +220,7 @@ static uint32_t wanted(struct off_choice *ch, const struct off_config *c,
 
 	ch->scored = w->policy != OFF_POLICY_STATIC;
 	if (w->policy == OFF_POLICY_GREEDY)
-		for (int t = 0; t < ncand; t++)
-			ch->q[t] = estimate(c, &ch->s.wl, &ch->s.cand[t]);
+		memcpy(ch->q, ch->est, ncand * sizeof(float));
 	ch->reason = pin ? OFF_WHY_PIN : w->policy == OFF_POLICY_STATIC ? OFF_WHY_STATIC : OFF_WHY_POLICY;
 	if (pin) {
 		snprintf(ch->why, sizeof(ch->why), "pinned by offloadctl");
@@ -165,9 +230,8 @@ static uint32_t wanted(struct off_choice *ch, const struct off_config *c,
 		snprintf(ch->why, sizeof(ch->why), "static policy");
 		return w->target;
 	}
-	t = best(ch, ncand);
-	snprintf(ch->why, sizeof(ch->why), "%s scores best (%s %.3f)", off_config_target_name(c, t),
-		 w->policy == OFF_POLICY_DQN ? "Q" : "estimated reward", ch->q[t]);
+	t = off_policy_best(ch->q, ncand, ch->s.mask);
+	explain_score(ch, c, w, t);
 	return t;
 }
 
@@ -210,13 +274,16 @@ int off_decide(struct off_decider *d, const struct off_config *c, const struct o
 {
 	int changes = 0;
 
+	uint64_t t0;
+
 	peer_services(d, c, ps);
 	for (int i = 0; i < c->nworkloads; i++) {
 		memset(d->ch[i].q, 0, sizeof(d->ch[i].q));
-		candidates(d, m, ps, i, &c->workloads[i], &d->ch[i].s);
+		memset(d->ch[i].corr, 0, sizeof(d->ch[i].corr));
+		candidates(d, c, m, ps, i, &d->ch[i]);
 	}
-	uint64_t t0 = off_mono_ns();
-
+	t0 = off_mono_ns();
+	estimate(d, c);
 	infer(d, c, models);
 	d->infer_ns = off_mono_ns() - t0;
 	for (int i = 0; i < c->nworkloads; i++) {

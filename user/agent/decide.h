@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Each tick's decision for every workload: its candidates, one batched
- * inference per model, then the guard (health, pins, dwell, hysteresis). */
+/* Each tick's decision for every workload: its candidates, the shared
+ * estimate, one batched inference of the correction per model and its gate,
+ * then the guard (health, pins, dwell, hysteresis). */
 #ifndef OFFLOAD_AGENT_DECIDE_H
 #define OFFLOAD_AGENT_DECIDE_H
 
@@ -33,6 +34,10 @@ struct off_choice {
 	int changed;		/* this tick */
 	int scored;		/* q holds scores (dqn: Q, greedy: est. reward) */
 	float q[OFF_MAX_CANDS];
+	float est[OFF_MAX_CANDS];	/* the shared estimate's reward */
+	float corr[OFF_MAX_CANDS];	/* the model's correction, before scaling */
+	enum off_gate gate;		/* dqn: how the correction was used */
+	int gate_feature;		/* OFF_GATE_RANGE: the feature outside */
 	struct off_exp_state s;	/* the state it was decided in */
 	char why[160];
 };
@@ -42,7 +47,8 @@ struct off_decider {
 	struct off_choice *ch;
 	float *rows, *q, *scratch;
 	uint64_t serves[OFF_CFG_MAX_PEERS][OFF_CFG_MAX_SERVICES / 64];
-	uint64_t infer_ns;	/* the last tick's batched inference */
+	uint64_t infer_ns;	/* the last tick's estimates and inference */
+	uint64_t gates[OFF_GATE_KINDS];	/* decisions by how the correction was used */
 };
 
 int off_decider_init(struct off_decider *d, int nwl, int ncand);

@@ -60,14 +60,17 @@ double off_learn_reward(const struct off_config *c, const struct off_measure *m,
 {
 	const struct off_wl_meas *w = &m->wl[i];
 	const struct off_tgt_tick *t = &w->t[action];
-	double energy, per_req;
+	double per_req, energy, bw;
+	struct off_est_env env;
 
 	if (!t->closed || !w->requests)
 		return NAN;
-	energy = w->cpu_s * c->cpu_watts / w->requests;
+	off_config_est_env(c, &env);
+	energy = off_energy_j(&env, 1, w->cpu_s * 1000 / w->requests, 0, 0);
 	if (action != OFF_TARGET_LOCAL) {
-		per_req = t->bytes / (t->opened ? t->opened : t->closed);
-		energy += per_req * c->net_nj_per_byte * 1e-9;
+		per_req = (t->up + t->down) / (t->opened ? t->opened : t->closed);
+		bw = off_config_peer_bw(&c->peers[action - 1]);
+		energy += off_energy_j(&env, 0, 0, per_req, per_req * 8 / (bw * 1e6));
 	}
 	return off_reward(&c->reward, t->life_mean_us / 1e6, energy,
 			  action ? c->peers[action - 1].cost_per_req : 0);
@@ -87,6 +90,8 @@ static void append(struct off_learn *l, const struct off_config *c, int i,
 	const struct off_learn_wl *lw = &l->wl[i];
 	struct off_experience e = { .s = lw->s, .action = lw->action, .reward = lw->reward,
 				    .next = *next };
+
+	off_config_est_env(c, &e.env);
 	json_t *o = off_explog_json(&e);
 	size_t room = OFF_LEARN_BUF - l->len, n;
 

@@ -87,7 +87,8 @@ static void sum_flows(struct off_measure *m, const struct off_snapshot *s, const
 		t = &m->wl[widx - 1].sum[tidx];
 		t->opened += r->f.conns_opened;
 		t->closed += r->f.conns_closed;
-		t->bytes += r->f.bytes_acked + r->f.bytes_received;
+		t->up += r->f.bytes_acked;
+		t->down += r->f.bytes_received;
 		t->life_sum_us += r->f.lifetime_us_sum;
 		if (r->f.srtt_us) {
 			t->srtt_us += r->f.srtt_us;
@@ -106,10 +107,18 @@ static void target_tick(const struct off_tgt_sum *cur, const struct off_tgt_sum 
 	hist_delta(cur->life_us, prev->life_us, life);
 	t->opened = delta(cur->opened, prev->opened);
 	t->closed = delta(cur->closed, prev->closed);
-	t->bytes = delta(cur->bytes, prev->bytes);
+	t->up = delta(cur->up, prev->up);
+	t->down = delta(cur->down, prev->down);
 	t->life_mean_us = t->closed ? delta(cur->life_sum_us, prev->life_sum_us) / t->closed : 0;
 	t->life_p99_us = off_hist_quantile_us(life, OFF_HIST_SLOTS, 0.99);
 	t->srtt_us = t->opened && cur->srtt_n ? (double)cur->srtt_us / cur->srtt_n : 0;
+}
+
+/* The first sample stands alone; then a running mean, as the simulator's
+ * agent view keeps it. */
+static void ewma(double *v, double sample)
+{
+	*v = *v ? (1 - EWMA) * *v + EWMA * sample : sample;
 }
 
 static void workload_tick(struct off_measure *m, struct off_wl_meas *w,
@@ -117,13 +126,14 @@ static void workload_tick(struct off_measure *m, struct off_wl_meas *w,
 {
 	struct off_wl_raw *r = &w->raw;
 	uint64_t rq[OFF_HIST_SLOTS];
-	double bytes = 0;
+	double up = 0, down = 0;
 
 	w->requests = 0;
 	for (int t = 0; t < m->ntargets; t++) {
 		target_tick(&w->sum[t], &w->prev_sum[t], &w->t[t]);
 		w->requests += w->t[t].opened;
-		bytes += w->t[t].bytes;
+		up += w->t[t].up;
+		down += w->t[t].down;
 	}
 	hist_delta((const uint64_t *)st->rq_hist_us, (const uint64_t *)w->prev.rq_hist_us, rq);
 	w->cpu_s = delta(st->cpu_ns, w->prev.cpu_ns) / 1e9;
@@ -135,15 +145,12 @@ static void workload_tick(struct off_measure *m, struct off_wl_meas *w,
 	r->req_rate = w->requests / m->dt_s;
 	if (!w->requests)
 		return;		/* sizes and costs keep their last estimate */
-	r->bytes_per_req = r->bytes_per_req ? (1 - EWMA) * r->bytes_per_req + EWMA * bytes / w->requests
-					    : bytes / w->requests;
+	ewma(&r->up_bytes, up / w->requests);
+	ewma(&r->down_bytes, down / w->requests);
 	/* Offloaded, the work's CPU is spent elsewhere: what it costs here is
 	 * only known from when it ran here. */
-	if (local) {
-		double ms = w->cpu_s * 1000 / w->requests;
-
-		r->cpu_ms_per_req = r->cpu_ms_per_req ? (1 - EWMA) * r->cpu_ms_per_req + EWMA * ms : ms;
-	}
+	if (local)
+		ewma(&r->cpu_ms, w->cpu_s * 1000 / w->requests);
 }
 
 static void local_tick(struct off_measure *m, const struct off_snapshot *s)

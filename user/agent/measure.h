@@ -14,14 +14,14 @@
 
 /* Cumulative, summed over one workload's flows to one target. */
 struct off_tgt_sum {
-	uint64_t opened, closed, bytes, life_sum_us;
+	uint64_t opened, closed, up, down, life_sum_us;
 	uint64_t srtt_us, srtt_n;	/* latest srtt of each flow, summed */
 	uint64_t life_us[OFF_HIST_SLOTS];
 };
 
 /* One (workload, target) over the last tick. */
 struct off_tgt_tick {
-	double opened, closed, bytes;
+	double opened, closed, up, down;	/* bytes sent and received */
 	double life_mean_us, life_p99_us;	/* of the connections closed */
 	double srtt_us;				/* 0: no connection opened */
 };

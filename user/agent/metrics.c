@@ -209,8 +209,13 @@ static void agent(struct wr *w, const struct off_daemon *d)
 	put(w, "offloadd_tick_duration_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)d->ticks);
 	put(w, "offloadd_tick_duration_seconds_sum %.9g\noffloadd_tick_duration_seconds_count %llu\n",
 	    d->tick_ns_sum / 1e9, (unsigned long long)d->ticks);
-	head(w, "inference_duration_seconds", "gauge", "the last tick's batched inference");
+	head(w, "inference_duration_seconds", "gauge", "the last tick's estimates and batched inference");
 	put(w, "offloadd_inference_duration_seconds %.9g\n", d->dec.infer_ns / 1e9);
+	head(w, "gate_total", "counter",
+	     "model decisions by how the learned correction was used (the estimate decides unless corrected)");
+	for (int g = 0; g < OFF_GATE_KINDS; g++)
+		put(w, "offloadd_gate_total{gate=\"%s\"} %llu\n", off_gate_names[g],
+		    (unsigned long long)d->dec.gates[g]);
 	head(w, "bpf_prog_run_seconds_total", "counter",
 	     "time in each BPF program (kernel.bpf_stats_enabled=1, else 0)");
 	head(w, "bpf_prog_runs_total", "counter", "runs of each BPF program (with bpf_stats)");

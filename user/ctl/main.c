@@ -123,7 +123,7 @@ static void print_workloads(json_t *r)
 
 		printf("%-20s %-10s %-14s %8.1f %8.2f %10.0f ", str(w, "name"), str(w, "target"),
 		       json_is_true(json_object_get(w, "pinned")) ? "pinned" : str(w, "policy"),
-		       num(f, "req_rate"), num(f, "cpu_ms_per_req"), num(f, "rq_p99_us"));
+		       num(f, "req_rate"), num(f, "cpu_ms"), num(f, "rq_p99_us"));
 		q = json_object_get(w, "q");
 		json_object_foreach(q, t, v)
 			printf(" %s=%.3f", t, json_number_value(v));
@@ -163,22 +163,27 @@ static void print_explain(json_t *r)
 	printf("workload %s, policy %s, on %s (wanted %s)\n", str(r, "workload"), str(r, "policy"),
 	       str(r, "target"), str(r, "wanted"));
 	printf("why: %s\n", str(r, "why"));
-	printf("score: %s%s%s; hysteresis %.3f, dwell left %.1f s, %lld changes\n", str(r, "score"),
+	printf("score: %s%s%s%s%s; hysteresis %.3f, dwell left %.1f s, %lld changes\n", str(r, "score"),
 	       json_is_string(json_object_get(r, "model")) ? " from " : "",
 	       json_is_string(json_object_get(r, "model")) ? str(r, "model") : "",
+	       json_is_string(json_object_get(r, "gate")) ? "; correction: " : "",
+	       json_is_string(json_object_get(r, "gate")) ? str(r, "gate") : "",
 	       num(r, "hysteresis"), num(r, "dwell_left_s"),
 	       (long long)json_integer_value(json_object_get(r, "changes")));
-	printf("workload: %.3f cores, rq p50/p99 %.0f/%.0f us, %.1f req/s, %.0f B/req, %.2f CPU ms/req;"
-	       " local CPUs %.0f%% busy, rq p99 %.0f us\n", num(f, "cpu_cores"), num(f, "rq_p50_us"),
-	       num(f, "rq_p99_us"), num(f, "req_rate"), num(f, "bytes_per_req"), num(f, "cpu_ms_per_req"),
-	       100 * num(f, "local_util"), num(f, "local_rq_p99_us"));
-	printf("%-10s %-6s %-4s %9s %10s %9s %6s %10s %8s %9s\n", "TARGET", "KIND", "OK", "SCORE",
-	       "RTT us", "jitter us", "util", "rq p99 us", "cores", "cost/req");
+	printf("workload: %.3f cores, rq p50/p99 %.0f/%.0f us, %.1f req/s, %.0f/%.0f B/req up/down,"
+	       " %.2f CPU ms/req; local CPUs %.0f%% busy, rq p99 %.0f us\n", num(f, "cpu_cores"),
+	       num(f, "rq_p50_us"), num(f, "rq_p99_us"), num(f, "req_rate"), num(f, "up_bytes"),
+	       num(f, "down_bytes"), num(f, "cpu_ms"), 100 * num(f, "local_util"), num(f, "local_rq_p99_us"));
+	printf("%-10s %-6s %-4s %9s %9s %9s %10s %9s %8s %6s %5s %6s %9s\n", "TARGET", "KIND", "OK",
+	       "SCORE", "ESTIMATE", "CORR", "RTT us", "jitter us", "Mbit/s", "GHz", "cores", "util",
+	       "cost/req");
 	json_array_foreach(json_object_get(r, "candidates"), i, c)
-		printf("%-10s %-6s %-4s %9.3f %10.0f %9.0f %6.2f %10.0f %8.1f %9.5f\n", str(c, "target"),
-		       str(c, "kind"), json_is_true(json_object_get(c, "eligible")) ? "yes" : "no",
-		       num(c, "score"), num(c, "rtt_us"), num(c, "rtt_jitter_us"), num(c, "util"),
-		       num(c, "rq_p99_us"), num(c, "capacity_cores"), num(c, "cost_per_req"));
+		printf("%-10s %-6s %-4s %9.3f %9.3f %+9.3f %10.0f %9.0f %8.0f %6.2f %5.1f %6.2f %9.5f\n",
+		       str(c, "target"), str(c, "kind"),
+		       json_is_true(json_object_get(c, "eligible")) ? "yes" : "no", num(c, "score"),
+		       num(c, "estimate"), num(c, "correction"), num(c, "rtt_us"), num(c, "rtt_jitter_us"),
+		       num(c, "bw_mbps"), num(c, "ghz"), num(c, "cores"), num(c, "util"),
+		       num(c, "cost_per_req"));
 }
 
 static void print_human(const char *cmd, json_t *r)

@@ -70,7 +70,7 @@ static double pct(const double *v, uint64_t n, double p)
 }
 
 int off_eval_run(const struct off_scenario *sc, const struct off_model *m,
-		 enum off_policy_kind kind, int episodes, uint64_t seed, int with_opt,
+		 enum off_policy_kind kind, int fixed, int episodes, uint64_t seed, int with_opt,
 		 struct off_eval *r)
 {
 	size_t cap = (size_t)episodes * sc->epochs * (sc->rate * sc->epoch_s * 3 + 16);
@@ -88,6 +88,7 @@ int off_eval_run(const struct off_scenario *sc, const struct off_model *m,
 	}
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
+	r->fixed = fixed;
 	r->episodes = episodes;
 	off_rng_seed(&rng, seed ^ 0x72616e64ULL);
 	for (int e = 0; e < episodes; e++) {
@@ -102,7 +103,7 @@ int off_eval_run(const struct off_scenario *sc, const struct off_model *m,
 			if (small)
 				opt_cost += optimum(s);
 			for (int i = 0; i < n; i++) {
-				int t = off_policy_sim_choose(kind, m, s, i, &rng);
+				int t = off_policy_sim_choose(kind, fixed, m, s, i, &rng);
 				struct off_outcome o = off_sim_assign(s, i, t, NULL);
 				double rw = off_sim_reward(s, &o);
 
@@ -123,6 +124,8 @@ int off_eval_run(const struct off_scenario *sc, const struct off_model *m,
 			}
 		}
 		ep[e] = tasks ? ep[e] / tasks : 0;
+		if (e < OFF_EVAL_PAIRED)
+			r->ep_reward[e] = ep[e];
 		sum += ep[e];
 		sq += ep[e] * ep[e];
 	}
@@ -144,14 +147,41 @@ int off_eval_run(const struct off_scenario *sc, const struct off_model *m,
 	return 0;
 }
 
-void off_eval_print(FILE *f, const struct off_eval *r, int header)
+double off_eval_paired_ci(const struct off_eval *a, const struct off_eval *b, double *mean)
 {
+	int n = a->episodes < b->episodes ? a->episodes : b->episodes;
+	double sum = 0, sq = 0;
+
+	n = n < OFF_EVAL_PAIRED ? n : OFF_EVAL_PAIRED;
+	for (int e = 0; e < n; e++) {
+		double d = a->ep_reward[e] - b->ep_reward[e];
+
+		sum += d;
+		sq += d * d;
+	}
+	*mean = n ? sum / n : 0;
+	return n > 1 ? 1.96 * sqrt(fmax(0, (sq - sum * sum / n) / (n - 1)) / n) : 0;
+}
+
+const char *off_eval_name(const struct off_eval *r, const struct off_scenario *sc, char *buf,
+			  size_t len)
+{
+	if (r->kind != OFF_POL_FIXED)
+		return off_policy_names[r->kind];
+	snprintf(buf, len, "fixed:%s", r->fixed ? sc->peers[r->fixed - 1].name : "local");
+	return buf;
+}
+
+void off_eval_print(FILE *f, const struct off_scenario *sc, const struct off_eval *r, int header)
+{
+	char name[48];
+
 	if (header)
 		fprintf(f, "%-17s %17s %8s %8s %8s %9s %9s %6s %15s %9s\n", "policy",
 			"reward (95% CI)", "p50 ms", "p95 ms", "p99 ms", "energy mJ", "cost/1k",
 			"miss%", "local/edge/cloud", "opt ratio");
 	fprintf(f, "%-17s %8.4f ±%7.4f %8.1f %8.1f %8.1f %9.2f %9.4f %6.2f %4.0f/%4.0f/%4.0f%% ",
-		off_policy_names[r->kind], r->reward_mean, r->reward_ci95, r->lat_p50_s * 1e3,
+		off_eval_name(r, sc, name, sizeof(name)), r->reward_mean, r->reward_ci95, r->lat_p50_s * 1e3,
 		r->lat_p95_s * 1e3, r->lat_p99_s * 1e3, r->energy_per_task_j * 1e3,
 		r->cost_per_task * 1e3, r->tasks ? 100.0 * r->misses / r->tasks : 0,
 		r->mix[0] * 100, r->mix[1] * 100, r->mix[2] * 100);
@@ -161,13 +191,15 @@ void off_eval_print(FILE *f, const struct off_eval *r, int header)
 		fprintf(f, "%9s\n", "-");
 }
 
-void off_eval_json(FILE *f, const struct off_eval *r)
+void off_eval_json(FILE *f, const struct off_scenario *sc, const struct off_eval *r)
 {
+	char name[48];
+
 	fprintf(f, "{\"policy\":\"%s\",\"episodes\":%d,\"tasks\":%llu,\"reward_mean\":%.6f,"
 		"\"reward_ci95\":%.6f,\"latency_ms\":{\"p50\":%.3f,\"p95\":%.3f,\"p99\":%.3f},"
 		"\"energy_per_task_j\":%.6f,\"cost_per_task\":%.8f,\"deadline_misses\":%llu,"
 		"\"mix\":{\"local\":%.4f,\"edge\":%.4f,\"cloud\":%.4f},\"optimum\":{\"epochs\":%llu,"
-		"\"ratio\":%.5f}}", off_policy_names[r->kind], r->episodes,
+		"\"ratio\":%.5f}}", off_eval_name(r, sc, name, sizeof(name)), r->episodes,
 		(unsigned long long)r->tasks, r->reward_mean, r->reward_ci95, r->lat_p50_s * 1e3,
 		r->lat_p95_s * 1e3, r->lat_p99_s * 1e3, r->energy_per_task_j, r->cost_per_task,
 		(unsigned long long)r->misses, r->mix[0], r->mix[1], r->mix[2],

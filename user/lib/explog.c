@@ -12,9 +12,13 @@
 #define OFF_STR(x) OFF_STR_(x)
 
 #define WL_FIELDS(X) X(cpu_cores) X(rq_p50_us) X(rq_p99_us) X(host_util) \
-	X(host_rq_p99_us) X(req_rate) X(bytes_per_req) X(cpu_ms_per_req)
-#define CAND_FIELDS(X) X(rtt_us) X(rtt_jitter_us) X(util) X(rq_p99_us) \
-	X(capacity_cores) X(cost_per_req)
+	X(host_rq_p99_us) X(req_rate) X(up_bytes) X(down_bytes) X(cpu_ms)
+#define CAND_FIELDS(X) X(rtt_us) X(rtt_jitter_us) X(bw_mbps) X(ghz) X(cores) X(util) \
+	X(wait_us) X(rq_p99_us) X(cost_per_req)
+#define ENV_FIELDS(X) X(reward.w_lat, w_lat) X(reward.w_energy, w_energy) \
+	X(reward.w_cost, w_cost) X(reward.lat_ref_s, lat_ref_s) X(reward.energy_ref_j, energy_ref_j) \
+	X(reward.cost_ref, cost_ref) X(local_ghz, local_ghz) X(cpu_watts, cpu_watts) \
+	X(tx_watts, tx_watts) X(nj_per_byte, nj_per_byte) X(switch_rtts, switch_rtts)
 
 static json_t *state_json(const struct off_exp_state *s)
 {
@@ -27,6 +31,7 @@ static json_t *state_json(const struct off_exp_state *s)
 		json_t *c = json_object();
 
 		json_object_set_new(c, "kind", json_string(off_kind_names[s->cand[i].kind]));
+		json_object_set_new(c, "current", json_boolean(s->cand[i].current));
 #define PUT(f) json_object_set_new(c, #f, json_real(s->cand[i].f));
 		CAND_FIELDS(PUT)
 #undef PUT
@@ -35,10 +40,21 @@ static json_t *state_json(const struct off_exp_state *s)
 	return json_pack("{s:o, s:o, s:I}", "wl", wl, "cands", cands, "mask", (json_int_t)s->mask);
 }
 
+static json_t *env_json(const struct off_est_env *env)
+{
+	json_t *o = json_object();
+
+#define PUT(f, name) json_object_set_new(o, #name, json_real(env->f));
+	ENV_FIELDS(PUT)
+#undef PUT
+	return o;
+}
+
 json_t *off_explog_json(const struct off_experience *e)
 {
-	return json_pack("{s:o, s:i, s:f, s:o}", "s", state_json(&e->s), "action", e->action,
-			 "reward", e->reward, "next", e->done ? json_null() : state_json(&e->next));
+	return json_pack("{s:o, s:o, s:i, s:f, s:o}", "env", env_json(&e->env), "s", state_json(&e->s),
+			 "action", e->action, "reward", e->reward,
+			 "next", e->done ? json_null() : state_json(&e->next));
 }
 
 int off_explog_write(FILE *f, const struct off_experience *e)
@@ -87,6 +103,9 @@ static int parse_cand(struct where *w, json_t *c, struct off_cand_raw *out)
 	if (k == OFF_KINDS)
 		return bad(w, "cands[].kind", "expected local, edge or cloud");
 	out->kind = k;
+	if (!json_is_boolean(json_object_get(c, "current")))
+		return bad(w, "cands[].current", "expected true or false");
+	out->current = json_is_true(json_object_get(c, "current"));
 #define GET(f) if (number(w, c, #f, &out->f)) return -EINVAL;
 	CAND_FIELDS(GET)
 #undef GET
@@ -118,6 +137,20 @@ static int parse_state(struct where *w, json_t *o, struct off_exp_state *s)
 	return 0;
 }
 
+static int parse_env(struct where *w, json_t *o, struct off_est_env *env)
+{
+	if (!json_is_object(o))
+		return bad(w, "env", "missing");
+#define GET(f, name) if (number(w, o, #name, &env->f)) return -EINVAL;
+	ENV_FIELDS(GET)
+#undef GET
+	if (env->local_ghz <= 0 || env->reward.lat_ref_s <= 0 || env->reward.energy_ref_j <= 0 ||
+	    env->reward.cost_ref <= 0)
+		return bad(w, "env", "speeds and references must be positive");
+	env->measured = 1;	/* logged by an agent */
+	return 0;
+}
+
 int off_explog_parse(const char *line, const char *name, int lineno, struct off_experience *e,
 		     char *err, size_t errlen)
 {
@@ -131,7 +164,8 @@ int off_explog_parse(const char *line, const char *name, int lineno, struct off_
 		return -EINVAL;
 	}
 	memset(e, 0, sizeof(*e));
-	if (parse_state(&w, json_object_get(o, "s"), &e->s))
+	if (parse_env(&w, json_object_get(o, "env"), &e->env) ||
+	    parse_state(&w, json_object_get(o, "s"), &e->s))
 		goto out;
 	a = json_object_get(o, "action");
 	if (!json_is_integer(a) || json_integer_value(a) < 0 || json_integer_value(a) >= e->s.ncand) {

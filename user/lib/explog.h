@@ -17,6 +17,7 @@ struct off_exp_state {
 };
 
 struct off_experience {
+	struct off_est_env env;	/* the weights and energy model it was decided under */
 	struct off_exp_state s;
 	int action;
 	double reward;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Feature transforms: log1p on durations, sizes and rates, whose range spans
- * orders of magnitude, so a fixed normalisation fits edge hosts and clouds. */
+/* The feature table's names and transforms, the shared estimate, and the
+ * normalisation fitted at training time. */
 #include <math.h>
 #include <string.h>
 
@@ -8,44 +8,68 @@
 
 const char *const off_kind_names[OFF_KINDS] = { "local", "edge", "cloud" };
 
-const char *const off_feature_names[OFF_FEATURES] = {
-	"wl_cpu_cores", "wl_rq_p50_log_ms", "wl_rq_p99_log_ms", "host_util",
-	"host_rq_p99_log_ms", "wl_req_rate_log", "wl_req_kib_log", "wl_req_cpu_ms_log",
-	"cand_is_local", "cand_is_edge", "cand_is_cloud", "cand_rtt_log_ms",
-	"cand_jitter_log_ms", "cand_util", "cand_rq_p99_log_ms", "cand_capacity_log",
-	"cand_cost_log",
-};
+#define INFO(name, unit, value, doc) { #name, unit, doc },
+const struct off_feature_info off_features[OFF_FEATURES] = { OFF_FEATURE_TABLE(INFO) };
+#undef INFO
+#define NAME(name, unit, value, doc) #name,
+const char *const off_feature_names[OFF_FEATURES] = { OFF_FEATURE_TABLE(NAME) };
+#undef NAME
 
-static float lg(double v)
+static inline float lg(double v)
 {
 	return (float)log1p(v > 0 ? v : 0);
 }
 
-void off_features_transform(const struct off_wl_raw *w, const struct off_cand_raw *c, float *x)
+double off_reward(const struct off_reward_cfg *c, double lat_s, double energy_j, double cost)
 {
-	x[0] = (float)w->cpu_cores;
-	x[1] = lg(w->rq_p50_us / 1000);
-	x[2] = lg(w->rq_p99_us / 1000);
-	x[3] = (float)w->host_util;
-	x[4] = lg(w->host_rq_p99_us / 1000);
-	x[5] = lg(w->req_rate);
-	x[6] = lg(w->bytes_per_req / 1024);
-	x[7] = lg(w->cpu_ms_per_req);
-	x[8] = c->kind == OFF_KIND_LOCAL;
-	x[9] = c->kind == OFF_KIND_EDGE;
-	x[10] = c->kind == OFF_KIND_CLOUD;
-	x[11] = lg(c->rtt_us / 1000);
-	x[12] = lg(c->rtt_jitter_us / 1000);
-	x[13] = (float)c->util;
-	x[14] = lg(c->rq_p99_us / 1000);
-	x[15] = lg(c->capacity_cores);
-	x[16] = lg(c->cost_per_req * 1e4);
+	return -(c->w_lat * lat_s / c->lat_ref_s + c->w_energy * energy_j / c->energy_ref_j +
+		 c->w_cost * cost / c->cost_ref);
 }
 
-void off_features_row(const struct off_wl_raw *w, const struct off_cand_raw *c,
-		      const struct off_norm *n, float *row)
+double off_energy_j(const struct off_est_env *env, int local, double cpu_ms, double bytes,
+		    double tx_s)
 {
-	off_features_transform(w, c, row);
+	if (local)
+		return env->cpu_watts * cpu_ms / 1000;
+	return env->tx_watts * tx_s + env->nj_per_byte * bytes * 1e-9;
+}
+
+void off_estimate(const struct off_est_env *env, const struct off_wl_raw *w,
+		  const struct off_cand_raw *c, struct off_est *e)
+{
+	double busy = c->util < 0.98 ? (c->util > 0 ? c->util : 0) : 0.98;
+	double ghz = c->ghz > 0 ? c->ghz : env->local_ghz;
+	double exec = w->cpu_ms / 1000 * env->local_ghz / (ghz * (1 - busy));
+	double bytes = w->up_bytes + w->down_bytes, tx = 0, half = c->rtt_us / 2e6, setup = 0;
+
+	if (c->kind != OFF_KIND_LOCAL && c->bw_mbps > 0)
+		tx = bytes * 8 / (c->bw_mbps * 1e6);
+	if (c->kind != OFF_KIND_LOCAL && !c->current)
+		setup = env->switch_rtts * c->rtt_us / 1e6;
+	/* Setup and the bytes' trip overlap queued work draining: whichever
+	 * is longer. */
+	e->lat_s = fmax(setup + tx + half, c->wait_us / 1e6) + exec + half;
+	e->energy_j = off_energy_j(env, c->kind == OFF_KIND_LOCAL, w->cpu_ms, bytes, tx);
+	e->cost = c->cost_per_req;
+	e->reward = off_reward(&env->reward, e->lat_s, e->energy_j, e->cost);
+}
+
+void off_features_transform(const struct off_est_env *env, const struct off_wl_raw *w,
+			    const struct off_cand_raw *c, float *x, struct off_est *e)
+{
+	int i = 0;
+
+	off_estimate(env, w, c, e);
+#define PUT(name, unit, value, doc) x[i++] = (float)(value);
+	OFF_FEATURE_TABLE(PUT)
+#undef PUT
+}
+
+void off_features_row(const struct off_est_env *env, const struct off_wl_raw *w,
+		      const struct off_cand_raw *c, const struct off_norm *n, float *row,
+		      struct off_est *e)
+{
+	off_features_transform(env, w, c, row, e);
 	for (int i = 0; i < OFF_FEATURES; i++)
 		row[i] = (row[i] - n->mean[i]) / n->scale[i];
 }
@@ -74,10 +98,4 @@ void off_norm_identity(struct off_norm *norm)
 		norm->mean[i] = 0;
 		norm->scale[i] = 1;
 	}
-}
-
-double off_reward(const struct off_reward_cfg *c, double lat_s, double energy_j, double cost)
-{
-	return -(c->w_lat * lat_s / c->lat_ref_s + c->w_energy * energy_j / c->energy_ref_j +
-		 c->w_cost * cost / c->cost_ref);
 }

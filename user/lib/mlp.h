@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include "lib/rng.h"
 
-#define OFF_MLP_H1	128
-#define OFF_MLP_H2	64
+#define OFF_MLP_H1	64
+#define OFF_MLP_H2	32
 #define OFF_MLP_MAX_DIM	4096
 
 /* Weights are stored input-major ([in][out]), so each layer is a sequence

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* .omdl, little endian:
  *   "OMDL" u32 version
- *   u32 nfeatures, then per feature: char name[32], f32 mean, f32 scale
+ *   u32 nfeatures, then per feature: char name[32], f32 mean, scale, lo, hi
  *   u32 in, h1, h2, out
- *   u64 seed, u64 steps, char scenario[64], f64 w_lat w_energy w_cost lat_ref energy_ref cost_ref
+ *   u64 seed, u64 steps, char scenario[64], f64 margin_abs, margin_rel
  *   u64 nparams, f32 params[nparams]
  *   u32 crc32 of everything before it
  * Every count is checked against the compiled schema before anything is
@@ -20,8 +20,8 @@
 #include "lib/model.h"
 
 #define HEAD_FIXED	(4 + 4 + 4)
-#define FEATURE_BYTES	(OFF_FEATURE_NAME_LEN + 4 + 4)
-#define META_BYTES	(8 + 8 + 64 + 6 * 8)
+#define FEATURE_BYTES	(OFF_FEATURE_NAME_LEN + 4 * 4)
+#define META_BYTES	(8 + 8 + 64 + 2 * 8)
 
 struct reader {
 	const uint8_t *p, *end;
@@ -48,9 +48,10 @@ static int fail(char *err, size_t errlen, const char *name, int ret, const char 
 	return ret;
 }
 
-static int parse_schema(struct reader *r, struct off_norm *norm, const char *name,
+static int parse_schema(struct reader *r, struct off_model *m, const char *name,
 			char *err, size_t errlen)
 {
+	struct off_norm *norm = &m->norm;
 	uint32_t nf;
 
 	if (take(r, &nf, 4))
@@ -62,7 +63,7 @@ static int parse_schema(struct reader *r, struct off_norm *norm, const char *nam
 		char fname[OFF_FEATURE_NAME_LEN + 1] = {};
 
 		if (take(r, fname, OFF_FEATURE_NAME_LEN) || take(r, &norm->mean[i], 4) ||
-		    take(r, &norm->scale[i], 4))
+		    take(r, &norm->scale[i], 4) || take(r, &m->lo[i], 4) || take(r, &m->hi[i], 4))
 			return fail(err, errlen, name, -EINVAL, "truncated in the feature schema");
 		if (strcmp(fname, off_feature_names[i]))
 			return fail(err, errlen, name, -EINVAL,
@@ -72,18 +73,21 @@ static int parse_schema(struct reader *r, struct off_norm *norm, const char *nam
 			return fail(err, errlen, name, -EINVAL,
 				    "feature \"%s\" has a bad normalisation (mean %g, scale %g)",
 				    fname, norm->mean[i], norm->scale[i]);
+		if (!isfinite(m->lo[i]) || !isfinite(m->hi[i]) || m->lo[i] > m->hi[i])
+			return fail(err, errlen, name, -EINVAL,
+				    "feature \"%s\" has a bad training range [%g, %g]", fname,
+				    m->lo[i], m->hi[i]);
 	}
 	return 0;
 }
 
-static int parse_meta(struct reader *r, struct off_model_meta *meta)
+static int parse_meta(struct reader *r, struct off_model *m)
 {
-	struct off_reward_cfg *w = &meta->reward;
+	struct off_model_meta *meta = &m->meta;
 
 	if (take(r, &meta->seed, 8) || take(r, &meta->steps, 8) ||
-	    take(r, meta->scenario, sizeof(meta->scenario)) || take(r, &w->w_lat, 8) ||
-	    take(r, &w->w_energy, 8) || take(r, &w->w_cost, 8) || take(r, &w->lat_ref_s, 8) ||
-	    take(r, &w->energy_ref_j, 8) || take(r, &w->cost_ref, 8))
+	    take(r, meta->scenario, sizeof(meta->scenario)) || take(r, &m->gate.margin_abs, 8) ||
+	    take(r, &m->gate.margin_rel, 8))
 		return -1;
 	meta->scenario[sizeof(meta->scenario) - 1] = '\0';
 	return 0;
@@ -109,7 +113,7 @@ int off_model_parse(const void *buf, size_t len, const char *name, struct off_mo
 	if (version != OFF_MODEL_VERSION)
 		return fail(err, errlen, name, -EINVAL, "model format version %u, this build reads %d",
 			    version, OFF_MODEL_VERSION);
-	ret = parse_schema(&r, &m.norm, name, err, errlen);
+	ret = parse_schema(&r, &m, name, err, errlen);
 	if (ret)
 		return ret;
 	if (take(&r, dims, sizeof(dims)))
@@ -121,8 +125,12 @@ int off_model_parse(const void *buf, size_t len, const char *name, struct off_mo
 	if (dims[1] < 1 || dims[1] > OFF_MLP_MAX_DIM || dims[2] < 1 || dims[2] > OFF_MLP_MAX_DIM)
 		return fail(err, errlen, name, -EINVAL, "absurd hidden layer sizes %u and %u",
 			    dims[1], dims[2]);
-	if (parse_meta(&r, &m.meta) || take(&r, &nparams, 8))
+	if (parse_meta(&r, &m) || take(&r, &nparams, 8))
 		return fail(err, errlen, name, -EINVAL, "truncated in the metadata");
+	if (!(m.gate.margin_abs >= 0 && m.gate.margin_abs <= 1e6) ||
+	    !(m.gate.margin_rel >= 0 && m.gate.margin_rel <= 1e12))
+		return fail(err, errlen, name, -EINVAL, "gate margins %g and %g out of range",
+			    m.gate.margin_abs, m.gate.margin_rel);
 	if (nparams != off_mlp_count(dims[0], dims[1], dims[2]))
 		return fail(err, errlen, name, -EINVAL,
 			    "%llu weights do not match layers %u-%u-%u-1",
@@ -194,7 +202,6 @@ static void put(uint8_t **p, const void *src, size_t n)
 
 int off_model_save(const char *path, struct off_model *m, char *err, size_t errlen)
 {
-	const struct off_reward_cfg *w = &m->meta.reward;
 	uint32_t version = OFF_MODEL_VERSION, nf = OFF_FEATURES, crc;
 	uint32_t dims[4] = { m->mlp.in, m->mlp.h1, m->mlp.h2, 1 };
 	uint64_t nparams = m->mlp.nparams;
@@ -217,17 +224,15 @@ int off_model_save(const char *path, struct off_model *m, char *err, size_t errl
 		put(&p, name, sizeof(name));
 		put(&p, &m->norm.mean[i], 4);
 		put(&p, &m->norm.scale[i], 4);
+		put(&p, &m->lo[i], 4);
+		put(&p, &m->hi[i], 4);
 	}
 	put(&p, dims, sizeof(dims));
 	put(&p, &m->meta.seed, 8);
 	put(&p, &m->meta.steps, 8);
 	put(&p, m->meta.scenario, sizeof(m->meta.scenario));
-	put(&p, &w->w_lat, 8);
-	put(&p, &w->w_energy, 8);
-	put(&p, &w->w_cost, 8);
-	put(&p, &w->lat_ref_s, 8);
-	put(&p, &w->energy_ref_j, 8);
-	put(&p, &w->cost_ref, 8);
+	put(&p, &m->gate.margin_abs, 8);
+	put(&p, &m->gate.margin_rel, 8);
 	put(&p, &nparams, 8);
 	put(&p, m->mlp.p, nparams * 4);
 	crc = crc32(0, buf, len - 4);
@@ -255,17 +260,16 @@ void off_model_free(struct off_model *m)
 
 void off_model_print(FILE *f, const struct off_model *m)
 {
-	const struct off_reward_cfg *w = &m->meta.reward;
-
 	fprintf(f, "format      omdl v%d, crc32 %08x\n", OFF_MODEL_VERSION, m->crc);
 	fprintf(f, "network     %d -> %d -> %d -> 1 (ReLU), %zu weights\n", m->mlp.in, m->mlp.h1,
 		m->mlp.h2, m->mlp.nparams);
 	fprintf(f, "trained on  %s, %llu steps, seed %llu\n", m->meta.scenario,
 		(unsigned long long)m->meta.steps, (unsigned long long)m->meta.seed);
-	fprintf(f, "reward      -(%.2f*lat/%gs + %.2f*energy/%gJ + %.2f*cost/%g)\n", w->w_lat,
-		w->lat_ref_s, w->w_energy, w->energy_ref_j, w->w_cost, w->cost_ref);
-	fprintf(f, "features    %-22s %10s %10s\n", "name", "mean", "scale");
+	fprintf(f, "gate        correction trusted for a gain over %g + %g x |estimate|, inside the training range\n",
+		m->gate.margin_abs, m->gate.margin_rel);
+	fprintf(f, "features    %-22s %10s %10s %10s %10s\n", "name", "mean", "scale", "min", "max");
 	for (int i = 0; i < OFF_FEATURES; i++)
-		fprintf(f, "            %-22s %10.4f %10.4f\n", off_feature_names[i],
-			m->norm.mean[i], m->norm.scale[i]);
+		fprintf(f, "            %-22s %10.4f %10.4f %10.4f %10.4f\n", off_feature_names[i],
+			m->norm.mean[i], m->norm.scale[i], m->lo[i] * m->norm.scale[i] + m->norm.mean[i],
+			m->hi[i] * m->norm.scale[i] + m->norm.mean[i]);
 }

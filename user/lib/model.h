@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The .omdl model file: schema, normalisation, network, training metadata,
- * CRC32. The loader refuses anything it cannot fully trust. */
+/* The .omdl model file: the feature schema with each feature's
+ * normalisation and the range seen in training, the correction network, the
+ * gate's margins, training metadata, CRC32. The loader refuses anything it
+ * cannot fully trust. */
 #ifndef OFFLOAD_LIB_MODEL_H
 #define OFFLOAD_LIB_MODEL_H
 
@@ -11,18 +13,26 @@
 #include "lib/mlp.h"
 
 #define OFF_MODEL_MAGIC		"OMDL"
-#define OFF_MODEL_VERSION	1
+#define OFF_MODEL_VERSION	2
 #define OFF_MODEL_MAX_BYTES	(64u << 20)
 
 struct off_model_meta {
 	uint64_t seed;
 	uint64_t steps;
 	char scenario[64];	/* what it was trained on */
-	struct off_reward_cfg reward;
+};
+
+/* The correction is trusted only inside what training saw, and only for a
+ * gain over the estimate's own pick of at least margin_abs + margin_rel *
+ * |the estimate's best reward|. */
+struct off_gate_cfg {
+	double margin_abs, margin_rel;
 };
 
 struct off_model {
 	struct off_norm norm;
+	float lo[OFF_FEATURES], hi[OFF_FEATURES];	/* normalised rows seen */
+	struct off_gate_cfg gate;
 	struct off_mlp mlp;
 	struct off_model_meta meta;
 	uint32_t crc;		/* of the file it came from or went to */

@@ -39,10 +39,12 @@ static const struct key scenario_keys[] = {
 	K("w_lat", reward.w_lat, 0, 100), K("w_energy", reward.w_energy, 0, 100),
 	K("w_cost", reward.w_cost, 0, 100), K("lat_ref_ms", reward.lat_ref_s, 1e-3, 1e6),
 	K("energy_ref_j", reward.energy_ref_j, 1e-9, 1e6), K("cost_ref", reward.cost_ref, 1e-12, 1e6),
+	K("switch_rtts", switch_rtts, 0, 10), K("down_ratio", down_ratio, 0, 1000),
 };
 
 static const struct key peer_keys[] = {
-	P("ghz", ghz, 0.1, 1000), P("cores", cores, 0, OFF_SIM_MAX_CORES),
+	P("ghz", ghz, 0.1, 1000), P("actual_ghz", actual_ghz, 0, 1000),
+	P("cores", cores, 0, OFF_SIM_MAX_CORES),
 	P("rtt_ms", rtt_ms, 0, 10000), P("rtt_vol_ms", rtt_vol_ms, 0, 1000),
 	P("bw_mbps", bw_mbps, 0.01, 1e6), P("load", load, 0, 0.99), P("load_vol", load_vol, 0, 0.5),
 	P("fail_prob", fail_prob, 0, 1), P("recover_prob", recover_prob, 0, 1), P("cost", cost, 0, 1e3),
@@ -123,6 +125,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			return c->s->epochs >= 1 && c->s->epochs <= 1000000 ? 1 :
 			       error(c, section, name, "expected 1..1000000, got", value);
 		}
+		if (!strcmp(name, "observe")) {
+			if (strcmp(value, "exact") && strcmp(value, "agent"))
+				return error(c, section, name, "expected exact or agent, got", value);
+			c->s->agent_view = !strcmp(value, "agent");
+			return 1;
+		}
 		if (!strcmp(name, "sizes")) {
 			if (strcmp(value, "uniform") && strcmp(value, "pareto"))
 				return error(c, section, name, "expected uniform or pareto, got", value);
@@ -142,17 +150,24 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	return error(c, section, name, "unknown section; key", name);
 }
 
-int off_scenario_load(const char *path, struct off_scenario *s, char *err, size_t errlen)
+void off_scenario_defaults(struct off_scenario *s)
 {
-	struct off_scenario sc = {
+	*s = (struct off_scenario){
 		.epoch_s = 0.1, .deadline_s = 0.5, .epochs = 200, .ghz = 2, .cores = 1,
 		.kappa = 1.28e-28, .p_tx_w = 0.5, .bg_load = 0.3, .bg_vol = 0.05, .rate = 40,
 		.kb_min = 10, .kb_max = 500, .pareto_alpha = 1.5, .cpb_min = 500, .cpb_max = 1000,
 		.reward = OFF_REWARD_DEFAULT,
 	};
-	struct ctx c = { .s = &sc, .path = path, .err = err, .errlen = errlen };
-	int ret = off_ini_parse(path, on_key, &c);
+}
 
+int off_scenario_load(const char *path, struct off_scenario *s, char *err, size_t errlen)
+{
+	struct off_scenario sc;
+	struct ctx c = { .s = &sc, .path = path, .err = err, .errlen = errlen };
+	int ret;
+
+	off_scenario_defaults(&sc);
+	ret = off_ini_parse(path, on_key, &c);
 	if (ret < 0) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-ret));
 		return ret;
@@ -171,4 +186,24 @@ int off_scenario_load(const char *path, struct off_scenario *s, char *err, size_
 		snprintf(sc.name, sizeof(sc.name), "%s", path);
 	*s = sc;
 	return 0;
+}
+
+/* %.17g: a written scenario reads back to the same doubles. */
+static void put(FILE *f, const struct key *k, const void *base, double scale)
+{
+	fprintf(f, "%s = %.17g\n", k->name, *(const double *)((const char *)base + k->off) * scale);
+}
+
+int off_scenario_write(FILE *f, const struct off_scenario *s)
+{
+	fprintf(f, "[scenario]\nname = %s\nepochs = %d\nsizes = %s\nobserve = %s\n", s->name,
+		s->epochs, s->pareto ? "pareto" : "uniform", s->agent_view ? "agent" : "exact");
+	for (size_t i = 0; i < sizeof(scenario_keys) / sizeof(*scenario_keys); i++)
+		put(f, &scenario_keys[i], s, strstr(scenario_keys[i].name, "_ms") ? 1000 : 1);
+	for (int p = 0; p < s->npeers; p++) {
+		fprintf(f, "\n[%s %s]\n", off_kind_names[s->peers[p].kind], s->peers[p].name);
+		for (size_t i = 0; i < sizeof(peer_keys) / sizeof(*peer_keys); i++)
+			put(f, &peer_keys[i], &s->peers[p], 1);
+	}
+	return ferror(f) ? -EIO : 0;
 }

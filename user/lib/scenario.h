@@ -5,6 +5,7 @@
 #define OFFLOAD_LIB_SCENARIO_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "lib/features.h"
 
 #define OFF_SIM_MAX_PEERS	12
@@ -14,6 +15,7 @@ struct off_sim_peer {
 	char name[32];
 	enum off_target_kind kind;	/* EDGE or CLOUD */
 	double ghz, cores;		/* cores 0: elastic (no queueing), clouds */
+	double actual_ghz;		/* what it delivers; 0: as reported */
 	double rtt_ms, rtt_vol_ms;	/* RTT random walk: mean and step */
 	double bw_mbps;
 	double load, load_vol;		/* other tenants' share of its CPU */
@@ -29,14 +31,22 @@ struct off_scenario {
 	double bg_load, bg_vol;		/* background share of the local CPU */
 	double rate;			/* tasks per second (Poisson) */
 	double kb_min, kb_max;
+	double down_ratio;		/* reply bytes per request byte */
 	int pareto;			/* heavy-tailed sizes */
 	double pareto_alpha;
 	double cpb_min, cpb_max;	/* CPU cycles per bit */
+	double switch_rtts;		/* a new target's connection setup, in RTTs */
+	int agent_view;			/* observe as the agent measures, not exactly */
 	int npeers;
 	struct off_sim_peer peers[OFF_SIM_MAX_PEERS];
 	struct off_reward_cfg reward;
 };
 
 int off_scenario_load(const char *path, struct off_scenario *s, char *err, size_t errlen);
+/* The defaults a scenario file starts from. */
+void off_scenario_defaults(struct off_scenario *s);
+/* Writes s in the scenario format, so a generated scenario can be read,
+ * kept and replayed. */
+int off_scenario_write(FILE *f, const struct off_scenario *s);
 
 #endif

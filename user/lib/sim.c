@@ -1,24 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Each target is a pool of cores working FIFO. A task of L bits needs
- * C = L * X cycles: locally it takes C / f_free, where f_free is what
- * background load leaves; offloaded it first crosses the link (L / bw + RTT/2),
- * then queues at the target, then returns (RTT/2). Local energy is
- * kappa * f^2 * C, offloading costs p_tx * t_tx of radio energy plus the
- * target's price per request. */
+ * C = L * X cycles; where it runs and what it costs is the shared estimate
+ * (features.c) applied to the true state, so the estimate is exact here
+ * unless the scenario adds what a one-step estimate cannot see: switching
+ * cost, a peer slower than it reports, and measurements as an agent gets
+ * them (a tick late, in log2 buckets, sizes as running means). */
 #include <math.h>
 #include <string.h>
 
 #include "lib/sim.h"
+
+#define SEEN_EWMA	0.3
 
 static double clamp(double v, double lo, double hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
+void off_sim_env(const struct off_scenario *sc, struct off_est_env *env)
+{
+	double f = sc->ghz * 1e9;
+
+	*env = (struct off_est_env){ .reward = sc->reward, .local_ghz = sc->ghz,
+				     .cpu_watts = sc->kappa * f * f * f, .tx_watts = sc->p_tx_w,
+				     .switch_rtts = sc->switch_rtts, .measured = sc->agent_view };
+}
+
+static void remember(struct off_sim_target *t)
+{
+	t->seen_rtt_s = t->rtt_s;
+	t->seen_load = t->load;
+	t->seen_up = t->up;
+}
+
 void off_sim_reset(struct off_sim *s, const struct off_scenario *sc, uint64_t seed)
 {
 	memset(s, 0, sizeof(*s));
 	s->sc = sc;
+	off_sim_env(sc, &s->env);
 	off_rng_seed(&s->rng, seed);
 	s->ntargets = 1 + sc->npeers;
 	s->t[0] = (struct off_sim_target){ .load = sc->bg_load, .up = 1, .ncores = (int)sc->cores };
@@ -28,6 +47,8 @@ void off_sim_reset(struct off_sim *s, const struct off_scenario *sc, uint64_t se
 		s->t[i + 1] = (struct off_sim_target){ .rtt_s = p->rtt_ms / 1000, .load = p->load,
 						       .up = 1, .ncores = (int)p->cores };
 	}
+	for (int i = 0; i < s->ntargets; i++)
+		remember(&s->t[i]);
 	s->epoch = -1;
 }
 
@@ -50,6 +71,8 @@ static void drift(struct off_sim *s)
 {
 	const struct off_scenario *sc = s->sc;
 
+	for (int i = 0; i < s->ntargets; i++)
+		remember(&s->t[i]);
 	s->t[0].load = clamp(s->t[0].load + sc->bg_vol * off_rng_normal(&s->rng) +
 			     0.1 * (sc->bg_load - s->t[0].load), 0, 0.95);
 	for (int i = 0; i < sc->npeers; i++) {
@@ -75,7 +98,7 @@ int off_sim_next_epoch(struct off_sim *s)
 	int n;
 
 	if (s->epoch >= 0) {
-		s->local_cores_ewma = 0.7 * s->local_cores_ewma + 0.3 * s->local_cpu_s / sc->epoch_s;
+		s->local_cores = s->local_cpu_s / sc->epoch_s;
 		s->now += sc->epoch_s;
 	}
 	if (++s->epoch >= sc->epochs)
@@ -110,39 +133,48 @@ static double backlog_s(const struct off_sim_target *t, double now)
 	return t->ncores ? fmax(0, t->busy[free_core(t)] - now) : 0;
 }
 
-/* Speed of one core of target i in Hz, after others' load. */
-static double core_hz(const struct off_sim *s, int i)
+static double cpu_ms(const struct off_sim *s, double cycles)
 {
-	double ghz = i ? s->sc->peers[i - 1].ghz : s->sc->ghz;
-
-	return ghz * 1e9 * (1 - s->t[i].load);
+	return cycles / (s->sc->ghz * 1e9) * 1000;
 }
 
-static struct off_outcome outcome(const struct off_sim *s, int i, int target, double *start_core_free)
+/* Target t as a candidate. truth: what it is; else what is reported. */
+static struct off_cand_raw cand(const struct off_sim *s, int t, double now, int truth)
+{
+	const struct off_sim_peer *p = t ? &s->sc->peers[t - 1] : NULL;
+	const struct off_sim_target *st = &s->t[t];
+	int seen = !truth && s->sc->agent_view;
+
+	return (struct off_cand_raw){
+		.kind = p ? p->kind : OFF_KIND_LOCAL,
+		.current = t == s->last_target,
+		.rtt_us = (seen ? st->seen_rtt_s : st->rtt_s) * 1e6,
+		.rtt_jitter_us = p ? p->rtt_vol_ms * 1000 : 0,
+		.bw_mbps = p ? p->bw_mbps : 0,
+		.ghz = !p ? s->sc->ghz : truth && p->actual_ghz > 0 ? p->actual_ghz : p->ghz,
+		.cores = st->ncores,
+		.util = seen ? st->seen_load : st->load,
+		.wait_us = backlog_s(st, now) * 1e6,
+		.cost_per_req = p ? p->cost : 0,
+	};
+}
+
+static struct off_outcome outcome(const struct off_sim *s, int i, int target, double *core_free)
 {
 	const struct off_sim_task *k = &s->tasks[i];
-	const struct off_sim_target *t = &s->t[target];
-	struct off_outcome o = {};
-	double tx = 0, start, exec = k->cycles / core_hz(s, target);
+	struct off_wl_raw w = { .up_bytes = k->bits / 8, .down_bytes = k->bits / 8 * s->sc->down_ratio,
+				.cpu_ms = cpu_ms(s, k->cycles) };
+	struct off_cand_raw c = cand(s, target, k->arrive, 1);
+	struct off_est e;
 
-	if (target) {
-		const struct off_sim_peer *p = &s->sc->peers[target - 1];
-
-		tx = k->bits / (p->bw_mbps * 1e6);
-		o.energy_j = s->sc->p_tx_w * tx;
-		o.cost = p->cost;
-		tx += t->rtt_s / 2;
-	} else {
-		double f = s->sc->ghz * 1e9;
-
-		o.energy_j = s->sc->kappa * f * f * k->cycles;
+	if (!s->t[target].up) {
+		/* Sent on a stale view to a peer that is gone: a timeout. */
+		*core_free = 0;
+		return (struct off_outcome){ .lat_s = 2 * s->sc->deadline_s };
 	}
-	start = k->arrive + tx;
-	if (t->ncores)
-		start = fmax(start, t->busy[free_core(t)]);
-	*start_core_free = start + exec;
-	o.lat_s = start + exec + t->rtt_s / 2 - k->arrive;
-	return o;
+	off_estimate(&s->env, &w, &c, &e);
+	*core_free = k->arrive + e.lat_s - c.rtt_us / 2e6;
+	return (struct off_outcome){ .lat_s = e.lat_s, .energy_j = e.energy_j, .cost = e.cost };
 }
 
 struct off_outcome off_sim_estimate(const struct off_sim *s, int i, int target)
@@ -150,6 +182,17 @@ struct off_outcome off_sim_estimate(const struct off_sim *s, int i, int target)
 	double done;
 
 	return outcome(s, i, target, &done);
+}
+
+static void learn_sizes(struct off_sim *s, int i, int target)
+{
+	const struct off_sim_task *k = &s->tasks[i];
+	double b = k->bits / 8;
+
+	s->seen_bytes = s->seen_bytes ? (1 - SEEN_EWMA) * s->seen_bytes + SEEN_EWMA * b : b;
+	if (!target)
+		s->seen_cpu_ms = s->seen_cpu_ms ? (1 - SEEN_EWMA) * s->seen_cpu_ms +
+						  SEEN_EWMA * cpu_ms(s, k->cycles) : cpu_ms(s, k->cycles);
 }
 
 struct off_outcome off_sim_assign(struct off_sim *s, int i, int target, struct off_sim_undo *u)
@@ -161,11 +204,14 @@ struct off_outcome off_sim_assign(struct off_sim *s, int i, int target, struct o
 
 	if (u)
 		*u = (struct off_sim_undo){ .target = target, .core = core, .busy = t->busy[core],
-					    .local_cpu_s = s->local_cpu_s };
-	if (t->ncores)
+					    .local_cpu_s = s->local_cpu_s, .last_target = s->last_target };
+	if (t->ncores && done > 0)
 		t->busy[core] = done;
 	if (!target)
 		s->local_cpu_s += s->tasks[i].cycles / (s->sc->ghz * 1e9);
+	s->last_target = target;
+	if (!u)
+		learn_sizes(s, i, target);
 	return o;
 }
 
@@ -173,6 +219,7 @@ void off_sim_undo(struct off_sim *s, const struct off_sim_undo *u)
 {
 	s->t[u->target].busy[u->core] = u->busy;
 	s->local_cpu_s = u->local_cpu_s;
+	s->last_target = u->last_target;
 }
 
 double off_sim_reward(const struct off_sim *s, const struct off_outcome *o)
@@ -201,36 +248,49 @@ static void rq_us(double util, double backlog, double *p50, double *p99)
 	*p99 = 4.6 * base + backlog * 1e6;
 }
 
+/* A log2 histogram's view of a duration: the lower edge of its bucket. */
+static double bucketed_us(double us)
+{
+	return us >= 1 ? exp2(floor(log2(us))) : 0;
+}
+
+static void observe_task(const struct off_sim *s, const struct off_sim_task *k, struct off_wl_raw *w)
+{
+	const struct off_scenario *sc = s->sc;
+	double util = clamp(s->t[0].load + s->local_cores / sc->cores, 0, 1);
+
+	*w = (struct off_wl_raw){
+		.cpu_cores = s->local_cores, .host_util = util, .req_rate = sc->rate,
+		.up_bytes = k->bits / 8, .down_bytes = k->bits / 8 * sc->down_ratio,
+		.cpu_ms = cpu_ms(s, k->cycles),
+	};
+	if (sc->agent_view) {
+		/* Before the first, a request's size is a guess: the range's middle. */
+		w->up_bytes = s->seen_bytes ? s->seen_bytes : (sc->kb_min + sc->kb_max) * 512;
+		w->down_bytes = w->up_bytes * sc->down_ratio;
+		w->cpu_ms = s->seen_cpu_ms ? s->seen_cpu_ms :
+			    cpu_ms(s, w->up_bytes * 8 * (sc->cpb_min + sc->cpb_max) / 2);
+	}
+	rq_us(util, backlog_s(&s->t[0], k->arrive), &w->rq_p50_us, &w->rq_p99_us);
+	w->host_rq_p99_us = w->rq_p99_us;
+}
+
 void off_sim_observe(const struct off_sim *s, int i, struct off_wl_raw *w,
 		     struct off_cand_raw *c, uint32_t *mask)
 {
-	const struct off_scenario *sc = s->sc;
 	const struct off_sim_task *k = &s->tasks[i];
-	double now = k->arrive, util;
+	int agent = s->sc->agent_view;
 
-	util = clamp(s->t[0].load + s->local_cores_ewma / sc->cores, 0, 1);
-	*w = (struct off_wl_raw){
-		.cpu_cores = s->local_cores_ewma, .host_util = util, .req_rate = sc->rate,
-		.bytes_per_req = k->bits / 8, .cpu_ms_per_req = k->cycles / (sc->ghz * 1e9) * 1000,
-	};
-	rq_us(util, backlog_s(&s->t[0], now), &w->rq_p50_us, &w->rq_p99_us);
-	w->host_rq_p99_us = w->rq_p99_us;
+	observe_task(s, k, w);
 	*mask = 0;
 	for (int t = 0; t < s->ntargets; t++) {
-		const struct off_sim_peer *p = t ? &sc->peers[t - 1] : NULL;
-		const struct off_sim_target *st = &s->t[t];
-		double p50, backlog = backlog_s(st, now);
+		double p50;
 
-		c[t] = (struct off_cand_raw){
-			.kind = p ? p->kind : OFF_KIND_LOCAL,
-			.rtt_us = st->rtt_s * 1e6,
-			.rtt_jitter_us = p ? p->rtt_vol_ms * 1000 : 0,
-			.util = t ? clamp(st->load + (st->ncores ? backlog / sc->epoch_s / st->ncores : 0), 0, 1) : util,
-			.capacity_cores = p ? (p->cores ? p->cores : 64) * p->ghz / sc->ghz : sc->cores,
-			.cost_per_req = p ? p->cost : 0,
-		};
-		rq_us(c[t].util, backlog, &p50, &c[t].rq_p99_us);
-		if (st->up)
+		c[t] = cand(s, t, k->arrive, 0);
+		if (agent)
+			c[t].wait_us = bucketed_us(c[t].wait_us);
+		rq_us(c[t].util, c[t].wait_us / 1e6, &p50, &c[t].rq_p99_us);
+		if (agent ? s->t[t].seen_up : s->t[t].up)
 			*mask |= 1u << t;
 	}
 }

@@ -21,6 +21,9 @@ struct off_sim_target {
 	double rtt_s;
 	double load;		/* share of the CPU others use */
 	int up;
+	/* The previous epoch's, as an agent that measures every tick sees it. */
+	double seen_rtt_s, seen_load;
+	int seen_up;
 	int ncores;		/* 0: elastic */
 	double busy[OFF_SIM_MAX_CORES];	/* when each core frees up */
 };
@@ -35,7 +38,12 @@ struct off_sim {
 	int ntasks;
 	struct off_sim_task tasks[OFF_SIM_MAX_TASKS];
 	double local_cpu_s;	/* local CPU the workload used this epoch */
-	double local_cores_ewma;
+	double local_cores;	/* over the previous epoch, as a tick measures it */
+	struct off_est_env env;	/* the scenario's reward and energy model */
+	int last_target;	/* where the previous task went */
+	/* Per-request sizes as the agent learns them: running means, and CPU
+	 * only from requests that ran here. */
+	double seen_bytes, seen_cpu_ms;
 };
 
 struct off_outcome {
@@ -44,10 +52,13 @@ struct off_outcome {
 
 /* What assigning changed, so a search can take it back. */
 struct off_sim_undo {
-	int target, core;
+	int target, core, last_target;
 	double busy, local_cpu_s;
 };
 
+/* The estimate's environment for a scenario: its weights, its device's
+ * speed and its energy model (kappa f^3 watts of CPU, p_tx of radio). */
+void off_sim_env(const struct off_scenario *sc, struct off_est_env *env);
 void off_sim_reset(struct off_sim *s, const struct off_scenario *sc, uint64_t seed);
 /* Advances to the next epoch: drifts, failures, arrivals. Returns the task
  * count, or -1 once the episode is over. */

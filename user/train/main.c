@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "lib/eval.h"
-#include "lib/explog.h"
+#include "lib/gen.h"
 #include "lib/train.h"
+#include "train/fit.h"
+#include "train/suite.h"
 
 #define MAX_SCENARIOS 16
 
@@ -17,14 +19,26 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: offload-train COMMAND [options]\n"
 "\n"
-"  train --scenario FILE [--scenario FILE ...] [--steps N] [--seed K] --out MODEL\n"
-"        train a model in the simulator (Double DQN), deterministically for a seed\n"
+"  train [--scenario FILE ...] [--generated N] [--steps N] [--seed K] --out MODEL\n"
+"        learn the correction to the estimate on named and N generated scenarios\n"
+"        (default 400, half with switching cost, a slow peer and stale views),\n"
+"        then pick the gate's margin on validation scenarios; deterministic\n"
 "  fit   --log EXPERIENCE --init MODEL --out MODEL [--steps N] [--seed K]\n"
-"        fine-tune a model on transitions logged by offloadd\n"
+"        fit the correction on transitions logged by offloadd\n"
 "  eval  --model MODEL --scenario FILE [--episodes N] [--seed K] [--json]\n"
-"        compare the model with the baselines and, on small instances, the optimum\n"
+"        compare the model with the estimate, the baselines, every fixed target\n"
+"        and, on small instances, the per-epoch optimum\n"
+"  eval  --model MODEL --generated N [--seed-from K] [--effects] [--episodes N] [--json]\n"
+"        the same over N generated test scenarios: counts and the worst five\n"
+"        (--margin REL overrides the model's gate margin, for either eval)\n"
+"  log   --model MODEL --scenario FILE --out LOG [--episodes N] [--seed K]\n"
+"        run the model in the simulator and write its experience as offloadd does\n"
+"  gen   --seed K [--effects] [--out FILE]\n"
+"        write a generated scenario in the scenario format\n"
 "  show  MODEL\n"
-"        print a model's schema and metadata\n"
+"        print a model's schema, ranges, gate and metadata\n"
+"  features\n"
+"        print the feature table (name, unit, meaning)\n"
 "\n"
 "  -h, --help       this text\n"
 "  -V, --version    print the version\n");
@@ -32,9 +46,10 @@ static void usage(FILE *f)
 
 struct args {
 	const char *scenarios[MAX_SCENARIOS];
-	int nsc, episodes, json;
+	int nsc, episodes, json, effects, generated;
 	const char *out, *model, *log, *init;
-	uint64_t steps, seed;
+	uint64_t steps, seed, seed_from;
+	double margin;			/* < 0: the model's own */
 };
 
 static int parse_u64(const char *opt, const char *s, uint64_t *v)
@@ -57,7 +72,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "seed", required_argument, NULL, 'k' }, { "out", required_argument, NULL, 'o' },
 		{ "model", required_argument, NULL, 'm' }, { "log", required_argument, NULL, 'l' },
 		{ "init", required_argument, NULL, 'i' }, { "episodes", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, {}
+		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
+		{ "generated", required_argument, NULL, 'g' }, { "effects", no_argument, NULL, 'x' },
+		{ "seed-from", required_argument, NULL, 'f' }, { "margin", required_argument, NULL, 'M' }, {}
 	};
 	uint64_t v;
 	int c;
@@ -85,6 +102,22 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'l': a->log = optarg; break;
 		case 'i': a->init = optarg; break;
 		case 'j': a->json = 1; break;
+		case 'x': a->effects = 1; break;
+		case 'M':
+			a->margin = strtod(optarg, NULL);
+			if (!(a->margin >= 0 && a->margin <= 1e12)) {
+				fprintf(stderr, "offload-train: --margin: expected 0..1e12\n");
+				return -EINVAL;
+			}
+			break;
+		case 'f': if (parse_u64("seed-from", optarg, &a->seed_from)) return -EINVAL; break;
+		case 'g':
+			if (parse_u64("generated", optarg, &v) || v > 100000) {
+				fprintf(stderr, "offload-train: --generated: expected 0..100000\n");
+				return -EINVAL;
+			}
+			a->generated = v;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: return -EINVAL;
 		}
@@ -116,15 +149,23 @@ static int load_scenarios(const struct args *a, struct off_scenario *sc)
 static int cmd_train(struct args *a)
 {
 	static struct off_scenario sc[MAX_SCENARIOS];
-	struct off_train_opts o = { .sc = sc, .nsc = a->nsc, .steps = a->steps ? a->steps : 200000,
-				    .seed = a->seed, .dqn = OFF_DQN_CFG_DEFAULT };
+	struct off_train_opts o = OFF_TRAIN_DEFAULT;
 	struct off_model m;
 	char err[512];
 
-	if (need(a->nsc ? "" : NULL, "train", "--scenario") || need(a->out, "train", "--out") ||
-	    load_scenarios(a, sc))
+	o.sc = sc;
+	o.nsc = a->nsc;
+	o.seed = a->seed;
+	if (a->steps)
+		o.steps = a->steps;
+	if (a->generated >= 0)
+		o.ngen = a->generated;
+	if (need(a->out, "train", "--out") || load_scenarios(a, sc))
 		return 1;
-	o.dqn.eps_steps = o.steps / 2;
+	if (!o.nsc && !o.ngen) {
+		fprintf(stderr, "offload-train train: no scenarios (--scenario or --generated)\n");
+		return 1;
+	}
 	if (off_train_sim(&m, &o, stderr)) {
 		fprintf(stderr, "offload-train: training failed: out of memory\n");
 		return 1;
@@ -139,52 +180,10 @@ static int cmd_train(struct args *a)
 	return 0;
 }
 
-static void to_rows(const struct off_norm *norm, const struct off_exp_state *s,
-		    float rows[][OFF_FEATURES])
-{
-	off_policy_rows(norm, &s->wl, s->cand, s->ncand, &rows[0][0]);
-}
-
-static int fill_replay(struct off_dqn *d, const struct off_model *m, FILE *f, const char *name)
-{
-	static struct off_transition t;
-	struct off_experience e;
-	char *line = NULL, err[512];
-	size_t cap = 0;
-	int lineno = 0, n = 0;
-
-	while (getline(&line, &cap, f) > 0) {
-		lineno++;
-		if (off_explog_parse(line, name, lineno, &e, err, sizeof(err))) {
-			fprintf(stderr, "offload-train: %s\n", err);
-			free(line);
-			return -EINVAL;
-		}
-		memset(&t, 0, sizeof(t));
-		to_rows(&m->norm, &e.s, t.s);
-		t.n = e.s.ncand;
-		t.action = e.action;
-		t.reward = e.reward;
-		t.done = e.done;
-		if (!e.done) {
-			to_rows(&m->norm, &e.next, t.s_next);
-			t.n_next = e.next.ncand;
-			t.mask_next = e.next.mask;
-		}
-		off_dqn_observe(d, &t);
-		n++;
-	}
-	free(line);
-	return n;
-}
-
 static int cmd_fit(struct args *a)
 {
-	struct off_dqn_cfg cfg = OFF_DQN_CFG_DEFAULT;
 	struct off_model m;
-	struct off_dqn d;
 	char err[512];
-	FILE *f;
 	int n, ret = 1;
 
 	if (need(a->log, "fit", "--log") || need(a->init, "fit", "--init") ||
@@ -194,47 +193,30 @@ static int cmd_fit(struct args *a)
 		fprintf(stderr, "offload-train: %s\n", err);
 		return 1;
 	}
-	f = fopen(a->log, "r");
-	if (!f) {
-		fprintf(stderr, "offload-train: %s: %s\n", a->log, strerror(errno));
-		goto out_model;
-	}
-	cfg.warmup = UINT32_MAX;	/* fill first, then train */
-	cfg.replay = 200000;
-	if (off_dqn_init(&d, &cfg, &m.mlp, a->seed))
-		goto out_file;
-	n = fill_replay(&d, &m, f, a->log);
-	if (n <= 0) {
-		if (!n)
-			fprintf(stderr, "offload-train: %s: no experience in it\n", a->log);
-		goto out_dqn;
-	}
-	for (uint64_t i = 0; i < (a->steps ? a->steps : 2000); i++)
-		off_dqn_update(&d);
-	off_mlp_copy(&m.mlp, &d.online);
-	m.meta.steps += d.updates;
-	if (off_model_save(a->out, &m, err, sizeof(err)))
+	n = off_fit_log(&m, a->log, a->steps ? a->steps : 3000, a->seed);
+	if (!n)
+		fprintf(stderr, "offload-train: %s: no experience in it\n", a->log);
+	else if (n == -ENOMEM)
+		fprintf(stderr, "offload-train: out of memory\n");
+	else if (n > 0 && off_model_save(a->out, &m, err, sizeof(err)))
 		fprintf(stderr, "offload-train: %s\n", err);
-	else {
+	else if (n > 0) {
 		fprintf(stderr, "offload-train: fitted on %d transitions, wrote %s\n", n, a->out);
 		ret = 0;
 	}
-out_dqn:
-	off_dqn_free(&d);
-out_file:
-	fclose(f);
-out_model:
 	off_model_free(&m);
 	return ret;
 }
 
-static int cmd_eval(struct args *a)
+static int cmd_log(struct args *a)
 {
 	static struct off_scenario sc;
 	struct off_model m;
 	char err[512];
+	int ret;
 
-	if (need(a->model, "eval", "--model") || need(a->nsc ? "" : NULL, "eval", "--scenario"))
+	if (need(a->model, "log", "--model") || need(a->nsc ? "" : NULL, "log", "--scenario") ||
+	    need(a->out, "log", "--out"))
 		return 1;
 	a->nsc = 1;
 	if (load_scenarios(a, &sc))
@@ -243,31 +225,107 @@ static int cmd_eval(struct args *a)
 		fprintf(stderr, "offload-train: %s\n", err);
 		return 1;
 	}
+	ret = off_fit_simlog(&m, &sc, a->episodes, a->seed, a->out);
+	if (ret)
+		fprintf(stderr, "offload-train: %s: %s\n", a->out, strerror(-ret));
+	off_model_free(&m);
+	return !!ret;
+}
+
+static int cmd_gen(struct args *a)
+{
+	struct off_scenario sc;
+	FILE *f = a->out ? fopen(a->out, "w") : stdout;
+	int ret;
+
+	if (!f) {
+		fprintf(stderr, "offload-train: %s: %s\n", a->out, strerror(errno));
+		return 1;
+	}
+	off_scenario_generate(&sc, a->seed, a->effects ? OFF_GEN_EFFECTS : 0);
+	ret = off_scenario_write(f, &sc);
+	if (a->out && fclose(f))
+		ret = -EIO;
+	if (ret)
+		fprintf(stderr, "offload-train: %s: cannot write\n", a->out ? a->out : "stdout");
+	return !!ret;
+}
+
+static int cmd_features(void)
+{
+	printf("| # | feature | unit | meaning |\n|---|---|---|---|\n");
+	for (int i = 0; i < OFF_FEATURES; i++)
+		printf("| %d | `%s` | %s | %s |\n", i, off_features[i].name, off_features[i].unit,
+		       off_features[i].doc);
+	return 0;
+}
+
+static void eval_one(const struct args *a, const struct off_scenario *sc, const struct off_eval *r,
+		     int *first)
+{
+	if (a->json) {
+		printf("%s", *first ? "" : ",");
+		off_eval_json(stdout, sc, r);
+	} else {
+		off_eval_print(stdout, sc, r, *first);
+	}
+	*first = 0;
+}
+
+/* Every policy, then every fixed target: the best of those in hindsight is
+ * what a user pinning the workload would get at best. */
+static int eval_scenario(const struct args *a, const struct off_scenario *sc, const struct off_model *m)
+{
+	struct off_eval r;
+	int first = 1;
+
 	if (a->json)
-		printf("{\"scenario\":\"%s\",\"seed\":%llu,\"results\":[", sc.name,
+		printf("{\"scenario\":\"%s\",\"seed\":%llu,\"results\":[", sc->name,
 		       (unsigned long long)a->seed);
 	else
-		printf("scenario %s, %d episodes, seed %llu\n", sc.name, a->episodes,
+		printf("scenario %s, %d episodes, seed %llu\n", sc->name, a->episodes,
 		       (unsigned long long)a->seed);
-	for (int k = 0; k < OFF_POL_KINDS; k++) {
-		struct off_eval r;
+	for (int k = 0; k <= OFF_POL_KINDS + sc->npeers; k++) {
+		int kind = k < OFF_POL_KINDS ? k : OFF_POL_FIXED;
 
-		if (off_eval_run(&sc, &m, k, a->episodes, a->seed, k == OFF_POL_MODEL, &r)) {
-			fprintf(stderr, "offload-train: out of memory\n");
-			off_model_free(&m);
-			return 1;
-		}
-		if (a->json) {
-			printf("%s", k ? "," : "");
-			off_eval_json(stdout, &r);
-		} else {
-			off_eval_print(stdout, &r, k == 0);
-		}
+		if (off_eval_run(sc, m, kind, k - OFF_POL_KINDS, a->episodes, a->seed,
+				 kind != OFF_POL_RANDOM, &r))
+			return -ENOMEM;
+		eval_one(a, sc, &r, &first);
 	}
 	if (a->json)
 		printf("]}\n");
-	off_model_free(&m);
 	return 0;
+}
+
+static int cmd_eval(struct args *a)
+{
+	static struct off_scenario sc;
+	struct off_suite_opts so = { .seed_from = a->seed_from ? a->seed_from : OFF_SEEDS_TEST,
+				     .count = a->generated, .episodes = a->episodes,
+				     .flags = a->effects ? OFF_GEN_EFFECTS : 0, .seed = a->seed,
+				     .json = a->json };
+	struct off_model m;
+	char err[512];
+	int ret;
+
+	if (need(a->model, "eval", "--model") ||
+	    need(a->nsc || a->generated > 0 ? "" : NULL, "eval", "--scenario or --generated"))
+		return 1;
+	a->nsc = a->nsc ? 1 : 0;
+	if (load_scenarios(a, &sc))
+		return 1;
+	if (off_model_load(a->model, &m, err, sizeof(err))) {
+		fprintf(stderr, "offload-train: %s\n", err);
+		return 1;
+	}
+	if (a->margin >= 0)
+		m.gate.margin_rel = a->margin;
+	ret = a->nsc ? eval_scenario(a, &sc, &m) : off_suite_run(&m, &so, stdout);
+	if (ret)
+		fprintf(stderr, "offload-train: out of memory\n");
+	off_model_free(&m);
+	return !!ret;
 }
 
 static int cmd_show(int argc, char **argv)
@@ -291,7 +349,7 @@ static int cmd_show(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct args a = { .episodes = 10, .seed = 1 };
+	struct args a = { .episodes = 10, .seed = 1, .generated = -1, .margin = -1 };
 	const char *cmd = argc > 1 ? argv[1] : "";
 
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
@@ -304,7 +362,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "show"))
 		return cmd_show(argc - 1, argv + 1);
-	if (strcmp(cmd, "train") && strcmp(cmd, "fit") && strcmp(cmd, "eval")) {
+	if (!strcmp(cmd, "features"))
+		return cmd_features();
+	if (strcmp(cmd, "train") && strcmp(cmd, "fit") && strcmp(cmd, "eval") &&
+	    strcmp(cmd, "log") && strcmp(cmd, "gen")) {
 		fprintf(stderr, "offload-train: %s \"%s\" (try --help)\n",
 			*cmd ? "unknown command" : "no command", cmd);
 		return 1;
@@ -319,5 +380,9 @@ int main(int argc, char **argv)
 		return cmd_train(&a);
 	if (!strcmp(cmd, "fit"))
 		return cmd_fit(&a);
+	if (!strcmp(cmd, "log"))
+		return cmd_log(&a);
+	if (!strcmp(cmd, "gen"))
+		return cmd_gen(&a);
 	return cmd_eval(&a);
 }
