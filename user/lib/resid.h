@@ -12,6 +12,14 @@
 #include "lib/mlp.h"
 #include "lib/rng.h"
 
+/* A correction moves a score by at most this many times the best
+ * estimate's size: a timeout or a freak task is a lesson, not a reason to
+ * overturn every decision near it. */
+#define OFF_RESID_CLIP	2.0f
+
+/* What a margin of "never" is stored as: the correction is not used. */
+#define OFF_GATE_CLOSED	1e9
+
 struct off_resid_cfg {
 	float lr, huber, max_grad_norm, l2;
 	uint32_t batch, cap;

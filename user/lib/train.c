@@ -119,7 +119,7 @@ static void decide_one(struct trainer *t, struct off_sim *s, int i)
 	/* Relative to the state's scale, and bounded: a timeout is a lesson,
 	 * not a reason to swamp every other sample. */
 	y = (off_sim_reward(s, &out) - est[a]) / scale;
-	off_resid_add(&t->r, rows + (size_t)a * OFF_FEATURES, fmaxf(-10, fminf(10, y)));
+	off_resid_add(&t->r, rows + (size_t)a * OFF_FEATURES, fmaxf(-OFF_RESID_CLIP, fminf(OFF_RESID_CLIP, y)));
 	if (++t->steps % TRAIN_EVERY == 0)
 		off_resid_update(&t->r);
 }
@@ -136,7 +136,7 @@ static void run_episode(struct trainer *t, const struct off_scenario *sc, uint64
 
 /* Margins tried on validation, smallest first: the least that keeps the
  * model from falling behind the estimate on any validation scenario. */
-static const double margins[] = { 0.0, 0.01, 0.03, 0.1, 0.3, 1e9 };
+static const double margins[] = { 0.0, 0.01, 0.03, 0.1, 0.3, OFF_GATE_CLOSED };
 
 static void pick_margin(struct off_model *m, const struct off_train_opts *o, FILE *progress)
 {
@@ -166,6 +166,13 @@ static void pick_margin(struct off_model *m, const struct off_train_opts *o, FIL
 			worst_ok = k;
 	}
 	m->gate = (struct off_gate_cfg){ .margin_rel = margins[worst_ok] };
+	if (worst_ok < nm - 1)
+		return;
+	/* Not earned: ship no correction at all, so the model decides as the
+	 * estimate does and a fit starts from nothing but its own experience. */
+	off_resid_zero_output(&m->mlp);
+	if (progress)
+		fprintf(progress, "offload-train: no margin keeps the correction from costing reward on validation: gate closed, correction zeroed\n");
 }
 
 static void name_it(struct off_model *m, const struct off_train_opts *o)

@@ -26,7 +26,7 @@ struct off_train_opts {
 	struct off_resid_cfg fit;
 };
 
-#define OFF_TRAIN_DEFAULT { .ngen = 400, .nval = 60, .steps = 600000, .epsilon = 0.3f, \
+#define OFF_TRAIN_DEFAULT { .ngen = 400, .nval = 60, .steps = 600000, .epsilon = 0.1f, \
 	.fit = OFF_RESID_CFG_DEFAULT }
 
 /* The scenario training episode k runs: named ones first, then generated. */

@@ -14,16 +14,24 @@
 #include "lib/train.h"
 #include "train/fit.h"
 
+/* The chosen candidate's row learns what it earned over its estimate; the
+ * others, which the log has no outcome for, are anchored at no correction:
+ * without evidence the estimate stands, and the contrast is what lets one
+ * peer's surprise stay that peer's. */
 static int add_line(struct off_model *m, struct off_resid *r, const struct off_experience *e)
 {
 	float rows[OFF_MAX_CANDS * OFF_FEATURES], est[OFF_MAX_CANDS], scale, y;
 
 	off_policy_rows(&e->env, &m->norm, &e->s.wl, e->s.cand, e->s.ncand, rows, est);
-	for (int k = 0; k < e->s.ncand; k++)
-		off_train_range(m, rows + (size_t)k * OFF_FEATURES);
 	scale = off_policy_scale(est[off_policy_best(est, e->s.ncand, e->s.mask)]);
-	y = ((float)e->reward - est[e->action]) / scale;
-	off_resid_add(r, rows + (size_t)e->action * OFF_FEATURES, fmaxf(-10, fminf(10, y)));
+	for (int k = 0; k < e->s.ncand; k++) {
+		if (!(e->s.mask >> k & 1))
+			continue;
+		off_train_range(m, rows + (size_t)k * OFF_FEATURES);
+		y = k == e->action ? ((float)e->reward - est[k]) / scale : 0;
+		off_resid_add(r, rows + (size_t)k * OFF_FEATURES,
+			      fmaxf(-OFF_RESID_CLIP, fminf(OFF_RESID_CLIP, y)));
+	}
 	return 0;
 }
 
@@ -53,13 +61,17 @@ static int read_log(struct off_model *m, struct off_resid *r, const char *log)
 	return n;
 }
 
-int off_fit_log(struct off_model *m, const char *log, uint64_t steps, uint64_t seed)
+int off_fit_log(struct off_model *m, const char *log, uint64_t steps, uint64_t seed, int own_range)
 {
 	struct off_resid_cfg cfg = OFF_RESID_CFG_DEFAULT;
 	struct off_resid r;
 	int n;
 
-	cfg.cap = 200000;
+	cfg.cap = 400000;
+	for (int f = 0; own_range && f < OFF_FEATURES; f++) {
+		m->lo[f] = INFINITY;
+		m->hi[f] = -INFINITY;
+	}
 	if (off_resid_init(&r, &cfg, &m->mlp, seed))
 		return -ENOMEM;
 	n = read_log(m, &r, log);

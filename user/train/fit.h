@@ -8,9 +8,11 @@
 #include "lib/model.h"
 #include "lib/scenario.h"
 
-/* Fits m's correction on an experience log, widening its training range
- * by what the log saw. Returns the transitions used, or -errno. */
-int off_fit_log(struct off_model *m, const char *log, uint64_t steps, uint64_t seed);
+/* Fits m's correction on an experience log. The training range becomes
+ * what the log saw (own_range: the model had no trusted correction, so the
+ * deployment's experience is all it knows), or is widened by it. Returns
+ * the transitions used, or -errno. */
+int off_fit_log(struct off_model *m, const char *log, uint64_t steps, uint64_t seed, int own_range);
 /* Runs the model in sc for episodes and writes each decision as offloadd
  * would: (s, c, r, s') lines. */
 int off_fit_simlog(const struct off_model *m, const struct off_scenario *sc, int episodes,

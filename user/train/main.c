@@ -23,8 +23,9 @@ static void usage(FILE *f)
 "        learn the correction to the estimate on named and N generated scenarios\n"
 "        (default 400, half with switching cost, a slow peer and stale views),\n"
 "        then pick the gate's margin on validation scenarios; deterministic\n"
-"  fit   --log EXPERIENCE --init MODEL --out MODEL [--steps N] [--seed K]\n"
-"        fit the correction on transitions logged by offloadd\n"
+"  fit   --log EXPERIENCE --init MODEL --out MODEL [--steps N] [--seed K] [--margin REL]\n"
+"        fit the correction on transitions logged by offloadd; a closed gate\n"
+"        opens at --margin (default 0.1)\n"
 "  eval  --model MODEL --scenario FILE [--episodes N] [--seed K] [--json]\n"
 "        compare the model with the estimate, the baselines, every fixed target\n"
 "        and, on small instances, the per-epoch optimum\n"
@@ -184,7 +185,7 @@ static int cmd_fit(struct args *a)
 {
 	struct off_model m;
 	char err[512];
-	int n, ret = 1;
+	int n, ret = 1, closed;
 
 	if (need(a->log, "fit", "--log") || need(a->init, "fit", "--init") ||
 	    need(a->out, "fit", "--out"))
@@ -193,7 +194,14 @@ static int cmd_fit(struct args *a)
 		fprintf(stderr, "offload-train: %s\n", err);
 		return 1;
 	}
-	n = off_fit_log(&m, a->log, a->steps ? a->steps : 3000, a->seed);
+	/* A deployment's own experience is trusted where the simulator's was
+	 * not: a closed gate opens at --margin (default 0.1). */
+	closed = m.gate.margin_rel >= OFF_GATE_CLOSED;
+	if (a->margin >= 0)
+		m.gate.margin_rel = a->margin;
+	else if (closed)
+		m.gate.margin_rel = 0.1;
+	n = off_fit_log(&m, a->log, a->steps ? a->steps : 3000, a->seed, closed);
 	if (!n)
 		fprintf(stderr, "offload-train: %s: no experience in it\n", a->log);
 	else if (n == -ENOMEM)
