@@ -333,7 +333,7 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 		ret = pin_maps(b, b->redir->obj, err, errlen);
 	if (!ret && b->adopted)
 		off_adopt_drop_sched_links(b->pin_dir);
-	if (!ret)
+	if (!ret && !o->load_only)
 		ret = attach_sched(b, err, errlen);
 	if (ret)
 		off_bpf_destroy(b, !b->adopted);
