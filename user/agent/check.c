@@ -363,6 +363,7 @@ int off_check_main(int argc, char **argv)
 	check_listen(&k, "metrics_listen", c->metrics_listen);
 	check_files(&k);
 	check_bpf(&k);
+	fflush(stdout);
 	if (k.problems)
 		fprintf(stderr, "offloadd check: %s: %d problem%s\n", k.path, k.problems,
 			k.problems == 1 ? "" : "s");
