@@ -2,13 +2,17 @@
 # offloadd check: a good configuration passes and lists what would be
 # governed; a bad key, a missing cgroup and a corrupt model each fail with
 # the line that names them, all of them in one run; the BPF programs are
-# loaded and verified, yet nothing is attached to the cgroup nor pinned.
+# loaded and verified, yet nothing is attached to the cgroup nor pinned;
+# a stopped agent's pins are loaded against, as a restart adopts them, and
+# left as they were, and map sizes they cannot take are a problem.
 . "$(dirname "$0")/lib.sh"
 
 T=("a good configuration exits 0 and lists workloads, services and peers"
    "an unknown key exits 1 naming file and line" "a missing cgroup exits 1 naming file and line"
    "a corrupt model exits 1 naming the line that references it"
    "every problem is reported in one run" "check attaches and pins nothing"
+   "a stopped agent's pins pass and are left as they were"
+   "map sizes the pinned state cannot take exit 1"
    "a missing configuration file exits 1")
 need_root "${T[@]}"
 
@@ -60,6 +64,21 @@ check "a good configuration exits 0 and lists workloads, services and peers" sh 
 	grep -qx 'peer edge1: edge 10.243.1.2, status port 7400' '$tmp/good.out' &&
 	grep -q 'ok: 2 workloads, 1 services, 1 peers, 1 models; the BPF programs load' '$tmp/good.out'"
 check "check attaches and pins nothing" sh -c "[ '$before' = '$after' ] && [ ! -e '$PIN' ]"
+
+# A stopped --keep-pinned agent's state: what the next start would adopt.
+on_exit "rm -rf $PIN"
+agent_start "$tmp/agent.log" "$tmp/good.conf" --keep-pinned
+kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
+pins=$(ls "$PIN"); before=$(bpftool -j cgroup show "$gov")
+run_check kept "$tmp/good.conf"
+check "a stopped agent's pins pass and are left as they were" sh -c "[ $RC = 0 ] &&
+	[ -n '$pins' ] && [ \"\$(ls '$PIN')\" = '$pins' ] && [ '$before' != '[]' ] &&
+	[ \"\$(bpftool -j cgroup show '$gov')\" = '$before' ]"
+conf "$gov/b" | sed 's/^metrics_listen = off$/metrics_listen = off\nmax_workloads = 512/' >"$tmp/sizes.conf"
+run_check sizes "$tmp/sizes.conf"
+check "map sizes the pinned state cannot take exit 1" sh -c "[ $RC = 1 ] &&
+	grep -q '^$PIN: cannot adopt this pinned state' '$tmp/sizes.out' && [ \"\$(ls '$PIN')\" = '$pins' ]"
+rm -rf "$PIN"
 
 conf "$gov/b" | sed 's/^metrics_listen = off$/metrics_lisen = off/' >"$tmp/key.conf"
 run_check key "$tmp/key.conf"

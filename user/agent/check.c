@@ -233,8 +233,9 @@ static void check_files(struct check *k)
 			"%s: cannot be written: %s", c->experience_log, strerror(errno));
 }
 
-/* As run loads them (the same objects, map sizes and hooks), then unloaded:
- * the verifier's verdict on this kernel, leaving nothing behind. */
+/* As run loads them (the same objects, map sizes and hooks, and a previous
+ * agent's pinned maps, as --keep-pinned restarts adopt them), then
+ * unloaded: the verifier's verdict on this kernel, leaving nothing behind. */
 static void check_bpf(struct check *k)
 {
 	struct off_bpf_opts o = OFF_BPF_OPTS_DEFAULT;
@@ -245,7 +246,8 @@ static void check_bpf(struct check *k)
 
 	o.redirect = true;
 	o.load_only = true;
-	o.pin_dir = NULL;
+	o.adopt = true;
+	o.pin_dir = k->cfg.pin_dir;
 	o.verbose = k->verbose;
 	o.max_workloads = k->cfg.max_workloads;
 	o.max_tasks = k->cfg.max_tasks;

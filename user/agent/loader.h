@@ -28,8 +28,10 @@ struct off_bpf_opts {
 	bool verbose;		/* libbpf debug output to stderr */
 	bool redirect;		/* also load the enforcement programs */
 	bool adopt;		/* take over pinned state instead of refusing it */
-	bool load_only;		/* load (the verifier's verdict), attach nothing;
-				 * with pin_dir NULL, nothing is left behind */
+	/* Load (the verifier's verdict) and leave nothing behind: attach
+	 * nothing, pin nothing, make no pin_dir; with adopt, load against
+	 * its pinned maps as a restart would, changing none of them. */
+	bool load_only;
 	uint32_t max_services;
 };
 
