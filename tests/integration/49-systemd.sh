@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The systemd unit verifies and scores no worse than 5.0; offloadd runs with
-# exactly the unit's capabilities and still loads, attaches, redirects and
-# serves ctl; it tells a notify socket READY after its first tick, with a
-# STATUS line and watchdog pings; make install/uninstall with DESTDIR.
+# The systemd unit verifies and scores no worse than 5.0; it runs offloadd
+# check before start and before reload's signal, and check passes with only
+# the unit's capabilities; offloadd runs with exactly those and still loads,
+# attaches, redirects and serves ctl; it tells a notify socket READY after
+# its first tick, with a STATUS line and watchdog pings; make
+# install/uninstall with DESTDIR.
 # systemd is not PID 1 on development hosts: the unit is checked offline.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 
 T=("systemd-analyze verify passes" "systemd-analyze security scores 5.0 or better"
+   "the unit runs check before start and before reload's signal"
+   "check passes with only the unit's capabilities"
    "runs with only the unit's capabilities: loads, attaches, serves ctl"
    "with only those capabilities, traffic to the VIP is redirected"
    "READY, STATUS and WATCHDOG reach the notify socket"
@@ -56,6 +60,15 @@ cgroup = $gov
 services = api
 policy = static:local
 CONF
+reload=$(grep '^ExecReload=' "$unit" | tr '\n' '|')
+check "the unit runs check before start and before reload's signal" sh -c "
+	grep -qx 'ExecStartPre=$tmp/usr/sbin/offloadd check --config $tmp/etc/offloadd/offloadd.conf' '$unit' &&
+	[ '$reload' = 'ExecReload=$tmp/usr/sbin/offloadd check --config $tmp/etc/offloadd/offloadd.conf|ExecReload=/bin/kill -HUP \$MAINPID|' ]"
+setpriv --securebits +noroot,+noroot_locked --bounding-set "$caps" --inh-caps "$caps" \
+	--ambient-caps "$caps" "$OFFLOADD" check --config "$tmp/offloadd.conf" >"$tmp/check.out" 2>&1
+rc=$?
+diag "check: $(tail -n 1 "$tmp/check.out")"
+check "check passes with only the unit's capabilities" sh -c "[ $rc = 0 ] && grep -q 'the BPF programs load' '$tmp/check.out'"
 "$TOOLS/notifysock" "$tmp/notify" 5 >"$tmp/notify.out" & ns=$!
 for _ in $(seq 20); do grep -q ready "$tmp/notify.out" && break; sleep 0.1; done
 NOTIFY_SOCKET=$tmp/notify WATCHDOG_USEC=10000000 WATCHDOG_PID= \

@@ -165,6 +165,28 @@ static void parses_the_base_file(void **state)
 	assert_string_equal(off_config_target_name(&cfg, 0), "local");
 }
 
+/* Where each key was given, for messages about what it names. */
+static void remembers_key_lines(void **state)
+{
+	const struct off_cfg_workload *w;
+
+	(void)state;
+	parse_ok(good);
+	w = &cfg.workloads[0];
+	assert_int_equal(off_config_line(&cfg, NULL, "lease"), 3);
+	assert_int_equal(off_config_line(&cfg, NULL, "model"), 1);	/* not given: [agent] */
+	assert_int_equal(off_config_line(&cfg, w, "cgroup"), 17);
+	assert_int_equal(off_config_line(&cfg, w, "policy"), 19);
+	assert_int_equal(off_config_line(&cfg, w, "model"), 16);	/* not given: its section */
+	off_config_free(&cfg);
+	parse_ok("[service api]\nvip = 10.1.1.1:80\nprotocol = tcp\nlocal = 127.0.0.1:8080\n"
+		 "[workload a]\ncgroup = /a\nservices = api\n"
+		 "[workload b]\nservices = api\ncgroup = /b\n");
+	assert_int_equal(off_config_line(&cfg, NULL, "model"), 0);	/* no [agent] at all */
+	assert_int_equal(off_config_line(&cfg, &cfg.workloads[0], "cgroup"), 6);
+	assert_int_equal(off_config_line(&cfg, &cfg.workloads[1], "cgroup"), 10);
+}
+
 static const struct { const char *from, *to, *want; } mistakes[] = {
 	{ "lease = 4", "lease_ticks = 4", "t.conf:3: [agent] lease_ticks: unknown key" },
 	{ "kind = edge", "kind = egde", "t.conf:7: [peer edge1] kind: expected edge or cloud, got \"egde\"" },
@@ -296,6 +318,7 @@ int main(void)
 		cmocka_unit_test_teardown(defaults_of_a_minimal_file, teardown),
 		cmocka_unit_test_teardown(parses_every_key, teardown),
 		cmocka_unit_test_teardown(parses_the_base_file, teardown),
+		cmocka_unit_test_teardown(remembers_key_lines, teardown),
 		cmocka_unit_test_teardown(names_each_mistake, teardown),
 		cmocka_unit_test_teardown(limits, teardown),
 		cmocka_unit_test_teardown(refused_load_keeps_the_old_config, teardown),

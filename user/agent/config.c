@@ -157,6 +157,12 @@ static void close_section(struct parser *p)
 	for (size_t i = 0; p->keys && i < p->nkeys; i++)
 		if (p->keys[i].required && !p->key_line[i])
 			bad(p, p->sec_line, p->sec, p->keys[i].name, "required key missing");
+	/* Kept for later messages about what the values name (offloadd check). */
+	if (p->keys == off_cfg_agent_keys)
+		memcpy(p->c.key_line, p->key_line, sizeof(p->c.key_line));
+	else if (p->keys == off_cfg_workload_keys)
+		memcpy(((struct off_cfg_workload *)p->base)->key_line, p->key_line,
+		       sizeof(((struct off_cfg_workload *)p->base)->key_line));
 	p->keys = NULL;
 	memset(p->key_line, 0, sizeof(p->key_line));
 }
@@ -175,7 +181,7 @@ static void on_section(void *user, const char *sec, int line)
 			bad(p, line, sec, NULL, "duplicate section (first at line %d)", p->agent_line);
 			return;
 		}
-		p->agent_line = line;
+		p->agent_line = p->c.agent_line = line;
 		p->keys = off_cfg_agent_keys;
 		p->nkeys = off_cfg_nagent_keys;
 		p->base = &p->c;
@@ -435,6 +441,18 @@ void off_config_free(struct off_config *c)
 	free(c->workloads);
 	c->workloads = NULL;
 	c->nworkloads = 0;
+}
+
+int off_config_line(const struct off_config *c, const struct off_cfg_workload *w, const char *key)
+{
+	const struct key *keys = w ? off_cfg_workload_keys : off_cfg_agent_keys;
+	size_t n = w ? off_cfg_nworkload_keys : off_cfg_nagent_keys;
+	const int *lines = w ? w->key_line : c->key_line;
+
+	for (size_t i = 0; key && i < n; i++)
+		if (!strcmp(keys[i].name, key) && lines[i])
+			return lines[i];
+	return w ? w->line : c->agent_line;
 }
 
 const char *off_config_target_name(const struct off_config *c, uint32_t tidx)

@@ -17,6 +17,9 @@
 #define OFF_CFG_MAX_PEERS	(OFF_MAX_TARGETS - 1)
 #define OFF_CFG_MAX_SERVICES	1024
 #define OFF_CFG_MAX_WORKLOADS	4096
+/* Room for the lines of the keys of [agent] and of a [workload]. */
+#define OFF_CFG_AGENT_KEYS	32
+#define OFF_CFG_WORKLOAD_KEYS	8
 
 struct off_cfg_peer {
 	char name[OFF_CFG_NAME_LEN];
@@ -53,6 +56,7 @@ struct off_cfg_workload {
 	uint32_t min_dwell_ms;
 	double hysteresis;		/* Q margin a challenger must win by */
 	int line;
+	int key_line[OFF_CFG_WORKLOAD_KEYS];	/* per key of its table; 0: not given */
 };
 
 struct off_config {
@@ -77,6 +81,8 @@ struct off_config {
 	char node[64];
 	char pin_dir[128];
 	int npeers, nservices, nworkloads;
+	int agent_line;			/* 0: no [agent] section */
+	int key_line[OFF_CFG_AGENT_KEYS];	/* per [agent] key; 0: not given */
 	struct off_cfg_peer peers[OFF_CFG_MAX_PEERS];	/* target index = i + 1 */
 	struct off_cfg_service services[OFF_CFG_MAX_SERVICES];
 	struct off_cfg_workload *workloads;	/* owned: off_config_free */
@@ -97,6 +103,10 @@ static inline double off_config_peer_bw(const struct off_cfg_peer *p)
 {
 	return p->bw_mbps ? p->bw_mbps : p->kind == OFF_KIND_EDGE ? 1000 : 100;
 }
+
+/* Where KEY of [agent] (w NULL) or of workload w was given, else where its
+ * section starts, else 0: for messages about values the file named. */
+int off_config_line(const struct off_config *c, const struct off_cfg_workload *w, const char *key);
 
 /* "local" or the peer's name. */
 const char *off_config_target_name(const struct off_config *c, uint32_t tidx);

@@ -201,6 +201,8 @@ const struct key off_cfg_agent_keys[] = {
 	A("probe_timeout", set_ms, probe_timeout_ms, 1, 60000),
 };
 const size_t off_cfg_nagent_keys = sizeof(off_cfg_agent_keys) / sizeof(off_cfg_agent_keys[0]);
+_Static_assert(sizeof(off_cfg_agent_keys) / sizeof(off_cfg_agent_keys[0]) <= OFF_CFG_AGENT_KEYS,
+	       "struct off_config keeps a line per [agent] key");
 
 #define P(n, fn, f, lo, hi, req) { n, fn, offsetof(struct off_cfg_peer, f), lo, hi, req }
 const struct key off_cfg_peer_keys[] = {
@@ -229,3 +231,5 @@ const struct key off_cfg_workload_keys[] = {
 	W("hysteresis", set_double, hysteresis, 0, 10, false),
 };
 const size_t off_cfg_nworkload_keys = sizeof(off_cfg_workload_keys) / sizeof(off_cfg_workload_keys[0]);
+_Static_assert(sizeof(off_cfg_workload_keys) / sizeof(off_cfg_workload_keys[0]) <= OFF_CFG_WORKLOAD_KEYS,
+	       "struct off_cfg_workload keeps a line per key");

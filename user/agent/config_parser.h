@@ -33,7 +33,7 @@ struct port_ref {
 	uint16_t port;
 };
 
-#define MAX_KEYS	32
+#define MAX_KEYS	OFF_CFG_AGENT_KEYS	/* [agent] has the most */
 
 struct parser {
 	struct off_config c;

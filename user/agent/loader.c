@@ -290,6 +290,22 @@ static int attach_sched(struct off_bpf *b, char *err, size_t errlen)
 	return 0;
 }
 
+/* What a load leaves in the system: pins, and the scheduler hooks. */
+static int pin_and_attach(struct off_bpf *b, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	if (b->pin_dir[0])
+		ret = pin_maps(b, b->sched->obj, err, errlen);
+	if (!ret && b->pin_dir[0])
+		ret = pin_maps(b, b->net->obj, err, errlen);
+	if (!ret && b->pin_dir[0] && b->redir)
+		ret = pin_maps(b, b->redir->obj, err, errlen);
+	if (!ret && b->adopted)
+		off_adopt_drop_sched_links(b->pin_dir);
+	return ret ? ret : attach_sched(b, err, errlen);
+}
+
 int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, size_t errlen)
 {
 	int ret;
@@ -304,7 +320,7 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 	if (o->pin_dir && o->adopt && dir_has_entries(o->pin_dir)) {
 		b->adopted = true;
 		snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", o->pin_dir);
-	} else if (o->pin_dir) {
+	} else if (o->pin_dir && !o->load_only) {
 		ret = pin_dir_make(b, o->pin_dir, err, errlen);
 		if (ret)
 			return ret;
@@ -325,16 +341,8 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 			 b->pin_dir, b->pin_dir);
 		b->pin_dir[0] = '\0';	/* not ours to remove */
 	}
-	if (!ret && b->pin_dir[0])
-		ret = pin_maps(b, b->sched->obj, err, errlen);
-	if (!ret && b->pin_dir[0])
-		ret = pin_maps(b, b->net->obj, err, errlen);
-	if (!ret && b->pin_dir[0] && b->redir)
-		ret = pin_maps(b, b->redir->obj, err, errlen);
-	if (!ret && b->adopted)
-		off_adopt_drop_sched_links(b->pin_dir);
-	if (!ret)
-		ret = attach_sched(b, err, errlen);
+	if (!ret && !o->load_only)
+		ret = pin_and_attach(b, err, errlen);
 	if (ret)
 		off_bpf_destroy(b, !b->adopted);
 	return ret;

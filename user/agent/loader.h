@@ -28,6 +28,10 @@ struct off_bpf_opts {
 	bool verbose;		/* libbpf debug output to stderr */
 	bool redirect;		/* also load the enforcement programs */
 	bool adopt;		/* take over pinned state instead of refusing it */
+	/* Load (the verifier's verdict) and leave nothing behind: attach
+	 * nothing, pin nothing, make no pin_dir; with adopt, load against
+	 * its pinned maps as a restart would, changing none of them. */
+	bool load_only;
 	uint32_t max_services;
 };
 
@@ -60,8 +64,8 @@ struct off_bpf {
 	char pin_dir[256];
 };
 
-/* Opens, sizes and loads every program, attaches the scheduler hooks and,
- * with a pin_dir, pins maps and links. On failure nothing stays loaded or
+/* Opens, sizes and loads every program, attaches the scheduler hooks
+ * (unless load_only) and, with a pin_dir, pins maps and links. On failure nothing stays loaded or
  * pinned and err says which program failed and why. */
 int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, size_t errlen);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/check.h"
 #include "agent/observe.h"
 #include "agent/run.h"
 
@@ -16,6 +17,8 @@ static void usage(FILE *f)
 "\n"
 "commands:\n"
 "  run        govern the workloads of a configuration file (see run --help)\n"
+"  check      test a configuration file and its models, cgroups and BPF\n"
+"             programs, changing nothing (see check --help)\n"
 "  observe    attach telemetry to cgroups and print JSON lines (see observe --help)\n"
 "\n"
 "  -h, --help       this text\n"
@@ -38,6 +41,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return off_run_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check"))
+		return off_check_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "observe"))
 		return off_observe_main(argc - 1, argv + 1);
 	fprintf(stderr, "offloadd: unknown command \"%s\" (try offloadd --help)\n", argv[1]);

@@ -21,19 +21,28 @@ static int find(const struct off_models *ms, const char *path)
 	return -1;
 }
 
-static int add(struct off_models *ms, const char *path, char *err, size_t errlen)
+int off_models_load_one(const char *path, struct off_model *m, char *err, size_t errlen)
 {
-	struct off_loaded_model *lm = &ms->m[ms->n];
-	int ret = off_model_load(path, &lm->m, err, errlen);
+	int ret = off_model_load(path, m, err, errlen);
 
 	if (ret)
 		return ret;
-	if (lm->m.mlp.in != OFF_FEATURES) {
+	if (m->mlp.in != OFF_FEATURES) {
 		snprintf(err, errlen, "%s: the model takes %d features, this build makes %d",
-			 path, lm->m.mlp.in, OFF_FEATURES);
-		off_model_free(&lm->m);
+			 path, m->mlp.in, OFF_FEATURES);
+		off_model_free(m);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int add(struct off_models *ms, const char *path, char *err, size_t errlen)
+{
+	struct off_loaded_model *lm = &ms->m[ms->n];
+	int ret = off_models_load_one(path, &lm->m, err, errlen);
+
+	if (ret)
+		return ret;
 	snprintf(lm->path, sizeof(lm->path), "%s", path);
 	if (off_mlp_scratch(&lm->m.mlp) > ms->scratch)
 		ms->scratch = off_mlp_scratch(&lm->m.mlp);

@@ -25,6 +25,9 @@ struct off_models {
 /* Loads what c's dqn workloads use; 0, or -errno with "PATH: what" in err. */
 int off_models_load(struct off_models *ms, const struct off_config *c, char *err, size_t errlen);
 void off_models_free(struct off_models *ms);
+/* One model file, checked as a set's are: schema, CRC, and the feature
+ * table of this build. 0, or -errno with "PATH: what" in err. */
+int off_models_load_one(const char *path, struct off_model *m, char *err, size_t errlen);
 /* One line per model on stderr: path, CRC, training. */
 void off_models_log(const struct off_models *ms);
 const char *off_models_path(const struct off_config *c, const struct off_cfg_workload *w);
