@@ -13,6 +13,8 @@
 
 #define E2BIG	7
 #define EEXIST	17
+#define AF_INET		2
+#define AF_INET6	10
 
 /* Governed cgroup v2 roots: cgroup id -> workload index (1..N). */
 struct {

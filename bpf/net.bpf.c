@@ -4,8 +4,6 @@
  * in process context; sockops callbacks (often in softirq) read that back. */
 #include "common.bpf.h"
 
-#define AF_INET		2
-#define AF_INET6	10
 #define SOCK_STREAM	1
 #define IPPROTO_TCP	6
 

@@ -5,9 +5,6 @@
  * target once the agent's lease lapses. */
 #include "common.bpf.h"
 
-#define AF_INET		2
-#define AF_INET6	10
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);	/* sized by the loader */

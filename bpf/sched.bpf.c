@@ -61,7 +61,7 @@ static __always_inline long task_state(struct task_struct *t, const bool btf)
 	return state;
 }
 
-/* Deepest governed ancestor of a cgroup, or the host. */
+/* The cgroup's id, the key of "governed" and of cgroup links. */
 static __always_inline __u64 cgroup_id(struct cgroup *cg, const bool btf)
 {
 	struct kernfs_node *kn = NULL;

@@ -10,6 +10,7 @@
 #endif
 
 #define OFF_PIN_DIR		"/sys/fs/bpf/offloadd"
+#define OFF_CTL_SOCKET		"/run/offloadd/ctl.sock"	/* offloadctl's default too */
 #define OFF_HIST_SLOTS		32	/* log2 slots: slot i holds [2^i, 2^(i+1)) µs, slot 0 also 0 */
 #define OFF_MAX_CGROUP_DEPTH	16	/* ancestors walked when resolving a workload */
 #define OFF_COMM_LEN		16

@@ -365,7 +365,7 @@ static void defaults(struct off_config *c)
 	c->cpu_ghz = 1.0;
 	c->switch_rtts = 1;
 	strcpy(c->model, "/var/lib/offloadd/default.omdl");
-	strcpy(c->ctl_socket, "/run/offloadd/ctl.sock");
+	strcpy(c->ctl_socket, OFF_CTL_SOCKET);
 	strcpy(c->metrics_listen, "127.0.0.1:9477");
 	strcpy(c->pin_dir, OFF_PIN_DIR);
 	if (gethostname(c->node, sizeof(c->node) - 1) || off_parse_name(c->node, sizeof(c->node)))

@@ -7,7 +7,6 @@
 #include <liburing.h>
 #include <stddef.h>
 
-#define OFF_CTL_DEFAULT_PATH	"/run/offloadd/ctl.sock"
 #define OFF_LISTEN_MAX_MSG	4096		/* a request */
 #define OFF_LISTEN_MAX_REPLY	(16u << 20)	/* touched only as far as written */
 #define OFF_LISTEN_MAX_CONNS	64		/* per listener; more are closed at once */

@@ -36,7 +36,7 @@ struct off_bpf_opts {
 };
 
 #define OFF_BPF_OPTS_DEFAULT { .max_workloads = 256, .max_tasks = 65536, \
-			       .max_flows = 16384, .max_services = 1024, .pin_dir = "/sys/fs/bpf/offloadd" }
+			       .max_flows = 16384, .max_services = 1024, .pin_dir = OFF_PIN_DIR }
 
 #define OFF_CG_LINKS 12	/* net's 2 programs + redirect's 9, with room */
 

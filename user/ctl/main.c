@@ -10,7 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define DEFAULT_SOCKET "/run/offloadd/ctl.sock"
+#include "offload/abi.h"
+
+#define DEFAULT_SOCKET OFF_CTL_SOCKET
 
 static void usage(FILE *f)
 {

@@ -127,13 +127,6 @@ int off_ini_parse(const char *path, off_ini_handler h, void *user)
 	return run(&s, path);
 }
 
-int off_ini_parse_string(const char *text, off_ini_handler h, void *user)
-{
-	struct src s = { .text = text, .h = h, .user = user };
-
-	return run(&s, NULL);
-}
-
 int off_ini_parse_strict(const char *path, struct off_ini_strict *st)
 {
 	struct src s = { .h = st->on_key, .user = st->user, .strict = st };

@@ -10,7 +10,6 @@ typedef int (*off_ini_handler)(void *user, const char *section, const char *name
 /* Returns 0, -errno if the file cannot be opened, or the first line with a
  * syntax error (> 0). A handler returning 0 stops nothing but marks an error. */
 int off_ini_parse(const char *path, off_ini_handler h, void *user);
-int off_ini_parse_string(const char *text, off_ini_handler h, void *user);
 
 /* Stricter reading: every section header reaches on_section as it is read
  * (libinih reports keys only, so empty and repeated sections would pass
