@@ -3,22 +3,27 @@
 # open. The agent keeps ticking and serving ctl; past the cap the extra ones
 # are closed at once, at the deadline the slow ones are dropped, and then the
 # status and metrics listeners answer again. Oversized and header-stuffed
-# requests get 413 and 431.
+# requests get 413 and 431. Bursts of 240 connections whose requests arrive
+# while the agent is stopped (SIGSTOP), so that all their reads complete at
+# once: the agent survives and ticks on time.
 . "$(dirname "$0")/lib.sh"
 
 T=("the agent keeps ticking under 200 slow connections" "ctl still answers under them"
    "connections past the cap are refused and counted" "slow clients are dropped at their deadline"
-   "status answers again afterwards" "an oversized request gets 413" "too many header lines get 431")
+   "status answers again afterwards" "an oversized request gets 413" "too many header lines get 431"
+   "bursts of 240 connections during a stall: the agent survives"
+   "after the bursts it ticks on time and answers")
 need_root "${T[@]}"
 command -v curl >/dev/null || { for t in "${T[@]}"; do skip "$t" "no curl"; done; exit 0; }
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-on_exit "rm -rf /sys/fs/bpf/offloadd"
+pins=/sys/fs/bpf/offloadd-ls$$; on_exit "rm -rf $pins"
 cat >"$tmp/offloadd.conf" <<CONF
 [agent]
 tick = 100ms
 status_listen = 127.0.0.1:19400
 metrics_listen = 127.0.0.1:19477
 ctl_socket = $tmp/ctl.sock
+pin_dir = $pins
 [service api]
 vip = 10.243.9.9:7300
 protocol = tcp
@@ -53,3 +58,18 @@ big=$(head -c 5000 /dev/zero | tr '\0' a)
 check "an oversized request gets 413" sh -c "[ \"\$(curl -s -m 2 -o /dev/null -w '%{http_code}' -H 'X-Big: $big' http://127.0.0.1:19400/status)\" = 413 ]"
 hdrs=(); for i in $(seq 70); do hdrs+=(-H "X-$i: 1"); done
 check "too many header lines get 431" sh -c "[ \"\$(curl -s -m 2 -o /dev/null -w '%{http_code}' $(printf '%q ' "${hdrs[@]}") http://127.0.0.1:19400/status)\" = 431 ]"
+
+for round in 1 2 3; do
+	# Connected now (the agent arms a read on each), requests sent at 0.5 s
+	# while the agent is stopped: their reads all complete at once.
+	"$TOOLS/burst" -n 240 -k 30 -t 8 -d 500 -P 19477 127.0.0.1 19400 >"$tmp/burst$round" &
+	b=$!
+	sleep 0.3; kill -STOP "$AGENT"; sleep 0.4; kill -CONT "$AGENT"
+	wait "$b"
+	diag "round $round: $(cat "$tmp/burst$round")"
+done
+check "bursts of 240 connections during a stall: the agent survives" kill -0 "$AGENT"
+t0=$(ticks); sleep 1; t1=$(ticks)
+diag "$((t1 - t0)) ticks in 1 s after the bursts"
+check "after the bursts it ticks on time and answers" sh -c "[ $((t1 - t0)) -ge 8 ] &&
+	curl -sf -m 2 http://127.0.0.1:19400/status | jq -e .node >/dev/null"

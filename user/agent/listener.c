@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/listener.h"
+#include "agent/ring.h"
 #include "lib/clock.h"
 
 /* Completions carry a tag in the low bits of user_data, above an 8-byte
@@ -152,7 +153,7 @@ void off_listen_close(struct off_listener *c)
 static void submit(struct io_uring *ring, struct off_listen_conn *conn, int tag,
 		   void (*prep)(struct io_uring_sqe *, struct off_listen_conn *))
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_sqe *sqe = off_ring_sqe(ring, tag == TAG_CLOSE ? 1 : 2);
 
 	prep(sqe, conn);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)conn | tag);
@@ -160,7 +161,7 @@ static void submit(struct io_uring *ring, struct off_listen_conn *conn, int tag,
 		return;
 	/* Receiving and sending end at the connection's deadline. */
 	sqe->flags |= IOSQE_IO_LINK;
-	sqe = io_uring_get_sqe(ring);
+	sqe = off_ring_sqe(ring, 1);
 	io_uring_prep_link_timeout(sqe, &conn->deadline, IORING_TIMEOUT_ABS);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)conn | TAG_TIMEOUT);
 }
@@ -198,7 +199,7 @@ static void prep_close(struct io_uring_sqe *sqe, struct off_listen_conn *c)
 
 void off_listen_arm(struct off_listener *c, struct io_uring *ring)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_sqe *sqe = off_ring_sqe(ring, 1);
 
 	io_uring_prep_accept(sqe, c->lfd, NULL, NULL, SOCK_CLOEXEC);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | TAG_ACCEPT);

@@ -14,6 +14,7 @@
 
 #include "agent/listener.h"
 #include "agent/peers.h"
+#include "agent/ring.h"
 #include "lib/clock.h"
 
 /* user_data: peer pointer | tag. Tags 1 and 2 are not the listener's. */
@@ -90,7 +91,7 @@ static void op(struct off_peers *ps, struct io_uring *ring, struct off_peer *p,
 	p->timeout.tv_nsec = (ps->timeout_ms % 1000) * 1000000L;
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)p | TAG_OP);
 	sqe->flags |= IOSQE_IO_LINK;
-	t = io_uring_get_sqe(ring);
+	t = off_ring_sqe(ring, 1);
 	io_uring_prep_link_timeout(t, &p->timeout, 0);
 	io_uring_sqe_set_data64(t, (uint64_t)(uintptr_t)p | TAG_TIMEOUT);
 }
@@ -109,7 +110,7 @@ void off_peers_tick(struct off_peers *ps, struct io_uring *ring)
 		p->len = 0;
 		p->receiving = 0;
 		p->started_ns = off_mono_ns();
-		sqe = io_uring_get_sqe(ring);
+		sqe = off_ring_sqe(ring, 2);
 		io_uring_prep_connect(sqe, p->fd, (struct sockaddr *)&p->addr, sizeof(p->addr));
 		op(ps, ring, p, sqe);
 	}
@@ -175,7 +176,7 @@ int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_ur
 		outcome(ps, p, "status: reply too large");
 		return 1;
 	}
-	sqe = io_uring_get_sqe(ring);
+	sqe = off_ring_sqe(ring, 2);
 	io_uring_prep_recv(sqe, p->fd, p->buf + p->len, OFF_PEER_MAX_REPLY - p->len, 0);
 	op(ps, ring, p, sqe);
 	return 1;

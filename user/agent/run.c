@@ -18,6 +18,7 @@
 #include "agent/actuate.h"
 #include "agent/cgroup.h"
 #include "agent/daemon.h"
+#include "agent/ring.h"
 #include "agent/run.h"
 #include "lib/hist.h"
 
@@ -146,7 +147,7 @@ static int govern(struct off_daemon *d)
 
 static void arm_tick(struct off_daemon *d)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
+	struct io_uring_sqe *sqe = off_ring_sqe(&d->ring, 1);
 	static struct __kernel_timespec ts;
 	uint64_t now = off_mono_ns();
 
@@ -164,7 +165,7 @@ static void arm_tick(struct off_daemon *d)
 
 static void arm_signal(struct off_daemon *d)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
+	struct io_uring_sqe *sqe = off_ring_sqe(&d->ring, 1);
 
 	io_uring_prep_poll_add(sqe, d->sfd, POLLIN);
 	io_uring_sqe_set_data64(sqe, EV_SIGNAL);
@@ -322,7 +323,7 @@ int off_run_main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	d.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	ret = io_uring_queue_init(256, &d.ring, 0);
+	ret = off_ring_init(&d.ring);
 	if (d.sfd < 0 || ret < 0) {
 		fprintf(stderr, "offloadd: cannot set up the event loop: %s\n",
 			strerror(ret < 0 ? -ret : errno));
