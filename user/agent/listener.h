@@ -6,16 +6,38 @@
 
 #include <liburing.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #define OFF_CTL_DEFAULT_PATH	"/run/offloadd/ctl.sock"
 #define OFF_LISTEN_MAX_MSG	4096		/* a request */
-#define OFF_LISTEN_MAX_REPLY	(16u << 20)	/* touched only as far as written */
+#define OFF_LISTEN_MAX_REPLY	(16u << 20)	/* replies are allocated to their size */
 #define OFF_LISTEN_MAX_CONNS	64		/* per listener; more are closed at once */
+/* Per source address, under the total: systemd's MaxConnectionsPerSource=
+ * bounds sockets the same way. One host can then hold an eighth of a
+ * listener, no more, and 8 still leaves room for a peer's probe, a scrape
+ * and an operator's curl from one address at once. */
+#define OFF_LISTEN_MAX_PER_SOURCE 8
 #define OFF_LISTEN_MAX_HEADERS	64		/* lines of an HTTP request */
 #define OFF_LISTEN_DEADLINE_MS	3000		/* from accept to the last byte sent */
 
-/* Produces the reply for one request into out (NUL-terminated). */
-typedef void (*off_listen_handler)(void *user, const char *req, char *out, size_t outlen);
+/* A reply, shared by reference: /metrics renders once per tick for every
+ * scraper. data is NUL-terminated past len. */
+struct off_reply {
+	unsigned int refs;
+	size_t len;
+	char data[];
+};
+
+/* A reply of len bytes (one reference), data to be filled; NULL if out of
+ * memory or over OFF_LISTEN_MAX_REPLY. */
+struct off_reply *off_reply_alloc(size_t len);
+/* A copy of the string s. */
+struct off_reply *off_reply_str(const char *s);
+struct off_reply *off_reply_get(struct off_reply *r);
+void off_reply_put(struct off_reply *r);
+
+/* The reply to one request, or NULL to close without one. */
+typedef struct off_reply *(*off_listen_handler)(void *user, const char *req);
 
 struct off_listener {
 	int lfd;
@@ -24,15 +46,19 @@ struct off_listener {
 	off_listen_handler handle;
 	void *user;
 	int nconns;
-	unsigned long long refused, timed_out;
+	struct off_listen_conn *conns[OFF_LISTEN_MAX_CONNS];
+	struct sockaddr_storage src;	/* of the accept in flight */
+	socklen_t srclen;
+	unsigned long long refused, refused_source, timed_out;
 };
 
 struct off_listen_conn {
 	struct off_listener *owner;
-	int fd, len;
+	int fd, len, slot;		/* slot: in owner->conns */
+	struct sockaddr_storage src;
 	char buf[OFF_LISTEN_MAX_MSG];
-	char *out;
-	size_t outlen, sent;
+	struct off_reply *out;
+	size_t sent;
 	struct __kernel_timespec deadline;	/* CLOCK_MONOTONIC */
 };
 

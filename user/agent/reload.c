@@ -79,6 +79,8 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	d->meas.scope = scope;
 	free(cpus);
 	d->reloads++;
+	off_reply_put(d->metrics_cache);	/* rendered from the old configuration */
+	d->metrics_cache = NULL;
 	fprintf(stderr, "offloadd: reloaded %s\n", d->path);
 	off_models_log(&d->models);
 	if (off_ab_init(&d->ab, d))	/* policies may have changed: a new window */

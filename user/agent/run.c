@@ -360,6 +360,7 @@ int off_run_main(int argc, char **argv)
 	off_listen_close(&d.ctl);
 	off_listen_close(&d.status);
 	off_listen_close(&d.metrics);
+	off_reply_put(d.metrics_cache);
 	off_snapshot_free(&d.snap);
 	off_measure_free(&d.meas);
 	off_decider_free(&d.dec);
