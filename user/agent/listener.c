@@ -315,12 +315,28 @@ static int admit(struct off_listener *l)
 	return 1;
 }
 
+void off_listen_tick(struct off_listener *l, struct io_uring *ring)
+{
+	if (l->lfd < 0 || !l->paused)
+		return;
+	l->paused = 0;
+	off_listen_arm(l, ring);
+}
+
 static void on_accept(struct io_uring *ring, struct off_listener *l, int fd)
 {
 	struct off_listen_conn *conn;
 
-	if (fd < 0)
+	if (fd < 0) {
+		/* Out of fds or memory: re-armed at once, accept would fail
+		 * again and spin. Like nginx's pause on EMFILE, wait a tick,
+		 * and leave the connection queued in the backlog meanwhile. */
+		if (!l->accept_errors++)
+			fprintf(stderr, "offloadd: accept: %s; retrying each tick, counted in offloadd_listener_accept_errors_total\n",
+				strerror(-fd));
+		l->paused = 1;
 		return;
+	}
 	if (!admit(l) || !(conn = calloc(1, sizeof(*conn)))) {
 		close(fd);
 		return;
@@ -356,8 +372,11 @@ int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
 	if (tag == TAG_TIMEOUT)
 		return 1;	/* its operation completes with -ECANCELED */
 	if (tag == TAG_ACCEPT) {
-		on_accept(ring, ptr, cqe->res);
-		off_listen_arm(ptr, ring);
+		struct off_listener *l = ptr;
+
+		on_accept(ring, l, cqe->res);
+		if (!l->paused)
+			off_listen_arm(l, ring);
 		return 1;
 	}
 	switch (tag) {

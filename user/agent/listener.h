@@ -49,7 +49,8 @@ struct off_listener {
 	struct off_listen_conn *conns[OFF_LISTEN_MAX_CONNS];
 	struct sockaddr_storage src;	/* of the accept in flight */
 	socklen_t srclen;
-	unsigned long long refused, refused_source, timed_out;
+	int paused;		/* accept failed: re-armed at the next tick */
+	unsigned long long refused, refused_source, timed_out, accept_errors;
 };
 
 struct off_listen_conn {
@@ -76,6 +77,8 @@ enum off_req { OFF_REQ_PARTIAL, OFF_REQ_COMPLETE, OFF_REQ_TOO_LONG, OFF_REQ_TOO_
 /* Where a request in buf (NUL-terminated, len bytes so far) stands. */
 enum off_req off_listen_check(const struct off_listener *l, const char *buf, size_t len);
 void off_listen_arm(struct off_listener *l, struct io_uring *ring);
+/* Each tick: re-arms a listener whose accept failed. */
+void off_listen_tick(struct off_listener *l, struct io_uring *ring);
 /* Handles a completion of any listener; 1 if it was one. Daemon events use
  * user_data below OFF_LISTEN_BASE. */
 #define OFF_LISTEN_BASE 0x100

@@ -280,6 +280,7 @@ static void agent(struct wr *w, const struct off_daemon *d)
 	head(w, "listener_refused_source_total", "counter",
 	     "of those, refused for their source address having too many open");
 	head(w, "listener_timed_out_total", "counter", "connections dropped at their deadline");
+	head(w, "listener_accept_errors_total", "counter", "failed accepts (out of fds): retried a tick later");
 	for (int i = 0; i < 3; i++) {
 		static const char *const names[] = { "ctl", "status", "metrics" };
 		const struct off_listener *l = i == 0 ? &d->ctl : i == 1 ? &d->status : &d->metrics;
@@ -290,6 +291,8 @@ static void agent(struct wr *w, const struct off_daemon *d)
 		put(w, "offloadd_listener_refused_source_total{listener=\"%s\"} %llu\n", names[i],
 		    l->refused_source);
 		put(w, "offloadd_listener_timed_out_total{listener=\"%s\"} %llu\n", names[i], l->timed_out);
+		put(w, "offloadd_listener_accept_errors_total{listener=\"%s\"} %llu\n", names[i],
+		    l->accept_errors);
 	}
 	head(w, "metrics_renders_total", "counter", "renderings of /metrics: at most one per tick");
 	put(w, "offloadd_metrics_renders_total %llu\n", (unsigned long long)d->metrics_renders);

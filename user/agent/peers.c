@@ -64,7 +64,8 @@ void off_peers_free(struct off_peers *ps)
 
 static void outcome(struct off_peers *ps, struct off_peer *p, const char *why)
 {
-	close(p->fd);
+	if (p->fd >= 0)
+		close(p->fd);
 	p->fd = -1;
 	if (!why) {
 		if (!p->up)
@@ -105,8 +106,15 @@ void off_peers_tick(struct off_peers *ps, struct io_uring *ring)
 		if (p->fd >= 0 || !p->cfg->status_port)
 			continue;	/* in flight (its timeout ends it), or not probed */
 		p->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (p->fd < 0)
+		if (p->fd < 0) {
+			/* Not probed is not answered: skipping it kept the peer
+			 * up on stale status for as long as fds ran short. */
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "cannot open a probe socket: %s", strerror(errno));
+			outcome(ps, p, msg);
 			continue;
+		}
 		p->len = 0;
 		p->receiving = 0;
 		p->started_ns = off_mono_ns();

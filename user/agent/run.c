@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -230,6 +231,9 @@ static void on_tick(struct off_daemon *d)
 	off_learn_tick(&d->learn, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
 	off_ab_tick(&d->ab, d);
 	off_peers_tick(&d->peers, &d->ring);
+	off_listen_tick(&d->ctl, &d->ring);
+	off_listen_tick(&d->status, &d->ring);
+	off_listen_tick(&d->metrics, &d->ring);
 	d->ticks++;
 	notify(d);
 	arm_tick(d);
@@ -277,6 +281,21 @@ static int loop(struct off_daemon *d)
 	return 0;
 }
 
+/* Each workload holds about 12 fds (cgroup, links, programs): 1024, the
+ * usual soft limit, runs out near 80. As systemd does for itself, raise the
+ * soft limit to the hard one: the loop is io_uring, never select(), so
+ * high fd numbers are harmless. */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= r.rlim_max)
+		return;
+	r.rlim_cur = r.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &r))
+		fprintf(stderr, "offloadd: cannot raise the open-file limit: %s\n", strerror(errno));
+}
+
 static int parse_args(struct off_daemon *d, int argc, char **argv, int *keep)
 {
 	static const struct option opts[] = {
@@ -312,6 +331,7 @@ int off_run_main(int argc, char **argv)
 
 	if (parse_args(&d, argc, argv, &keep))
 		return 1;
+	raise_nofile();
 	if (off_config_load(d.path, &d.cfg, err, sizeof(err)) ||
 	    off_models_load(&d.models, &d.cfg, err, sizeof(err))) {
 		fprintf(stderr, "offloadd: %s\n", err);
