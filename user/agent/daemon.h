@@ -50,6 +50,7 @@ struct off_daemon {
 	/* /metrics as rendered at tick metrics_tick, shared by its scrapers. */
 	struct off_reply *metrics_cache;
 	uint64_t metrics_tick, metrics_renders;
+	bool nonfinite_logged;
 };
 
 /* Decides every workload and enforces what changed (all of it if force). */

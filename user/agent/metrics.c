@@ -235,6 +235,8 @@ static void agent(struct wr *w, const struct off_daemon *d)
 	    d->tick_ns_sum / 1e9, (unsigned long long)d->ticks);
 	head(w, "inference_duration_seconds", "gauge", "the last tick's batched inference");
 	put(w, "offloadd_inference_duration_seconds %.9g\n", d->dec.infer_ns / 1e9);
+	head(w, "nonfinite_scores_total", "counter", "Inf or NaN scores, taken as no score");
+	put(w, "offloadd_nonfinite_scores_total %llu\n", (unsigned long long)d->dec.nonfinite);
 	head(w, "bpf_prog_run_seconds_total", "counter",
 	     "time in each BPF program (kernel.bpf_stats_enabled=1, else 0)");
 	head(w, "bpf_prog_runs_total", "counter", "runs of each BPF program (with bpf_stats)");

@@ -48,6 +48,10 @@ int off_daemon_decide(struct off_daemon *d, int force)
 	const struct off_config *c = &d->cfg;
 
 	off_decide(&d->dec, c, &d->meas, &d->peers, &d->models, d->pin, off_mono_ns());
+	if (d->dec.nonfinite && !d->nonfinite_logged) {
+		d->nonfinite_logged = true;	/* once: the counter says the rest */
+		fprintf(stderr, "offloadd: a model scored Inf or NaN (its weights overflow); such workloads keep their target, counted in offloadd_nonfinite_scores_total\n");
+	}
 	for (int i = 0; i < c->nworkloads; i++) {
 		const struct off_choice *ch = &d->dec.ch[i];
 		int ret;
