@@ -3,6 +3,7 @@
  * reply, whole, or with -t MS one byte every MS milliseconds (a peer that
  * trickles and never quite fails). Prints "ready" once listening. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
 	socklen_t len;
 	int lfd, one = 1, o;
 
+	signal(SIGPIPE, SIG_IGN);	/* a probe that gave up closed its end */
 	while ((o = getopt(argc, argv, "t:")) != -1) {
 		if (o != 't')
 			goto usage;

@@ -72,6 +72,7 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	}
 	off_config_free(&d->cfg);
 	d->cfg = c;
+	off_peers_configure(&d->peers, &d->cfg);
 	off_models_free(&d->models);
 	d->models = ms;
 	memcpy(d->snap.local_cpu, cpus, d->snap.nr_cpus);

@@ -341,6 +341,10 @@ int off_run_main(int argc, char **argv)
 		fprintf(stderr, "offloadd: %s\n", err);
 		return 1;
 	}
+	/* A peer or a log reader that goes away must cost an EPIPE, counted
+	 * where it happens, never the agent: io_uring's writes to a pipe
+	 * cannot take MSG_NOSIGNAL. */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
