@@ -20,7 +20,7 @@ T=("the agent keeps ticking under 200 slow connections" "ctl still answers under
 need_root "${T[@]}"
 command -v curl >/dev/null || { for t in "${T[@]}"; do skip "$t" "no curl"; done; exit 0; }
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-pins=/sys/fs/bpf/offloadd-ls$$; on_exit "rm -rf $pins"
+pins_make pins ls
 cat >"$tmp/offloadd.conf" <<CONF
 [agent]
 tick = 100ms

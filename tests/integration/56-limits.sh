@@ -12,7 +12,7 @@ T=("12 workloads start under a soft fd limit of 64"
    "below the limit again, the listener serves")
 need_root "${T[@]}"
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-pins=/sys/fs/bpf/offloadd-fd$$; on_exit "rm -rf $pins"
+pins_make pins fd
 "$TOOLS/fakepeer" 127.0.0.1 19640 >"$tmp/peer.out" & on_exit "kill $!"
 for _ in $(seq 50); do grep -q ready "$tmp/peer.out" && break; sleep 0.1; done
 

@@ -9,7 +9,7 @@ T=("a peer trickling its status goes down within peer_down_after ticks"
    "a pipe's reader going away does not kill the agent")
 need_root "${T[@]}"
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-pins=/sys/fs/bpf/offloadd-pr$$; on_exit "rm -rf $pins"
+pins_make pins pr
 "$TOOLS/fakepeer" -t 400 127.0.0.1 19740 >"$tmp/peer.out" & on_exit "kill $!"
 for _ in $(seq 50); do grep -q ready "$tmp/peer.out" && break; sleep 0.1; done
 conf() {

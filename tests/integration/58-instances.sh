@@ -11,7 +11,7 @@ T=("a pin directory of mode 0755 is refused with the fix"
    "the first agent keeps governing with its pins intact")
 need_root "${T[@]}"
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-pins=/sys/fs/bpf/offloadd-in$$; on_exit "rm -rf $pins"
+pins_make pins in
 cg_make gov inst
 conf() {
 	printf '[agent]\ntick = 100ms\nmetrics_listen = off\nctl_socket = %s\npin_dir = %s\n' "$1" "$pins"
