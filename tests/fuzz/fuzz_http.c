@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memcpy(req, data, len);
 	req[len] = '\0';
 	if (off_listen_check(&l, req, len) == OFF_REQ_COMPLETE)
-		off_reply_put(off_daemon_status(&d, req));
+		off_reply_put(off_daemon_status(&d, req, 0));
 	free(req);
 	return 0;
 }

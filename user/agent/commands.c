@@ -128,7 +128,14 @@ static struct off_reply *line(json_t *reply)
 	return r;
 }
 
-struct off_reply *off_daemon_command(void *daemon, const char *text)
+/* What changes the agent is for root and ctl_admin_group; the rest of
+ * ctl_group may look. */
+static int changes(const char *cmd)
+{
+	return !strcmp(cmd, "pin") || !strcmp(cmd, "unpin") || !strcmp(cmd, "reload");
+}
+
+struct off_reply *off_daemon_command(void *daemon, const char *text, int admin)
 {
 	struct off_daemon *d = daemon;
 	json_t *req = json_loads(text, JSON_DISABLE_EOF_CHECK, NULL), *reply;
@@ -138,6 +145,8 @@ struct off_reply *off_daemon_command(void *daemon, const char *text)
 
 	if (!cmd)
 		reply = fail("expected a JSON object with \"cmd\"", NULL);
+	else if (changes(cmd) && !admin)
+		reply = fail("%s: permission denied: only root and ctl_admin_group may change the agent", cmd);
 	else if (!strcmp(cmd, "status"))
 		reply = status(d);
 	else if (!strcmp(cmd, "workloads"))

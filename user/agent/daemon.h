@@ -59,13 +59,13 @@ int off_daemon_decide(struct off_daemon *d, int force);
 /* Reloads the configuration; on refusal, why, in err. */
 int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen);
 /* GET /status for peers. */
-struct off_reply *off_daemon_status(void *daemon, const char *req);
+struct off_reply *off_daemon_status(void *daemon, const char *req, int admin);
 /* GET /metrics, in the Prometheus text format. */
-struct off_reply *off_daemon_metrics(void *daemon, const char *req);
+struct off_reply *off_daemon_metrics(void *daemon, const char *req, int admin);
 /* The label of a workload's policy: dqn, dqn:MODEL-FILE when it has its
  * own model, greedy or static:TARGET. */
 const char *off_daemon_policy_label(const struct off_daemon *d, int i, char *buf, size_t len);
 /* The ctl socket's request handler. */
-struct off_reply *off_daemon_command(void *daemon, const char *req);
+struct off_reply *off_daemon_command(void *daemon, const char *req, int admin);
 
 #endif

@@ -42,13 +42,31 @@ static __attribute__((noinline)) int share(const char *path, const char *group, 
 	return 0;
 }
 
-int off_listen_unix(struct off_listener *c, const char *path, const char *group,
+/* The gid of the group that may change things, or -1. */
+static int admin_group(const char *group, char *err, size_t errlen)
+{
+	struct group *g;
+
+	if (!group[0])
+		return -1;
+	g = getgrnam(group);
+	if (!g) {
+		snprintf(err, errlen, "ctl_admin_group: no such group \"%s\"", group);
+		return -ENOENT;
+	}
+	return g->gr_gid;
+}
+
+int off_listen_unix(struct off_listener *c, const char *path, const char *group, const char *admin,
 		    off_listen_handler h, void *user, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)], *slash;
 	mode_t old;
 
+	c->admin_gid = admin_group(admin, err, errlen);
+	if (c->admin_gid == -ENOENT)
+		return -ENOENT;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "%s: control socket path too long", path);
 		return -ENAMETOOLONG;
@@ -135,6 +153,7 @@ int off_listen_tcp(struct off_listener *l, const char *addr, off_listen_handler 
 		return -errno;
 	}
 	l->path[0] = '\0';
+	l->admin_gid = -1;
 	l->end = "\r\n\r\n";
 	l->handle = h;
 	l->user = user;
@@ -279,7 +298,7 @@ static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 		return;
 	}
 	no = refusal(c, state);
-	conn->out = no ? off_reply_str(no) : c->handle(c->user, conn->buf);
+	conn->out = no ? off_reply_str(no) : c->handle(c->user, conn->buf, conn->admin);
 	submit(ring, conn, conn->out ? TAG_SEND : TAG_CLOSE, conn->out ? prep_send : prep_close);
 }
 
@@ -323,6 +342,32 @@ void off_listen_tick(struct off_listener *l, struct io_uring *ring)
 	off_listen_arm(l, ring);
 }
 
+/* SO_PEERCRED, as the kernel saw the client at connect: root, the agent's
+ * own user and members of the admin group may change things; the rest of
+ * ctl_group may only look. */
+static int is_admin(const struct off_listener *l, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	gid_t groups[256];
+
+	if (!l->path[0] || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return 0;
+	if (cr.uid == 0 || cr.uid == geteuid())
+		return 1;
+	if (l->admin_gid < 0)
+		return 0;
+	if (cr.gid == (gid_t)l->admin_gid)
+		return 1;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		return 0;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == (gid_t)l->admin_gid)
+			return 1;
+	return 0;
+}
+
 static void on_accept(struct io_uring *ring, struct off_listener *l, int fd)
 {
 	struct off_listen_conn *conn;
@@ -346,6 +391,7 @@ static void on_accept(struct io_uring *ring, struct off_listener *l, int fd)
 	conn->owner = l;
 	conn->fd = fd;
 	conn->src = l->src;
+	conn->admin = is_admin(l, fd);
 	set_deadline(conn);
 	submit(ring, conn, TAG_RECV, prep_recv);
 }

@@ -36,8 +36,9 @@ struct off_reply *off_reply_str(const char *s);
 struct off_reply *off_reply_get(struct off_reply *r);
 void off_reply_put(struct off_reply *r);
 
-/* The reply to one request, or NULL to close without one. */
-typedef struct off_reply *(*off_listen_handler)(void *user, const char *req);
+/* The reply to one request, or NULL to close without one; admin: the
+ * client may change things (root, or in the admin group). */
+typedef struct off_reply *(*off_listen_handler)(void *user, const char *req, int admin);
 
 struct off_listener {
 	int lfd;
@@ -50,12 +51,14 @@ struct off_listener {
 	struct sockaddr_storage src;	/* of the accept in flight */
 	socklen_t srclen;
 	int paused;		/* accept failed: re-armed at the next tick */
+	int admin_gid;		/* -1: none; TCP clients are never admins */
 	unsigned long long refused, refused_source, timed_out, accept_errors;
 };
 
 struct off_listen_conn {
 	struct off_listener *owner;
 	int fd, len, slot;		/* slot: in owner->conns */
+	int admin;
 	struct sockaddr_storage src;
 	char buf[OFF_LISTEN_MAX_MSG];
 	struct off_reply *out;
@@ -64,8 +67,9 @@ struct off_listen_conn {
 };
 
 /* A UNIX socket at PATH, mode 0600 (or 0660 and owned by GROUP, if not
- * NULL), requests ending in a newline. */
-int off_listen_unix(struct off_listener *l, const char *path, const char *group,
+ * ""), requests ending in a newline. Clients that are root, the agent's
+ * user or in ADMIN (if not "") are admins. */
+int off_listen_unix(struct off_listener *l, const char *path, const char *group, const char *admin,
 		    off_listen_handler h, void *user, char *err, size_t errlen);
 /* A TCP socket on ADDR ("ip:port" or "[ip6]:port"), requests ending in a
  * blank line (HTTP). */

@@ -328,10 +328,11 @@ static struct off_reply *render(const struct off_daemon *d)
 
 /* Rendered at most once per tick, however many scrape it: a tick is as
  * fresh as the numbers get, and N scrapers cost one rendering, not N. */
-struct off_reply *off_daemon_metrics(void *daemon, const char *req)
+struct off_reply *off_daemon_metrics(void *daemon, const char *req, int admin)
 {
 	struct off_daemon *d = daemon;
 
+	(void)admin;
 	if (strncmp(req, "GET /metrics ", 13))
 		return off_reply_str("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
 				     "Connection: close\r\n\r\n");

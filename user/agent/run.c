@@ -20,6 +20,7 @@
 #include "agent/cgroup.h"
 #include "agent/daemon.h"
 #include "agent/ring.h"
+#include "agent/trust.h"
 #include "agent/run.h"
 #include "lib/hist.h"
 
@@ -336,7 +337,9 @@ int off_run_main(int argc, char **argv)
 	if (parse_args(&d, argc, argv, &keep))
 		return 1;
 	raise_nofile();
-	if (off_config_load(d.path, &d.cfg, err, sizeof(err)) ||
+	if (off_trust_file(d.path, err, sizeof(err)) ||
+	    off_config_load(d.path, &d.cfg, err, sizeof(err)) ||
+	    off_trust_models(&d.cfg, err, sizeof(err)) ||
 	    off_models_load(&d.models, &d.cfg, err, sizeof(err))) {
 		fprintf(stderr, "offloadd: %s\n", err);
 		return 1;
@@ -362,8 +365,8 @@ int off_run_main(int argc, char **argv)
 		fprintf(stderr, "offloadd: out of memory\n");
 		return 1;
 	}
-	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, d.cfg.ctl_group, off_daemon_command, &d, err,
-			      sizeof(err));
+	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, d.cfg.ctl_group, d.cfg.ctl_admin_group,
+			      off_daemon_command, &d, err, sizeof(err));
 	if (!ret && d.cfg.status_listen[0])
 		ret = off_listen_tcp(&d.status, d.cfg.status_listen, off_daemon_status, &d, err,
 				     sizeof(err));

@@ -20,7 +20,7 @@ static struct off_reply *http(const char *status, const char *body)
 	return r;
 }
 
-struct off_reply *off_daemon_status(void *daemon, const char *req)
+struct off_reply *off_daemon_status(void *daemon, const char *req, int admin)
 {
 	struct off_daemon *d = daemon;
 	struct off_peer_status st = { .cpu_util = d->meas.local_util,
@@ -29,6 +29,7 @@ struct off_reply *off_daemon_status(void *daemon, const char *req)
 				      .nservices = d->cfg.nservices };
 	static char body[OFF_STATUS_MAX_BYTES];	/* one thread: one at a time */
 
+	(void)admin;
 	if (strncmp(req, "GET /status ", 12) && strncmp(req, "GET /status?", 12))
 		return http("404 Not Found", "{\"error\":\"only GET /status is served\"}");
 	snprintf(st.node, sizeof(st.node), "%s", d->cfg.node);
