@@ -6,8 +6,6 @@
 
 #include "agent/daemon.h"
 
-static char reply[1 << 20];
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static struct off_daemon d = { .path = "/nonexistent/offloadd.conf", .ctl = { .lfd = -1 },
@@ -16,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	memcpy(line, data, len);
 	line[len] = '\0';
-	off_daemon_command(&d, line, reply, sizeof(reply));
+	off_reply_put(off_daemon_command(&d, line, 1));
 	free(line);
 	return 0;
 }

@@ -6,8 +6,6 @@
 
 #include "agent/daemon.h"
 
-static char reply[1 << 20];
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static struct off_daemon d = { .ctl = { .lfd = -1 }, .status = { .lfd = -1 },
@@ -18,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memcpy(req, data, len);
 	req[len] = '\0';
 	if (off_listen_check(&l, req, len) == OFF_REQ_COMPLETE)
-		off_daemon_status(&d, req, reply, sizeof(reply));
+		off_reply_put(off_daemon_status(&d, req, 0));
 	free(req);
 	return 0;
 }

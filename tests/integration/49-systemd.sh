@@ -19,7 +19,7 @@ T=("systemd-analyze verify passes" "systemd-analyze security scores 5.0 or bette
    "make uninstall removes what install put")
 need_root "${T[@]}"
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-on_exit "rm -rf /sys/fs/bpf/offloadd"
+pins_make pins systemd
 
 # Installed under a prefix that exists on this host, so verify finds the
 # binary and the man pages the unit names.
@@ -51,6 +51,7 @@ metrics_listen = off
 tick = 100ms
 model = $TOP/models/default.omdl
 ctl_socket = $tmp/ctl.sock
+pin_dir = $pins
 [service api]
 vip = 10.242.9.9:7300
 protocol = tcp

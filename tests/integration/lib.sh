@@ -78,6 +78,15 @@ cg_run() {
 	echo $!
 }
 
+# pins_make VAR NAME: a pin directory of this test's own under /sys/fs/bpf
+# (bpffs refuses '.' in names), path in VAR, removed at exit: other agents
+# may run at the same time, each with its own.
+pins_make() {
+	local d=/sys/fs/bpf/offloadd-t$$$2
+	on_exit "rm -rf '$d'"
+	printf -v "$1" %s "$d"
+}
+
 # pinned_clean: nothing of ours left under /sys/fs/bpf/offloadd.
 pinned_clean() { [ ! -e /sys/fs/bpf/offloadd ] || [ -z "$(ls -A /sys/fs/bpf/offloadd)" ]; }
 

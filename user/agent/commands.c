@@ -3,6 +3,7 @@
  * reload. Requests
  * and replies are single JSON objects; a bad request gets {"ok":false}. */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -113,15 +114,39 @@ static json_t *pin(struct off_daemon *d, json_t *req, int on)
 	return json_pack("{s:b, s:s}", "ok", 1, "applies", "at the next tick");
 }
 
-void off_daemon_command(void *daemon, const char *line, char *out, size_t outlen)
+/* One JSON line, allocated to its size. */
+static struct off_reply *line(json_t *reply)
+{
+	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	struct off_reply *r = text ? off_reply_alloc(strlen(text) + 1) : NULL;
+
+	if (!r)
+		r = off_reply_str("{\"ok\":false,\"error\":\"reply too large\"}\n");
+	else
+		snprintf(r->data, r->len + 1, "%s\n", text);
+	free(text);
+	return r;
+}
+
+/* What changes the agent is for root and ctl_admin_group; the rest of
+ * ctl_group may look. */
+static int changes(const char *cmd)
+{
+	return !strcmp(cmd, "pin") || !strcmp(cmd, "unpin") || !strcmp(cmd, "reload");
+}
+
+struct off_reply *off_daemon_command(void *daemon, const char *text, int admin)
 {
 	struct off_daemon *d = daemon;
-	json_t *req = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL), *reply;
+	json_t *req = json_loads(text, JSON_DISABLE_EOF_CHECK, NULL), *reply;
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	struct off_reply *out;
 	char err[1024];
 
 	if (!cmd)
 		reply = fail("expected a JSON object with \"cmd\"", NULL);
+	else if (changes(cmd) && !admin)
+		reply = fail("%s: permission denied: only root and ctl_admin_group may change the agent", cmd);
 	else if (!strcmp(cmd, "status"))
 		reply = status(d);
 	else if (!strcmp(cmd, "workloads"))
@@ -141,10 +166,8 @@ void off_daemon_command(void *daemon, const char *line, char *out, size_t outlen
 			json_pack("{s:b}", "ok", 1);
 	else
 		reply = fail("unknown command \"%s\"", cmd);
-	if (!reply || json_dumpb(reply, out, outlen - 1, JSON_COMPACT) >= outlen - 1)
-		snprintf(out, outlen, "{\"ok\":false,\"error\":\"reply too large\"}");
-	else
-		out[json_dumpb(reply, NULL, 0, JSON_COMPACT)] = '\0';
+	out = line(reply);
 	json_decref(reply);
 	json_decref(req);
+	return out;
 }

@@ -73,6 +73,7 @@ struct off_config {
 	char model[OFF_CFG_PATH_LEN];
 	char ctl_socket[108];
 	char ctl_group[32];		/* "": the socket is 0600, else 0660 */
+	char ctl_admin_group[32];	/* may also pin, unpin, reload; "": root only */
 	char status_listen[64];		/* "": don't serve peer status */
 	char metrics_listen[64];	/* "": no metrics */
 	char experience_log[OFF_CFG_PATH_LEN];	/* "": none */

@@ -196,7 +196,8 @@ const struct key off_cfg_agent_keys[] = {
 	S("serve_cgroup", set_path, serve_cgroup), S("local_cpus", set_cpus, local_cpus), A("mark_base", set_u32, mark_base, 0, 0xffff0000u),
 	A("max_tasks", set_u32, max_tasks, 1024, 4194304), A("max_flows", set_u32, max_flows, 256, 1048576),
 	A("max_workloads", set_u32, max_workloads, 1, OFF_CFG_MAX_WORKLOADS),
-	S("node", set_name, node), S("ctl_group", set_name, ctl_group), S("pin_dir", set_pin_dir, pin_dir),
+	S("node", set_name, node), S("ctl_group", set_name, ctl_group),
+	S("ctl_admin_group", set_name, ctl_admin_group), S("pin_dir", set_pin_dir, pin_dir),
 	A("peer_down_after", set_u32, peer_down_after, 1, 100),
 	A("probe_timeout", set_ms, probe_timeout_ms, 1, 60000),
 };

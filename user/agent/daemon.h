@@ -47,6 +47,10 @@ struct off_daemon {
 	 * 0 = none). In dry-run the decision (dec) and enforcement part. */
 	uint32_t current[OFF_CFG_MAX_WORKLOADS];
 	uint32_t pin[OFF_CFG_MAX_WORKLOADS];
+	/* /metrics as rendered at tick metrics_tick, shared by its scrapers. */
+	struct off_reply *metrics_cache;
+	uint64_t metrics_tick, metrics_renders;
+	bool nonfinite_logged;
 };
 
 /* Decides every workload and enforces what changed (all of it if force). */
@@ -55,13 +59,13 @@ int off_daemon_decide(struct off_daemon *d, int force);
 /* Reloads the configuration; on refusal, why, in err. */
 int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen);
 /* GET /status for peers. */
-void off_daemon_status(void *daemon, const char *req, char *out, size_t outlen);
+struct off_reply *off_daemon_status(void *daemon, const char *req, int admin);
 /* GET /metrics, in the Prometheus text format. */
-void off_daemon_metrics(void *daemon, const char *req, char *out, size_t outlen);
+struct off_reply *off_daemon_metrics(void *daemon, const char *req, int admin);
 /* The label of a workload's policy: dqn, dqn:MODEL-FILE when it has its
  * own model, greedy or static:TARGET. */
 const char *off_daemon_policy_label(const struct off_daemon *d, int i, char *buf, size_t len);
 /* The ctl socket's request handler. */
-void off_daemon_command(void *daemon, const char *req, char *out, size_t outlen);
+struct off_reply *off_daemon_command(void *daemon, const char *req, int admin);
 
 #endif

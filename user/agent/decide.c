@@ -268,6 +268,24 @@ static uint32_t guard(struct off_choice *ch, const struct off_config *c,
 	return want;
 }
 
+/* Finite but extreme weights overflow to Inf or NaN, and NaN compares false
+ * both ways: best() fell back to local and the hysteresis never held. Such
+ * scores are no scores: counted, and the workload keeps its target. */
+static int nonfinite_scores(struct off_choice *ch, const struct off_config *c, int ncand)
+{
+	int n = 0;
+
+	for (int t = 0; t < ncand; t++)
+		n += (ch->s.mask >> t & 1) && !isfinite(ch->q[t]);
+	if (n) {
+		ch->scored = 0;
+		ch->want = ch->target;
+		snprintf(ch->why, sizeof(ch->why), "kept %s: %d scores are not finite (the model's weights overflow)",
+			 off_config_target_name(c, ch->target), n);
+	}
+	return n;
+}
+
 int off_decide(struct off_decider *d, const struct off_config *c, const struct off_measure *m,
 	       const struct off_peers *ps, const struct off_models *models, const uint32_t *pin,
 	       uint64_t now_ns)
@@ -292,6 +310,8 @@ int off_decide(struct off_decider *d, const struct off_config *c, const struct o
 		uint32_t t;
 
 		ch->want = wanted(ch, c, w, pin[i], d->ncand);
+		if (ch->scored && !pin[i])
+			d->nonfinite += nonfinite_scores(ch, c, d->ncand);
 		t = guard(ch, c, w, ch->want, pin[i] != 0, now_ns);
 		if (ch->scored && !pin[i] && m->dt_s <= 0 && (ch->s.mask >> ch->target & 1)) {
 			snprintf(ch->why, sizeof(ch->why), "waiting for a tick of measurements");

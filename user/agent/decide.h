@@ -49,6 +49,7 @@ struct off_decider {
 	uint64_t serves[OFF_CFG_MAX_PEERS][OFF_CFG_MAX_SERVICES / 64];
 	uint64_t infer_ns;	/* the last tick's estimates and inference */
 	uint64_t gates[OFF_GATE_KINDS];	/* decisions by how the correction was used */
+	uint64_t nonfinite;	/* scores that were Inf or NaN, taken as none */
 };
 
 int off_decider_init(struct off_decider *d, int nwl, int ncand);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Accept, read one request, answer, close: each step an io_uring operation,
  * so a slow client never blocks the tick. Requests are capped in size and
- * header lines, connections in number, and each one has a deadline from
- * accept to the last byte sent: a client too slow for it is dropped. */
+ * header lines, connections in number (in all and per source address), and
+ * each one has a deadline from accept to the last byte sent: a client too
+ * slow for it is dropped. Replies are allocated to their size and shared. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent/listener.h"
+#include "agent/ring.h"
 #include "lib/clock.h"
 
 /* Completions carry a tag in the low bits of user_data, above an 8-byte
@@ -40,13 +42,31 @@ static __attribute__((noinline)) int share(const char *path, const char *group, 
 	return 0;
 }
 
-int off_listen_unix(struct off_listener *c, const char *path, const char *group,
+/* The gid of the group that may change things, or -1. */
+static int admin_group(const char *group, char *err, size_t errlen)
+{
+	struct group *g;
+
+	if (!group[0])
+		return -1;
+	g = getgrnam(group);
+	if (!g) {
+		snprintf(err, errlen, "ctl_admin_group: no such group \"%s\"", group);
+		return -ENOENT;
+	}
+	return g->gr_gid;
+}
+
+int off_listen_unix(struct off_listener *c, const char *path, const char *group, const char *admin,
 		    off_listen_handler h, void *user, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)], *slash;
 	mode_t old;
 
+	c->admin_gid = admin_group(admin, err, errlen);
+	if (c->admin_gid == -ENOENT)
+		return -ENOENT;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "%s: control socket path too long", path);
 		return -ENAMETOOLONG;
@@ -133,6 +153,7 @@ int off_listen_tcp(struct off_listener *l, const char *addr, off_listen_handler 
 		return -errno;
 	}
 	l->path[0] = '\0';
+	l->admin_gid = -1;
 	l->end = "\r\n\r\n";
 	l->handle = h;
 	l->user = user;
@@ -149,10 +170,43 @@ void off_listen_close(struct off_listener *c)
 	c->lfd = -1;
 }
 
+struct off_reply *off_reply_alloc(size_t len)
+{
+	struct off_reply *r = len <= OFF_LISTEN_MAX_REPLY ? malloc(sizeof(*r) + len + 1) : NULL;
+
+	if (!r)
+		return NULL;
+	r->refs = 1;
+	r->len = len;
+	r->data[len] = '\0';
+	return r;
+}
+
+struct off_reply *off_reply_str(const char *s)
+{
+	struct off_reply *r = off_reply_alloc(strlen(s));
+
+	if (r)
+		memcpy(r->data, s, r->len);
+	return r;
+}
+
+struct off_reply *off_reply_get(struct off_reply *r)
+{
+	r->refs++;
+	return r;
+}
+
+void off_reply_put(struct off_reply *r)
+{
+	if (r && !--r->refs)
+		free(r);
+}
+
 static void submit(struct io_uring *ring, struct off_listen_conn *conn, int tag,
 		   void (*prep)(struct io_uring_sqe *, struct off_listen_conn *))
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_sqe *sqe = off_ring_sqe(ring, tag == TAG_CLOSE ? 1 : 2);
 
 	prep(sqe, conn);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)conn | tag);
@@ -160,7 +214,7 @@ static void submit(struct io_uring *ring, struct off_listen_conn *conn, int tag,
 		return;
 	/* Receiving and sending end at the connection's deadline. */
 	sqe->flags |= IOSQE_IO_LINK;
-	sqe = io_uring_get_sqe(ring);
+	sqe = off_ring_sqe(ring, 1);
 	io_uring_prep_link_timeout(sqe, &conn->deadline, IORING_TIMEOUT_ABS);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)conn | TAG_TIMEOUT);
 }
@@ -188,7 +242,7 @@ static void prep_recv(struct io_uring_sqe *sqe, struct off_listen_conn *c)
 
 static void prep_send(struct io_uring_sqe *sqe, struct off_listen_conn *c)
 {
-	io_uring_prep_send(sqe, c->fd, c->out + c->sent, c->outlen - c->sent, MSG_NOSIGNAL);
+	io_uring_prep_send(sqe, c->fd, c->out->data + c->sent, c->out->len - c->sent, MSG_NOSIGNAL);
 }
 
 static void prep_close(struct io_uring_sqe *sqe, struct off_listen_conn *c)
@@ -198,9 +252,10 @@ static void prep_close(struct io_uring_sqe *sqe, struct off_listen_conn *c)
 
 void off_listen_arm(struct off_listener *c, struct io_uring *ring)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_sqe *sqe = off_ring_sqe(ring, 1);
 
-	io_uring_prep_accept(sqe, c->lfd, NULL, NULL, SOCK_CLOEXEC);
+	c->srclen = sizeof(c->src);
+	io_uring_prep_accept(sqe, c->lfd, (struct sockaddr *)&c->src, &c->srclen, SOCK_CLOEXEC);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | TAG_ACCEPT);
 }
 
@@ -212,16 +267,23 @@ enum off_req off_listen_check(const struct off_listener *l, const char *buf, siz
 	return len >= OFF_LISTEN_MAX_MSG - 1 ? OFF_REQ_TOO_LONG : OFF_REQ_PARTIAL;
 }
 
+/* What a request that cannot be served gets, or NULL for one that can. */
+static const char *refusal(const struct off_listener *l, enum off_req state)
+{
+	if (state == OFF_REQ_TOO_LONG)
+		return l->path[0] ? "{\"ok\":false,\"error\":\"request too long\"}\n" :
+			"HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+	if (state == OFF_REQ_TOO_MANY_HEADERS)
+		return "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+			"Content-Length: 0\r\nConnection: close\r\n\r\n";
+	return NULL;
+}
+
 static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res)
 {
 	struct off_listener *c = conn->owner;
-	static const char too_long[] = "{\"ok\":false,\"error\":\"request too long\"}";
-	static const char http_too_long[] = "HTTP/1.1 413 Content Too Large\r\n"
-		"Content-Length: 0\r\nConnection: close\r\n\r\n";
-	static const char http_headers[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
-		"Content-Length: 0\r\nConnection: close\r\n\r\n";
-	size_t cap = OFF_LISTEN_MAX_REPLY;
 	enum off_req state;
+	const char *no;
 
 	if (res <= 0) {
 		c->timed_out += res == -ECANCELED;
@@ -235,21 +297,113 @@ static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 		submit(ring, conn, TAG_RECV, prep_recv);	/* the rest of the request */
 		return;
 	}
-	conn->out = malloc(cap);
-	if (!conn->out) {
-		submit(ring, conn, TAG_CLOSE, prep_close);
+	no = refusal(c, state);
+	conn->out = no ? off_reply_str(no) : c->handle(c->user, conn->buf, conn->admin);
+	submit(ring, conn, conn->out ? TAG_SEND : TAG_CLOSE, conn->out ? prep_send : prep_close);
+}
+
+static int same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return 0;	/* UNIX: the socket's mode says who may connect */
+}
+
+/* Room for one more connection from the listener's latest source? */
+static int admit(struct off_listener *l)
+{
+	int n = 0;
+
+	if (l->nconns >= OFF_LISTEN_MAX_CONNS) {
+		l->refused++;
+		return 0;
+	}
+	for (int i = 0; i < l->nconns; i++)
+		n += same_source(&l->conns[i]->src, &l->src);
+	if (n >= OFF_LISTEN_MAX_PER_SOURCE) {
+		l->refused++;
+		l->refused_source++;
+		return 0;
+	}
+	return 1;
+}
+
+void off_listen_tick(struct off_listener *l, struct io_uring *ring)
+{
+	if (l->lfd < 0 || !l->paused)
+		return;
+	l->paused = 0;
+	off_listen_arm(l, ring);
+}
+
+/* SO_PEERCRED, as the kernel saw the client at connect: root, the agent's
+ * own user and members of the admin group may change things; the rest of
+ * ctl_group may only look. */
+static int is_admin(const struct off_listener *l, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	gid_t groups[256];
+
+	if (!l->path[0] || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return 0;
+	if (cr.uid == 0 || cr.uid == geteuid())
+		return 1;
+	if (l->admin_gid < 0)
+		return 0;
+	if (cr.gid == (gid_t)l->admin_gid)
+		return 1;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		return 0;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == (gid_t)l->admin_gid)
+			return 1;
+	return 0;
+}
+
+static void on_accept(struct io_uring *ring, struct off_listener *l, int fd)
+{
+	struct off_listen_conn *conn;
+
+	if (fd < 0) {
+		/* Out of fds or memory: re-armed at once, accept would fail
+		 * again and spin. Like nginx's pause on EMFILE, wait a tick,
+		 * and leave the connection queued in the backlog meanwhile. */
+		if (!l->accept_errors++)
+			fprintf(stderr, "offloadd: accept: %s; retrying each tick, counted in offloadd_listener_accept_errors_total\n",
+				strerror(-fd));
+		l->paused = 1;
 		return;
 	}
-	if (state == OFF_REQ_TOO_LONG)
-		snprintf(conn->out, cap, "%s", c->path[0] ? too_long : http_too_long);
-	else if (state == OFF_REQ_TOO_MANY_HEADERS)
-		snprintf(conn->out, cap, "%s", http_headers);
-	else
-		c->handle(c->user, conn->buf, conn->out, cap - 1);	/* room for the newline */
-	conn->outlen = strlen(conn->out);
-	if (c->path[0])
-		conn->out[conn->outlen++] = '\n';
-	submit(ring, conn, TAG_SEND, prep_send);
+	if (!admit(l) || !(conn = calloc(1, sizeof(*conn)))) {
+		close(fd);
+		return;
+	}
+	conn->slot = l->nconns;
+	l->conns[l->nconns++] = conn;
+	conn->owner = l;
+	conn->fd = fd;
+	conn->src = l->src;
+	conn->admin = is_admin(l, fd);
+	set_deadline(conn);
+	submit(ring, conn, TAG_RECV, prep_recv);
+}
+
+static void on_close(struct off_listen_conn *conn)
+{
+	struct off_listener *l = conn->owner;
+
+	l->conns[conn->slot] = l->conns[--l->nconns];
+	l->conns[conn->slot]->slot = conn->slot;
+	off_reply_put(conn->out);
+	free(conn);
 }
 
 int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
@@ -266,18 +420,9 @@ int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
 	if (tag == TAG_ACCEPT) {
 		struct off_listener *l = ptr;
 
-		if (cqe->res >= 0 && l->nconns < OFF_LISTEN_MAX_CONNS &&
-		    (conn = calloc(1, sizeof(*conn)))) {
-			l->nconns++;
-			conn->owner = l;
-			conn->fd = cqe->res;
-			set_deadline(conn);
-			submit(ring, conn, TAG_RECV, prep_recv);
-		} else if (cqe->res >= 0) {
-			l->refused++;
-			close(cqe->res);
-		}
-		off_listen_arm(l, ring);
+		on_accept(ring, l, cqe->res);
+		if (!l->paused)
+			off_listen_arm(l, ring);
 		return 1;
 	}
 	switch (tag) {
@@ -286,7 +431,7 @@ int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
 		break;
 	case TAG_SEND:
 		/* A big reply may take several sends. */
-		if (cqe->res > 0 && conn->sent + cqe->res < conn->outlen) {
+		if (cqe->res > 0 && conn->sent + cqe->res < conn->out->len) {
 			conn->sent += cqe->res;
 			submit(ring, conn, TAG_SEND, prep_send);
 		} else {
@@ -294,9 +439,7 @@ int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
 		}
 		break;
 	case TAG_CLOSE:
-		conn->owner->nconns--;
-		free(conn->out);
-		free(conn);
+		on_close(conn);
 		break;
 	default:
 		return 0;

@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Opens the skeletons, sizes maps from options and pid_max, picks tp_btf or
  * raw_tp hooks, loads, attaches, pins; and undoes all of it on any failure. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -22,6 +18,7 @@
 #include "agent/adopt.h"
 #include "agent/libbpf_log.h"
 #include "agent/loader.h"
+#include "agent/pindir.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
@@ -152,74 +149,12 @@ static int pin_path(const struct off_bpf *b, char *path, size_t len, const char 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static bool dir_has_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool any = false;
-
-	while (d && !any && (e = readdir(d)))
-		any = e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return any;
-}
-
-static bool is_bpffs(const char *path)
-{
-	struct statfs sfs;
-
-	return statfs(path, &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC;
-}
-
-/* Containers, BusyBox and OpenRC images and CI runners often boot without
- * bpffs; like bpftool and Cilium, mount it where it belongs, private to
- * root (mode 0700), and say so. Only /sys/fs/bpf: a pin directory
- * elsewhere names a mount the operator chose. */
-static int bpffs_ensure(const char *dir, char *err, size_t errlen)
-{
-	static const char root[] = "/sys/fs/bpf";
-	char parent[sizeof(((struct off_bpf *)0)->pin_dir)];
-	char *slash;
-
-	snprintf(parent, sizeof(parent), "%s", dir);
-	slash = strrchr(parent, '/');
-	if (slash && slash != parent)
-		*slash = '\0';
-	if (is_bpffs(parent))
-		return 0;
-	if (strcmp(parent, root)) {
-		snprintf(err, errlen, "%s: not on bpffs (mount -t bpf bpf %s, or pin under %s)",
-			 parent, parent, root);
-		return -ENOENT;
-	}
-	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", root, strerror(errno));
-		return -errno;
-	}
-	if (mount("bpf", root, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0) {
-		snprintf(err, errlen, "%s: bpffs is not mounted and mounting it failed: %s (mount -t bpf bpf %s)",
-			 root, strerror(errno), root);
-		return -errno;
-	}
-	fprintf(stderr, "offloadd: bpffs was not mounted; mounted it on %s (mode 0700)\n", root);
-	return 0;
-}
-
 static int pin_dir_make(struct off_bpf *b, const char *dir, char *err, size_t errlen)
 {
-	int ret = bpffs_ensure(dir, err, errlen);
-
-	if (ret)
-		return ret;
-	if (dir_has_entries(dir)) {
+	if (off_pindir_has_entries(dir)) {
 		snprintf(err, errlen, "%s: pinned state already there (is another offloadd running? stop it, or remove the pins with rm -r %s)",
 			 dir, dir);
 		return -EBUSY;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -errno;
 	}
 	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", dir);
 	return 0;
@@ -317,13 +252,18 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 	ret = check_btf(o, err, errlen);
 	if (ret)
 		return ret;
-	if (o->pin_dir && o->adopt && dir_has_entries(o->pin_dir)) {
+	b->lock_fd = -1;
+	if (o->pin_dir && (ret = off_pindir_claim(o->pin_dir, &b->lock_fd, err, errlen)))
+		return ret;
+	if (o->pin_dir && o->adopt && off_pindir_has_entries(o->pin_dir)) {
 		b->adopted = true;
 		snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", o->pin_dir);
 	} else if (o->pin_dir && !o->load_only) {
 		ret = pin_dir_make(b, o->pin_dir, err, errlen);
-		if (ret)
+		if (ret) {
+			off_pindir_release(&b->lock_fd);
 			return ret;
+		}
 	}
 	ret = open_objects(b, o, err, errlen);
 	if (!ret && b->adopted) {
@@ -454,6 +394,7 @@ void off_bpf_destroy(struct off_bpf *b, bool unpin)
 	sched_bpf__destroy(b->sched);
 	if (unpin && b->pin_dir[0])
 		rmdir(b->pin_dir);
+	off_pindir_release(&b->lock_fd);
 	memset(b, 0, sizeof(*b));
 }
 

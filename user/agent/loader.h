@@ -61,6 +61,7 @@ struct off_bpf {
 	bool raw_tp;
 	bool adopted;		/* took over a previous agent's pins */
 	int nr_cpus;
+	int lock_fd;		/* the pin directory, locked; 0 or -1: none */
 	char pin_dir[256];
 };
 

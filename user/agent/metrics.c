@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/daemon.h"
@@ -18,22 +19,45 @@ const double off_tick_buckets_s[OFF_TICK_BUCKETS] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 };
 
+/* The text as it grows; failed once it would pass OFF_LISTEN_MAX_REPLY. */
 struct wr {
 	char *p;
 	size_t len, cap;
+	int failed;
 };
+
+/* Doubles the buffer until need more bytes fit. */
+static int grow(struct wr *w, size_t need)
+{
+	size_t cap = w->cap ? w->cap : 64 << 10;
+	char *p;
+
+	while (cap - w->len <= need)
+		cap *= 2;
+	if (cap > OFF_LISTEN_MAX_REPLY || !(p = realloc(w->p, cap)))
+		return -1;
+	w->p = p;
+	w->cap = cap;
+	return 0;
+}
 
 static void put(struct wr *w, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	if (w->len >= w->cap)
-		return;
 	va_start(ap, fmt);
-	n = vsnprintf(w->p + w->len, w->cap - w->len, fmt, ap);
+	n = w->failed ? -1 : vsnprintf(w->p + w->len, w->cap - w->len, fmt, ap);
 	va_end(ap);
-	w->len = n < 0 ? w->cap : w->len + n;
+	if (n >= 0 && (size_t)n >= w->cap - w->len && !grow(w, n)) {
+		va_start(ap, fmt);
+		n = vsnprintf(w->p + w->len, w->cap - w->len, fmt, ap);
+		va_end(ap);
+	}
+	if (n < 0 || (size_t)n >= w->cap - w->len)
+		w->failed = 1;
+	else
+		w->len += n;
 }
 
 static void head(struct wr *w, const char *name, const char *type, const char *help)
@@ -216,6 +240,8 @@ static void agent(struct wr *w, const struct off_daemon *d)
 	for (int g = 0; g < OFF_GATE_KINDS; g++)
 		put(w, "offloadd_gate_total{gate=\"%s\"} %llu\n", off_gate_names[g],
 		    (unsigned long long)d->dec.gates[g]);
+	head(w, "nonfinite_scores_total", "counter", "Inf or NaN scores, taken as no score");
+	put(w, "offloadd_nonfinite_scores_total %llu\n", (unsigned long long)d->dec.nonfinite);
 	head(w, "bpf_prog_run_seconds_total", "counter",
 	     "time in each BPF program (kernel.bpf_stats_enabled=1, else 0)");
 	head(w, "bpf_prog_runs_total", "counter", "runs of each BPF program (with bpf_stats)");
@@ -258,7 +284,10 @@ static void agent(struct wr *w, const struct off_daemon *d)
 	head(w, "experience_write_errors_total", "counter", "failed opens and writes of the experience log");
 	put(w, "offloadd_experience_write_errors_total %llu\n", (unsigned long long)d->learn.write_errors);
 	head(w, "listener_refused_total", "counter", "connections closed at once: too many open");
+	head(w, "listener_refused_source_total", "counter",
+	     "of those, refused for their source address having too many open");
 	head(w, "listener_timed_out_total", "counter", "connections dropped at their deadline");
+	head(w, "listener_accept_errors_total", "counter", "failed accepts (out of fds): retried a tick later");
 	for (int i = 0; i < 3; i++) {
 		static const char *const names[] = { "ctl", "status", "metrics" };
 		const struct off_listener *l = i == 0 ? &d->ctl : i == 1 ? &d->status : &d->metrics;
@@ -266,37 +295,60 @@ static void agent(struct wr *w, const struct off_daemon *d)
 		if (l->lfd < 0)
 			continue;
 		put(w, "offloadd_listener_refused_total{listener=\"%s\"} %llu\n", names[i], l->refused);
+		put(w, "offloadd_listener_refused_source_total{listener=\"%s\"} %llu\n", names[i],
+		    l->refused_source);
 		put(w, "offloadd_listener_timed_out_total{listener=\"%s\"} %llu\n", names[i], l->timed_out);
+		put(w, "offloadd_listener_accept_errors_total{listener=\"%s\"} %llu\n", names[i],
+		    l->accept_errors);
 	}
+	head(w, "metrics_renders_total", "counter", "renderings of /metrics: at most one per tick");
+	put(w, "offloadd_metrics_renders_total %llu\n", (unsigned long long)d->metrics_renders);
 	head(w, "build_info", "gauge", "the running version");
 	put(w, "offloadd_build_info{version=\"%s\"} 1\n", OFFLOAD_VERSION);
 }
 
-#define HEAD_ROOM 160
-
-void off_daemon_metrics(void *daemon, const char *req, char *out, size_t outlen)
+/* The whole reply: header and text, allocated to its size. */
+static struct off_reply *render(const struct off_daemon *d)
 {
-	struct off_daemon *d = daemon;
-	struct wr w = { .p = out + HEAD_ROOM, .cap = outlen - HEAD_ROOM };
-	char hdr[HEAD_ROOM];
+	static const char hdr[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+				  "Content-Length: %zu\r\nConnection: close\r\n\r\n";
+	struct wr w = {};
+	struct off_reply *r = NULL;
 	int n;
 
-	if (strncmp(req, "GET /metrics ", 13)) {
-		snprintf(out, outlen, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
-			 "Connection: close\r\n\r\n");
-		return;
+	if (!grow(&w, 0)) {
+		workloads(&w, d);
+		targets(&w, d);
+		peers(&w, d);
+		agent(&w, d);
 	}
-	workloads(&w, d);
-	targets(&w, d);
-	peers(&w, d);
-	agent(&w, d);
-	if (w.len >= w.cap) {
-		snprintf(out, outlen, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
-			 "Connection: close\r\n\r\n");
-		return;
+	n = snprintf(NULL, 0, hdr, w.len);
+	if (!w.failed && w.p && (r = off_reply_alloc(n + w.len))) {
+		snprintf(r->data, n + 1, hdr, w.len);
+		memcpy(r->data + n, w.p, w.len);
 	}
-	n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-		     "Content-Length: %zu\r\nConnection: close\r\n\r\n", w.len);
-	memmove(out + n, w.p, w.len + 1);
-	memcpy(out, hdr, n);
+	free(w.p);
+	return r;
+}
+
+/* Rendered at most once per tick, however many scrape it: a tick is as
+ * fresh as the numbers get, and N scrapers cost one rendering, not N. */
+struct off_reply *off_daemon_metrics(void *daemon, const char *req, int admin)
+{
+	struct off_daemon *d = daemon;
+
+	(void)admin;
+	if (strncmp(req, "GET /metrics ", 13))
+		return off_reply_str("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+				     "Connection: close\r\n\r\n");
+	if (!d->metrics_cache || d->metrics_tick != d->ticks) {
+		off_reply_put(d->metrics_cache);
+		d->metrics_renders++;
+		d->metrics_cache = render(d);
+		d->metrics_tick = d->ticks;
+	}
+	if (!d->metrics_cache)
+		return off_reply_str("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+				     "Connection: close\r\n\r\n");
+	return off_reply_get(d->metrics_cache);
 }

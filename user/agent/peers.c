@@ -9,21 +9,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/listener.h"
 #include "agent/peers.h"
+#include "agent/ring.h"
 #include "lib/clock.h"
 
 /* user_data: peer pointer | tag. Tags 1 and 2 are not the listener's. */
 enum { TAG_OP = 1, TAG_TIMEOUT = 2, TAG_MASK = 7 };
 
+void off_peers_configure(struct off_peers *ps, const struct off_config *c)
+{
+	ps->down_after = c->peer_down_after;
+	ps->timeout_ms = c->probe_timeout_ms;
+	/* A probe ends before the next tick would start the next one: a
+	 * peer trickling a byte now and then must fail, not stay up on the
+	 * status of long ago. */
+	ps->budget_ms = c->tick_ms - c->tick_ms / 10;
+}
+
 int off_peers_init(struct off_peers *ps, const struct off_config *c)
 {
 	ps->n = c->npeers;
-	ps->down_after = c->peer_down_after;
-	ps->timeout_ms = c->probe_timeout_ms;
+	off_peers_configure(ps, c);
 	ps->p = calloc(c->npeers ? c->npeers : 1, sizeof(*ps->p));
 	if (!ps->p)
 		return -ENOMEM;
@@ -63,7 +74,8 @@ void off_peers_free(struct off_peers *ps)
 
 static void outcome(struct off_peers *ps, struct off_peer *p, const char *why)
 {
-	close(p->fd);
+	if (p->fd >= 0)
+		close(p->fd);
 	p->fd = -1;
 	if (!why) {
 		if (!p->up)
@@ -80,18 +92,22 @@ static void outcome(struct off_peers *ps, struct off_peer *p, const char *why)
 	}
 }
 
-/* Bounds the operation in sqe by the probe timeout. */
+/* Bounds the operation in sqe by the step timeout and the probe's deadline. */
 static void op(struct off_peers *ps, struct io_uring *ring, struct off_peer *p,
 	       struct io_uring_sqe *sqe)
 {
+	uint64_t step = off_mono_ns() + ps->timeout_ms * 1000000ULL;
+	uint64_t end = p->started_ns + ps->budget_ms * 1000000ULL;
 	struct io_uring_sqe *t;
 
-	p->timeout.tv_sec = ps->timeout_ms / 1000;
-	p->timeout.tv_nsec = (ps->timeout_ms % 1000) * 1000000L;
+	if (end < step)
+		step = end;
+	p->timeout.tv_sec = step / 1000000000;
+	p->timeout.tv_nsec = step % 1000000000;
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)p | TAG_OP);
 	sqe->flags |= IOSQE_IO_LINK;
-	t = io_uring_get_sqe(ring);
-	io_uring_prep_link_timeout(t, &p->timeout, 0);
+	t = off_ring_sqe(ring, 1);
+	io_uring_prep_link_timeout(t, &p->timeout, IORING_TIMEOUT_ABS);
 	io_uring_sqe_set_data64(t, (uint64_t)(uintptr_t)p | TAG_TIMEOUT);
 }
 
@@ -104,12 +120,19 @@ void off_peers_tick(struct off_peers *ps, struct io_uring *ring)
 		if (p->fd >= 0 || !p->cfg->status_port)
 			continue;	/* in flight (its timeout ends it), or not probed */
 		p->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (p->fd < 0)
+		if (p->fd < 0) {
+			/* Not probed is not answered: skipping it kept the peer
+			 * up on stale status for as long as fds ran short. */
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "cannot open a probe socket: %s", strerror(errno));
+			outcome(ps, p, msg);
 			continue;
+		}
 		p->len = 0;
 		p->receiving = 0;
 		p->started_ns = off_mono_ns();
-		sqe = io_uring_get_sqe(ring);
+		sqe = off_ring_sqe(ring, 2);
 		io_uring_prep_connect(sqe, p->fd, (struct sockaddr *)&p->addr, sizeof(p->addr));
 		op(ps, ring, p, sqe);
 	}
@@ -160,7 +183,7 @@ int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_ur
 			p->rtt_jitter_us += (fabs(rtt - p->rtt_us) - p->rtt_jitter_us) / 16;
 		p->rtt_us = rtt;
 		p->receiving = 1;
-		if (write(p->fd, req, sizeof(req) - 1) != sizeof(req) - 1) {
+		if (send(p->fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != sizeof(req) - 1) {
 			outcome(ps, p, "cannot send the request");
 			return 1;
 		}
@@ -175,7 +198,7 @@ int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_ur
 		outcome(ps, p, "status: reply too large");
 		return 1;
 	}
-	sqe = io_uring_get_sqe(ring);
+	sqe = off_ring_sqe(ring, 2);
 	io_uring_prep_recv(sqe, p->fd, p->buf + p->len, OFF_PEER_MAX_REPLY - p->len, 0);
 	op(ps, ring, p, sqe);
 	return 1;

@@ -20,7 +20,7 @@ struct off_peer {
 	int fd;				/* -1: no probe in flight */
 	int receiving;			/* connected: reading the reply */
 	uint64_t started_ns;
-	struct __kernel_timespec timeout;
+	struct __kernel_timespec timeout;	/* CLOCK_MONOTONIC, absolute */
 	double rtt_us;			/* connect time of the last good probe */
 	double rtt_jitter_us;
 	bool up;
@@ -33,12 +33,15 @@ struct off_peer {
 
 struct off_peers {
 	int n;
-	uint32_t down_after, timeout_ms;
+	uint32_t down_after, timeout_ms;	/* timeout_ms: per step */
+	uint32_t budget_ms;			/* a whole probe: under a tick */
 	struct off_peer *p;
 };
 
 int off_peers_init(struct off_peers *ps, const struct off_config *c);
 void off_peers_free(struct off_peers *ps);
+/* Takes the probe settings of c (at start and on reload). */
+void off_peers_configure(struct off_peers *ps, const struct off_config *c);
 /* Starts a probe of every peer not already being probed. */
 void off_peers_tick(struct off_peers *ps, struct io_uring *ring);
 /* Handles a probe's completion; 1 if it was one. */

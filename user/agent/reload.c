@@ -9,6 +9,7 @@
 
 #include "agent/actuate.h"
 #include "agent/daemon.h"
+#include "agent/trust.h"
 
 static int same_peers(const struct off_config *a, const struct off_config *b)
 {
@@ -55,14 +56,14 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto refused;
 	}
-	if (off_config_load(d->path, &c, err, errlen))
+	if (off_trust_file(d->path, err, errlen) || off_config_load(d->path, &c, err, errlen))
 		goto refused;
 	changed = needs_restart(&c, &d->cfg);
 	if (changed) {
 		snprintf(err, errlen, "%s: the %s changed; restart to apply", d->path, changed);
 		goto drop;
 	}
-	if (off_models_load(&ms, &c, err, errlen) ||
+	if (off_trust_models(&c, err, errlen) || off_models_load(&ms, &c, err, errlen) ||
 	    off_local_scope(c.serve_cgroup, c.local_cpus, cpus, d->snap.nr_cpus, &scope, err, errlen))
 		goto drop;
 	if (off_actuate_services(&d->bpf, &c)) {
@@ -72,6 +73,7 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	}
 	off_config_free(&d->cfg);
 	d->cfg = c;
+	off_peers_configure(&d->peers, &d->cfg);
 	off_models_free(&d->models);
 	d->models = ms;
 	memcpy(d->snap.local_cpu, cpus, d->snap.nr_cpus);
@@ -79,6 +81,8 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	d->meas.scope = scope;
 	free(cpus);
 	d->reloads++;
+	off_reply_put(d->metrics_cache);	/* rendered from the old configuration */
+	d->metrics_cache = NULL;
 	fprintf(stderr, "offloadd: reloaded %s\n", d->path);
 	off_models_log(&d->models);
 	if (off_ab_init(&d->ab, d))	/* policies may have changed: a new window */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -18,6 +19,8 @@
 #include "agent/actuate.h"
 #include "agent/cgroup.h"
 #include "agent/daemon.h"
+#include "agent/ring.h"
+#include "agent/trust.h"
 #include "agent/run.h"
 #include "lib/hist.h"
 
@@ -46,6 +49,10 @@ int off_daemon_decide(struct off_daemon *d, int force)
 	const struct off_config *c = &d->cfg;
 
 	off_decide(&d->dec, c, &d->meas, &d->peers, &d->models, d->pin, off_mono_ns());
+	if (d->dec.nonfinite && !d->nonfinite_logged) {
+		d->nonfinite_logged = true;	/* once: the counter says the rest */
+		fprintf(stderr, "offloadd: a model scored Inf or NaN (its weights overflow); such workloads keep their target, counted in offloadd_nonfinite_scores_total\n");
+	}
 	for (int i = 0; i < c->nworkloads; i++) {
 		const struct off_choice *ch = &d->dec.ch[i];
 		int ret;
@@ -146,7 +153,7 @@ static int govern(struct off_daemon *d)
 
 static void arm_tick(struct off_daemon *d)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
+	struct io_uring_sqe *sqe = off_ring_sqe(&d->ring, 1);
 	static struct __kernel_timespec ts;
 	uint64_t now = off_mono_ns();
 
@@ -164,7 +171,7 @@ static void arm_tick(struct off_daemon *d)
 
 static void arm_signal(struct off_daemon *d)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
+	struct io_uring_sqe *sqe = off_ring_sqe(&d->ring, 1);
 
 	io_uring_prep_poll_add(sqe, d->sfd, POLLIN);
 	io_uring_sqe_set_data64(sqe, EV_SIGNAL);
@@ -229,6 +236,9 @@ static void on_tick(struct off_daemon *d)
 	off_learn_tick(&d->learn, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
 	off_ab_tick(&d->ab, d);
 	off_peers_tick(&d->peers, &d->ring);
+	off_listen_tick(&d->ctl, &d->ring);
+	off_listen_tick(&d->status, &d->ring);
+	off_listen_tick(&d->metrics, &d->ring);
 	d->ticks++;
 	notify(d);
 	arm_tick(d);
@@ -276,6 +286,21 @@ static int loop(struct off_daemon *d)
 	return 0;
 }
 
+/* Each workload holds about 12 fds (cgroup, links, programs): 1024, the
+ * usual soft limit, runs out near 80. As systemd does for itself, raise the
+ * soft limit to the hard one: the loop is io_uring, never select(), so
+ * high fd numbers are harmless. */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= r.rlim_max)
+		return;
+	r.rlim_cur = r.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &r))
+		fprintf(stderr, "offloadd: cannot raise the open-file limit: %s\n", strerror(errno));
+}
+
 static int parse_args(struct off_daemon *d, int argc, char **argv, int *keep)
 {
 	static const struct option opts[] = {
@@ -311,18 +336,25 @@ int off_run_main(int argc, char **argv)
 
 	if (parse_args(&d, argc, argv, &keep))
 		return 1;
-	if (off_config_load(d.path, &d.cfg, err, sizeof(err)) ||
+	raise_nofile();
+	if (off_trust_file(d.path, err, sizeof(err)) ||
+	    off_config_load(d.path, &d.cfg, err, sizeof(err)) ||
+	    off_trust_models(&d.cfg, err, sizeof(err)) ||
 	    off_models_load(&d.models, &d.cfg, err, sizeof(err))) {
 		fprintf(stderr, "offloadd: %s\n", err);
 		return 1;
 	}
+	/* A peer or a log reader that goes away must cost an EPIPE, counted
+	 * where it happens, never the agent: io_uring's writes to a pipe
+	 * cannot take MSG_NOSIGNAL. */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	d.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	ret = io_uring_queue_init(256, &d.ring, 0);
+	ret = off_ring_init(&d.ring);
 	if (d.sfd < 0 || ret < 0) {
 		fprintf(stderr, "offloadd: cannot set up the event loop: %s\n",
 			strerror(ret < 0 ? -ret : errno));
@@ -333,8 +365,8 @@ int off_run_main(int argc, char **argv)
 		fprintf(stderr, "offloadd: out of memory\n");
 		return 1;
 	}
-	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, d.cfg.ctl_group, off_daemon_command, &d, err,
-			      sizeof(err));
+	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, d.cfg.ctl_group, d.cfg.ctl_admin_group,
+			      off_daemon_command, &d, err, sizeof(err));
 	if (!ret && d.cfg.status_listen[0])
 		ret = off_listen_tcp(&d.status, d.cfg.status_listen, off_daemon_status, &d, err,
 				     sizeof(err));
@@ -359,6 +391,7 @@ int off_run_main(int argc, char **argv)
 	off_listen_close(&d.ctl);
 	off_listen_close(&d.status);
 	off_listen_close(&d.metrics);
+	off_reply_put(d.metrics_cache);
 	off_snapshot_free(&d.snap);
 	off_measure_free(&d.meas);
 	off_decider_free(&d.dec);
