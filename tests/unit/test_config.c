@@ -104,8 +104,9 @@ static void parses_every_key(void **state)
 		 "serve_cgroup = /sys/fs/cgroup/unified/serve\nmark_base = 0x0ff20000\n"
 		 "max_tasks = 4096\nmax_flows = 2048\nmax_workloads = 8\nnode = edge-a.lan\n"
 		 "pin_dir = /sys/fs/bpf/o2\npeer_down_after = 5\nprobe_timeout = 100ms\n"
+		 "experience_log_max = 64K\ncpu_ghz = 2.5\ntx_watts = 0.8\nswitch_rtts = 2\n"
 		 "[peer edge1]\naddress = 10.0.0.2\nkind = edge\nstatus_port = 7401\ncapacity = 3.5\n"
-		 "cost = 0.002\n"
+		 "cost = 0.002\ncpu_ghz = 3\nbandwidth = 250\n"
 		 "[peer cloud]\naddress = 10.9.0.1\nkind = cloud ; inline comment\nstatus_port = 0\n"
 		 "[service api]\nvip = 10.1.1.1:80\nprotocol = tcp\nlocal = 127.0.0.1:8080\n"
 		 "port.cloud = 443\nport.edge1 = 8081\n"
@@ -132,6 +133,13 @@ static void parses_every_key(void **state)
 	assert_string_equal(cfg.node, "edge-a.lan");
 	assert_string_equal(cfg.pin_dir, "/sys/fs/bpf/o2");
 	assert_int_equal(cfg.probe_timeout_ms, 100);
+	assert_int_equal(cfg.experience_log_max, 65536);
+	assert_near(cfg.cpu_ghz, 2.5, 0);
+	assert_near(cfg.tx_watts, 0.8, 0);
+	assert_near(cfg.switch_rtts, 2, 0);
+	assert_near(cfg.peers[0].cpu_ghz, 3, 0);
+	assert_near(cfg.peers[0].bw_mbps, 250, 0);
+	assert_near(off_config_peer_bw(&cfg.peers[1]), 100, 0);
 	assert_int_equal(cfg.npeers, 2);
 	assert_int_equal(cfg.peers[0].status_port, 7401);
 	assert_near(cfg.peers[0].capacity_cores, 3.5, 0);
@@ -210,6 +218,9 @@ static const struct { const char *from, *to, *want; } mistakes[] = {
 	{ "policy = static:cloud", "policy = random",
 	  "t.conf:19: [workload web] policy: expected dqn, greedy or static:TARGET, got \"random\"" },
 	{ "lease = 4", "dry_run = maybe", "t.conf:3: [agent] dry_run: expected true or false, got \"maybe\"" },
+	{ "lease = 4", "experience_log_max = 2T", "t.conf:3: [agent] experience_log_max: expected a size up to "
+	  "1099511627776 bytes, like 64M or 512K, got \"2T\"" },
+	{ "lease = 4", "cpu_ghz = 0", "t.conf:3: [agent] cpu_ghz: expected a number in 0.05..100, got \"0\"" },
 	{ "lease = 4", "lease = -4", "t.conf:3: [agent] lease: expected an integer in 1..1000, got \"-4\"" },
 	{ "lease = 4", "w_lat = nan", "t.conf:3: [agent] w_lat: expected a number in 0..100, got \"nan\"" },
 	{ "lease = 4", "model = var/m.omdl",

@@ -363,6 +363,7 @@ static void defaults(struct off_config *c)
 	c->cpu_watts = 1.0;
 	c->net_nj_per_byte = 40;
 	c->cpu_ghz = 1.0;
+	c->experience_log_max = 256ull << 20;
 	c->switch_rtts = 1;
 	strcpy(c->model, "/var/lib/offloadd/default.omdl");
 	strcpy(c->ctl_socket, OFF_CTL_SOCKET);

@@ -77,6 +77,7 @@ struct off_config {
 	char status_listen[64];		/* "": don't serve peer status */
 	char metrics_listen[64];	/* "": no metrics */
 	char experience_log[OFF_CFG_PATH_LEN];	/* "": none */
+	uint64_t experience_log_max;	/* bytes; rotate past it; 0: never */
 	char serve_cgroup[OFF_CFG_PATH_LEN];	/* "": report the whole host */
 	char local_cpus[128];		/* "": serve_cgroup's cpuset, or every CPU */
 	char node[64];

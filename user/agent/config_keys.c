@@ -25,6 +25,27 @@ static int set_u32(struct parser *p, const struct key *k, void *f, const char *v
 	return 0;
 }
 
+/* A size in bytes, with an optional K, M or G (powers of 1024). */
+static int set_size(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	static const char units[] = "KMG";
+	size_t n = strlen(v);
+	const char *u = n ? strchr(units, v[n - 1]) : NULL;
+	int shift = u && *u ? 10 * (int)(u - units + 1) : 0;
+	char num[32];
+	uint32_t x;
+
+	snprintf(num, sizeof(num), "%.*s", (int)(shift ? n - 1 : n), v);
+	if (n >= sizeof(num) || off_parse_u32(num, 0, UINT32_MAX, &x) ||
+	    (double)((uint64_t)x << shift) > k->max) {
+		snprintf(p->expect, sizeof(p->expect),
+			 "expected a size up to %.0f bytes, like 64M or 512K", k->max);
+		return -EINVAL;
+	}
+	*(uint64_t *)f = (uint64_t)x << shift;
+	return 0;
+}
+
 static int duration(struct parser *p, const struct key *k, const char *v, uint32_t *ms)
 {
 	char lo[16], hi[16];
@@ -193,6 +214,7 @@ const struct key off_cfg_agent_keys[] = {
 	S("model", set_path, model), S("ctl_socket", set_path, ctl_socket),
 	S("status_listen", set_listen, status_listen), S("metrics_listen", set_listen, metrics_listen),
 	S("experience_log", set_path, experience_log), A("dry_run", set_bool, dry_run, 0, 0),
+	A("experience_log_max", set_size, experience_log_max, 0, 1099511627776.0),
 	S("serve_cgroup", set_path, serve_cgroup), S("local_cpus", set_cpus, local_cpus), A("mark_base", set_u32, mark_base, 0, 0xffff0000u),
 	A("max_tasks", set_u32, max_tasks, 1024, 4194304), A("max_flows", set_u32, max_flows, 256, 1048576),
 	A("max_workloads", set_u32, max_workloads, 1, OFF_CFG_MAX_WORKLOADS),

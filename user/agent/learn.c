@@ -9,16 +9,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/learn.h"
+#include "agent/ring.h"
 
-int off_learn_init(struct off_learn *l, int nwl, const char *path, char *err, size_t errlen)
+/* Never through a symlink: the log's directory may be writable by others
+ * (a shared state directory), and the agent runs as root. */
+static void open_log(struct off_learn *l)
+{
+	struct stat st;
+
+	l->fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (l->fd < 0) {
+		fprintf(stderr, "offloadd: experience log: %s: %s; not recording\n", l->path,
+			errno == ELOOP ? "a symlink, refused" : strerror(errno));
+		l->write_errors++;
+		return;
+	}
+	l->size = fstat(l->fd, &st) ? 0 : (uint64_t)st.st_size;
+}
+
+int off_learn_init(struct off_learn *l, int nwl, const char *path, uint64_t max, char *err,
+		   size_t errlen)
 {
 	memset(l, 0, sizeof(*l));
 	l->nwl = nwl;
 	l->fd = -1;
+	l->max = max;
 	l->wl = calloc(nwl ? nwl : 1, sizeof(*l->wl));
 	if (!l->wl)
 		goto nomem;
@@ -26,22 +46,53 @@ int off_learn_init(struct off_learn *l, int nwl, const char *path, char *err, si
 		l->wl[i].reward = l->wl[i].last_reward = NAN;
 	if (!path || !path[0])
 		return 0;
+	snprintf(l->path, sizeof(l->path), "%s", path);
 	l->buf[0] = malloc(OFF_LEARN_BUF);
 	l->buf[1] = malloc(OFF_LEARN_BUF);
 	if (!l->buf[0] || !l->buf[1])
 		goto nomem;
 	/* Recording is for later training: losing it must not stop the agent
 	 * from governing, so an unwritable log is reported and counted. */
-	l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (l->fd < 0) {
-		fprintf(stderr, "offloadd: experience log: %s: %s; not recording\n", path, strerror(errno));
-		l->write_errors++;
-	}
+	open_log(l);
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");
 	off_learn_free(l);
 	return -ENOMEM;
+}
+
+static void reopen_now(struct off_learn *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->reopen = 0;
+	open_log(l);
+}
+
+void off_learn_reopen(struct off_learn *l)
+{
+	if (!l->path[0])
+		return;
+	l->reopen = 1;
+	if (!l->inflight)
+		reopen_now(l);
+}
+
+/* Past the cap, the file becomes PATH.1 (replacing the last one) and a new
+ * one starts: one generation kept, as a size-capped journal would. */
+static void rotate(struct off_learn *l)
+{
+	char old[sizeof(l->path) + 2];
+
+	snprintf(old, sizeof(old), "%s.1", l->path);
+	if (rename(l->path, old)) {
+		if (!l->write_errors++)
+			fprintf(stderr, "offloadd: experience log: cannot rotate %s: %s\n", l->path,
+				strerror(errno));
+		return;
+	}
+	l->rotations++;
+	reopen_now(l);
 }
 
 void off_learn_free(struct off_learn *l)
@@ -116,8 +167,9 @@ static void flush(struct off_learn *l, struct io_uring *ring, uint64_t user_data
 {
 	struct io_uring_sqe *sqe;
 
-	if (l->fd < 0 || l->inflight || !l->len || !(sqe = io_uring_get_sqe(ring)))
+	if (l->fd < 0 || l->inflight || !l->len)
 		return;		/* the next tick's write takes these lines too */
+	sqe = off_ring_sqe(ring, 1);
 	/* Offset -1: at the file position, which O_APPEND keeps at the end. */
 	io_uring_prep_write(sqe, l->fd, l->buf[l->cur], l->len, (uint64_t)-1);
 	io_uring_sqe_set_data64(sqe, user_data);
@@ -136,8 +188,14 @@ void off_learn_written(struct off_learn *l, int res)
 			fprintf(stderr, "offloadd: experience log: %s; lines are dropped and counted\n",
 				res < 0 ? strerror(-res) : "short write");
 		l->dropped += l->inflight_lines;
+	} else {
+		l->size += res;
 	}
 	l->inflight = 0;
+	if (l->reopen)
+		reopen_now(l);
+	else if (l->max && l->size >= l->max)
+		rotate(l);
 }
 
 void off_learn_tick(struct off_learn *l, const struct off_config *c, const struct off_measure *m,

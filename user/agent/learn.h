@@ -23,6 +23,10 @@ struct off_learn_wl {
 
 struct off_learn {
 	int nwl, fd;			/* fd -1: no experience log */
+	char path[256];
+	uint64_t size, max;		/* bytes in the file; max 0: no cap */
+	int reopen;			/* after the write in flight */
+	uint64_t rotations;
 	struct off_learn_wl *wl;
 	char *buf[2];
 	size_t len, inflight;		/* inflight: bytes being written */
@@ -31,7 +35,12 @@ struct off_learn {
 	uint64_t lines, dropped, write_errors;	/* lines: formatted */
 };
 
-int off_learn_init(struct off_learn *l, int nwl, const char *path, char *err, size_t errlen);
+/* max: rotate to PATH.1 past this many bytes (0: never). */
+int off_learn_init(struct off_learn *l, int nwl, const char *path, uint64_t max, char *err,
+		   size_t errlen);
+/* SIGHUP: reopen the file by name (logrotate moved it) once no write is in
+ * flight. */
+void off_learn_reopen(struct off_learn *l);
 void off_learn_free(struct off_learn *l);
 /* The reward of workload i's last decision, action, from this tick's
  * measurements; NAN when none of its connections to that target closed. */

@@ -281,6 +281,8 @@ static void agent(struct wr *w, const struct off_daemon *d)
 	put(w, "offloadd_experience_lines_total %llu\n", (unsigned long long)d->learn.lines);
 	head(w, "experience_dropped_total", "counter", "experience lines lost: buffer full or write failed");
 	put(w, "offloadd_experience_dropped_total %llu\n", (unsigned long long)d->learn.dropped);
+	head(w, "experience_rotations_total", "counter", "experience logs moved to PATH.1 at experience_log_max");
+	put(w, "offloadd_experience_rotations_total %llu\n", (unsigned long long)d->learn.rotations);
 	head(w, "experience_write_errors_total", "counter", "failed opens and writes of the experience log");
 	put(w, "offloadd_experience_write_errors_total %llu\n", (unsigned long long)d->learn.write_errors);
 	head(w, "listener_refused_total", "counter", "connections closed at once: too many open");

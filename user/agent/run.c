@@ -91,7 +91,8 @@ static int prepare(struct off_daemon *d, char *err, size_t errlen)
 	ret = off_local_scope(c->serve_cgroup, c->local_cpus, d->snap.local_cpu, d->snap.nr_cpus, &d->meas.scope,
 			      err, errlen);
 	if (!ret)
-		ret = off_learn_init(&d->learn, c->nworkloads, c->experience_log, err, errlen);
+		ret = off_learn_init(&d->learn, c->nworkloads, c->experience_log,
+				     c->experience_log_max, err, errlen);
 	if (!ret && (ret = off_ab_init(&d->ab, d)))
 		snprintf(err, errlen, "out of memory");
 	for (int i = 0; !ret && i < c->nworkloads; i++) {
