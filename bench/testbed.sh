@@ -17,6 +17,9 @@
 #   OUT       the JSON (default bench/results/testbed.json; the PNG beside it)
 #   TICK_MS   the agents' tick (default 500); LIVE seconds between live lines
 #   NET       first two octets of the testbed's addresses (default 10.246)
+#   STEP_MS   how often the schedule steps and offloadctl is sampled (1000)
+#   PEER_DOWN_AFTER, PROBE_TIMEOUT (e.g. 150ms): the governing agent's keys,
+#             for short test runs; TRANSFER_KB the rate check's size (500)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TOP=$PWD
@@ -28,6 +31,8 @@ DURATION=${DURATION:-180} SEED=${SEED:-1} SCHEDULE=${SCHEDULE:-full} FIT=${FIT:-
 POLICIES=${POLICIES:-dqn greedy static:local static:edge1 static:edge2 static:cloud}
 OUT=${OUT:-bench/results/testbed.json} TICK_MS=${TICK_MS:-500} LIVE=${LIVE:-10}
 NET=${NET:-10.246} MODEL=${MODEL:-$TOP/models/default.omdl}
+STEP_MS=${STEP_MS:-1000} TRANSFER_KB=${TRANSFER_KB:-500}
+STEPS=$((DURATION * 1000 / STEP_MS))
 VIP=$NET.0.1
 LOCAL_CPU=0 PEER_CPU=1
 # Local targets listen on loopback, on ports of this run's own: other
@@ -66,8 +71,8 @@ demo) SCHED=("0 calm" "0.2 local-busy" "0.7 local-free") ;;
 *) die "SCHEDULE is full or demo" ;;
 esac
 
-# Each phase's first second.
-BOUNDS=($(printf '%s\n' "${SCHED[@]}" | awk -v d="$DURATION" '{ print int($1 * d + 0.5) }'))
+# Each phase's first step.
+BOUNDS=($(printf '%s\n' "${SCHED[@]}" | awk -v n="$STEPS" '{ print int($1 * n + 0.5) }'))
 
 # --- topology ---------------------------------------------------------------
 
@@ -173,6 +178,8 @@ model = $2
 pin_dir = /sys/fs/bpf/offloadd-tb-$$-host
 ctl_socket = $tmp/host.sock
 experience_log = $3
+${PEER_DOWN_AFTER:+peer_down_after = $PEER_DOWN_AFTER}
+${PROBE_TIMEOUT:+probe_timeout = $PROBE_TIMEOUT}
 CONF
 	for p in "${PEERS[@]}"; do
 		printf '[peer %s]\naddress = %s\nkind = %s\nstatus_port = 7400\ncapacity = %s\ncost = %s\n' \
@@ -205,9 +212,9 @@ tenant_on() {
 }
 tenant_off() { [ ${#TENANT[@]} = 0 ] || reap "${TENANT[@]}"; TENANT=(); }
 
-# transfer PEER: kbit/s of one 500 KB reply straight from PEER, not governed.
+# transfer PEER: kbit/s of one reply of TRANSFER_KB straight from PEER, not governed.
 transfer() {
-	"$BUILD/tools/reqcli" -t 8000 -B 500000 "${ADDR[$1]}" 7301 |
+	"$BUILD/tools/reqcli" -t 8000 -B $((TRANSFER_KB * 1000)) "${ADDR[$1]}" 7301 |
 		awk '$1 == "answer" { printf "%.0f", $10 * 8 / ($4 / 1000) }'
 }
 
@@ -221,7 +228,7 @@ enter_phase() {
 	edge1-down) tenant_off; peer_kill edge1 ;;
 	edge1-back) peer_start edge1 ;;
 	edge2-slow-link) link_set edge2 "delay_ms = ${ONEWAY[edge2]}" "rate_kbit = 4000" "burst_kb = 16" "limit_kb = 128"
-		(sleep 1; echo "{\"phase\":\"$1\",\"peer\":\"edge2\",\"transfer_kbit\":$(transfer edge2 || echo null)}" \
+		(sleep 0.2; echo "{\"phase\":\"$1\",\"peer\":\"edge2\",\"transfer_kbit\":$(transfer edge2 || echo null)}" \
 			>>"$tmp/$RUN.checks") & ;;
 	cloud-jitter) link_base edge2; link_set cloud "delay_ms = ${ONEWAY[cloud]}" "jitter_ms = 25" ;;
 	local-free) hogs_off; link_base cloud ;;
@@ -229,7 +236,7 @@ enter_phase() {
 }
 
 # ramp FRACTION_OF_PHASE: edge1's one-way delay within the RTT phases,
-# 1.5 -> 20 ms (RTT 3 -> 40) and back, in one-second steps.
+# 1.5 -> 20 ms (RTT 3 -> 40) and back, a step at a time.
 ramp() {
 	local d
 	case $PHASE in
@@ -267,7 +274,7 @@ run() {
 	RUN=${name//:/-}
 	echo "== $name"
 	enter_phase calm
-	sleep 1
+	sleep 0.5	# the hogs gone and the links reset before the agent starts
 	host_conf "$2" "$3" "$tmp/$RUN.exp" >"$tmp/$RUN.conf"
 	"$OFFLOADD" run --config "$tmp/$RUN.conf" 2> >(stamp >"$tmp/$RUN.log") &
 	agent=$!
@@ -282,25 +289,24 @@ run() {
 	done
 	: >"$tmp/$RUN.phases"
 	start=$(ms)
-	for ((t = 0; t < DURATION; t++)); do
-		# Phases start on the second; ramps step each second.
+	for ((t = 0; t < STEPS; t++)); do
 		while [ $next -lt ${#BOUNDS[@]} ] && [ $t -ge ${BOUNDS[$next]} ]; do
 			PHASE=${SCHED[$next]#* } PSTART=$t
 			echo "$(ms) $PHASE" >>"$tmp/$RUN.phases"
 			enter_phase "$PHASE"
 			next=$((next + 1))
-			PEND=$DURATION
+			PEND=$STEPS
 			[ $next -ge ${#BOUNDS[@]} ] || PEND=${BOUNDS[$next]}
 		done
 		ramp "$(awk -v a=$PSTART -v b="$PEND" -v t=$t 'BEGIN { print (t - a + 1) / (b - a) }')"
-		# What the agent sees and decides, each second.
+		# What the agent sees and decides, each step.
 		now=$(ms)
 		{ "$CTL" -s "$tmp/host.sock" -j workloads | jq -c --argjson ts "$now" \
 			'{ts: $ts, workloads: [.workloads[] | {name, target}]}'
 		  "$CTL" -s "$tmp/host.sock" -j peers | jq -c --argjson ts "$now" \
 			'{ts: $ts, peers: [.peers[] | {name, up, rtt_us}]}'; } >>"$tmp/$RUN.samples" 2>/dev/null
-		[ $((t % LIVE)) != $((LIVE - 1)) ] || live $((t + 1))
-		i=$(( (start + (t + 1) * 1000) - $(ms) ))
+		[ $(((t + 1) * STEP_MS % (LIVE * 1000))) != 0 ] || live $(((t + 1) * STEP_MS / 1000))
+		i=$(( (start + (t + 1) * STEP_MS) - $(ms) ))
 		[ $i -le 0 ] || sleep "$(awk -v i=$i 'BEGIN { printf "%.3f", i / 1000 }')"
 	done
 	echo "$(ms) end" >>"$tmp/$RUN.phases"
@@ -320,7 +326,7 @@ echo "testbed: run $$"
 setup
 echo "testbed: edge1, edge2 and cloud behind links of RTT 3, 10 and 60 ms; workloads: compute" \
 	"(12 ms of CPU per request) and payload (300 KB back, 20 KB out); ${DURATION}s per policy"
-echo "schedule: $(printf '%s\n' "${SCHED[@]}" | awk -v d="$DURATION" '{ printf "%s%s %ds", (NR > 1 ? ", " : ""), $2, int($1 * d + 0.5) }')"
+echo "schedule: $(printf '%s\n' "${SCHED[@]}" | awk -v n="$STEPS" -v s="$STEP_MS" '{ printf "%s%s %gs", (NR > 1 ? ", " : ""), $2, int($1 * n + 0.5) * s / 1000 }')"
 runs=()
 for pol in $POLICIES; do
 	run "$pol" "$pol" "$MODEL"
