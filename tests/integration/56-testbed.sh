@@ -11,20 +11,22 @@ T=("the testbed runs every policy" "every phase happened" "edge1's probe RTT ros
    "the rate limit held on a transfer" "the killed peer went down and came back"
    "the JSON is complete" "governed beats the worst fixed placement" "the testbed cleans up after itself")
 need_root "${T[@]}"
-if [ "$(nproc)" -lt 2 ] || ! command -v gnuplot >/dev/null; then
-	for t in "${T[@]}"; do skip "$t" "needs 2 CPUs and gnuplot"; done
+if [ "$(nproc)" -lt 2 ]; then
+	for t in "${T[@]}"; do skip "$t" "needs 2 CPUs"; done
 	exit 0
 fi
+# gnuplot is a benchmark package: the plot is checked where it is installed.
+plot=0; command -v gnuplot >/dev/null && plot=1
 d=$(mktemp -d); on_exit "rm -rf $d"
 POLICIES="dqn greedy static:local static:edge1 static:edge2 static:cloud"
 DURATION=7 STEP_MS=250 TICK_MS=200 PROBE_TIMEOUT=150ms PEER_DOWN_AFTER=2 TRANSFER_KB=150 \
-	FIT=0 LIVE=100 NET=10.247 POLICIES=$POLICIES OUT=$d/testbed.json BUILD=$BUILD \
+	FIT=0 PLOT=$plot LIVE=100 NET=10.247 POLICIES=$POLICIES OUT=$d/testbed.json BUILD=$BUILD \
 	"$TOP/bench/testbed.sh" >"$d/out" 2>&1
 rc=$?
 sed -n '/^RUN /,$p' "$d/out" | head -n 20 | sed 's/^/# /'
 j=$d/testbed.json
 run=$(sed -n 's/^testbed: run //p' "$d/out")
-check "the testbed runs every policy" sh -c "[ $rc = 0 ] && [ -s $d/testbed.png ] &&
+check "the testbed runs every policy" sh -c "[ $rc = 0 ] && { [ $plot = 0 ] || [ -s $d/testbed.png ]; } &&
 	[ \"\$(jq -r '[.runs[] | select(all(.workloads[]; .requests > 0)) | .name] | join(\" \")' $j)\" = '$POLICIES' ]"
 # In every run, every phase of the schedule, each with requests.
 check "every phase happened" jq -e '[.runs[] | .phases | length == 10] + [.runs[].workloads[].phases[] |
