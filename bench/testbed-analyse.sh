@@ -6,7 +6,7 @@ set -eu
 d=$1 r=$2
 for w in $WORKLOADS; do
 	awk -v w="$w" '
-		$1 == "answer" { printf "{\"w\":\"%s\",\"at\":%s,\"lat\":%.3f,\"ok\":true,\"by\":\"%s\"}\n", w, $NF, $4 / 1000, $2 }
+		$1 == "answer" { printf "{\"w\":\"%s\",\"at\":%s,\"lat\":%.3f,\"ok\":true,\"by\":\"%s\"}\n", w, $8, $4 / 1000, $2 }
 		$1 == "error" { printf "{\"w\":\"%s\",\"at\":%s,\"ok\":false}\n", w, $NF }' "$d/$r.$w.out"
 done >"$d/$r.req"
 # Decision changes as the agent logged them: "US offloadd: workload W -> T (why)".

@@ -53,7 +53,7 @@ TIMEOUTS='{"compute": 3000, "payload": 5000}'
 die() { echo "testbed: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, cgroups, BPF)"
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs: one local, one for the peers"
-[ "$DURATION" -ge 6 ] 2>/dev/null || die "DURATION must be at least 6 (seconds)"
+[ "$DURATION" -ge 5 ] 2>/dev/null || die "DURATION must be at least 5 (seconds)"
 for b in offloadd offloadctl offload-train tools/tundelay tools/reqcli tools/reqsrv; do
 	[ -x "$BUILD/$b" ] || die "$BUILD/$b missing: make build"
 done
@@ -215,7 +215,7 @@ tenant_off() { [ ${#TENANT[@]} = 0 ] || reap "${TENANT[@]}"; TENANT=(); }
 # transfer PEER: kbit/s of one reply of TRANSFER_KB straight from PEER, not governed.
 transfer() {
 	"$BUILD/tools/reqcli" -t 8000 -B $((TRANSFER_KB * 1000)) "${ADDR[$1]}" 7301 |
-		awk '$1 == "answer" { printf "%.0f", $10 * 8 / ($4 / 1000) }'
+		awk '$1 == "answer" { printf "%.0f", $6 * 8 / ($4 / 1000) }'
 }
 
 # enter_phase NAME: that phase's conditions, from the state the one before left.

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A test client: N requests, each on a new TCP connection (or a UDP
- * datagram), printing per request the answer, latency, the peer address the
- * socket API shows, the socket's SO_MARK, the bytes received and the wall
- * clock time it started, then a JSON summary. Every step is bounded by -t. */
+ * datagram), printing per request the answer, latency, the bytes received,
+ * the wall clock time it started, the peer address the socket API shows and
+ * the socket's SO_MARK, then a JSON summary. Every step is bounded by -t. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -202,8 +202,8 @@ int main(int argc, char **argv)
 			lat[ok++] = now_us() - t0;
 			sa_print(&peer, ps, sizeof(ps));
 			if (!quiet)
-				printf("answer %s latency_us %lld peer %s mark 0x%x bytes %ld at_ms %lld\n",
-				       answer, lat[ok - 1], ps, mark, bytes, at);
+				printf("answer %s latency_us %lld bytes %ld at_ms %lld peer %s mark 0x%x\n",
+				       answer, lat[ok - 1], bytes, at, ps, mark);
 		}
 		if (interval_ms)
 			usleep(interval_ms * 1000);
