@@ -14,12 +14,14 @@ PREFIX	?= /usr/local
 VERSION	:= 0.1.0
 
 # Every Debian 12 package that building and testing needs. Benchmark-only
-# packages (PyTorch, libtorch, libbpf-tools, perf) are in BENCH_PKGS.
+# packages (PyTorch, libtorch, libbpf-tools, perf, gnuplot) are in BENCH_PKGS;
+# the testbed needs only TESTBED_PKGS of them.
 DEPS_PKGS := clang llvm make pkg-config libbpf-dev bpftool liburing-dev \
 	libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
 	prometheus systemd valgrind
-BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables
+TESTBED_PKGS := gnuplot-nox
+BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables $(TESTBED_PKGS)
 
 CFLAGS	?= -O2 -g
 SAN	?=
@@ -52,7 +54,7 @@ BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 		   $(if $(CTL_OBJS),$(BUILD)/offloadctl)
 
 .PHONY: all build deps test check bench bench-deps bench-bpf bench-policy \
-	bench-redirect bench-agent demo model vmlinux install uninstall clean fuzz fuzz-build
+	bench-redirect bench-agent bench-testbed demo model vmlinux install uninstall clean fuzz fuzz-build
 
 all: deps
 	@$(MAKE) --no-print-directory build
@@ -154,8 +156,19 @@ $(addprefix bench-,$(BENCHES)): bench-deps
 	@mkdir -p bench/results
 	BUILD=$(BUILD) bench/$(patsubst bench-%,%,$@).sh
 
-# A self-contained testbed: edge peers and a cloud in network namespaces,
-# a governed workload, CPU contention; about a minute (DURATION=seconds).
+# The proof on real packets: one schedule of load, link and failure phases
+# for each policy (dqn, greedy, every fixed placement), then dqn again with
+# its model fitted on its own run; DURATION= seconds per policy (default
+# 180), SEED=. Writes bench/results/testbed.json and testbed.png. Not in
+# `make bench`: it takes about 25 minutes.
+bench-testbed: deps
+	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(TESTBED_PKGS)"
+	@$(MAKE) --no-print-directory build
+	@mkdir -p bench/results
+	BUILD=$(BUILD) bench/testbed.sh
+
+# The testbed's short form: local contention comes and goes, dqn against
+# pinned local, a live line per workload; about a minute (DURATION=seconds).
 demo: deps
 	@$(MAKE) --no-print-directory build
 	@BUILD=$(BUILD) demo/run.sh

@@ -3,8 +3,13 @@
 CGROOT=/sys/fs/cgroup/unified
 [ -e $CGROOT/cgroup.procs ] || CGROOT=/sys/fs/cgroup
 
-# in_cg CG CMD...: CMD inside cgroup CG, in the foreground.
-in_cg() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"; }
+# in_cg CG[:CG...] CMD...: CMD inside cgroup CG (and the others: a hybrid
+# host's v1 hierarchies), in the foreground. bg_cg: in the background, with
+# BGPID its pid (sh execs CMD; a backgrounded function would be a subshell
+# whose death leaves CMD running).
+_in_cg='IFS=:; for c in $0; do echo $$ >"$c/cgroup.procs" || exit 1; done; unset IFS; exec "$@"'
+in_cg() { sh -c "$_in_cg" "$@"; }
+bg_cg() { sh -c "$_in_cg" "$@" & BGPID=$!; }
 
 # start: `offloadd run` on $tmp/conf, once it governs (at most a minute).
 start() {

@@ -38,12 +38,15 @@ veth_link() {
 	ip -n "$ns" link set "$n" up
 }
 
-# delay_link NS HOST_IP NS_IP DELAY_MS: a link through tundelay, DELAY_MS each way.
+# delay_link NS HOST_IP NS_IP DELAY_MS [TUNDELAY_OPTION...]: a link through
+# tundelay, DELAY_MS each way; LINK_PID is its pid (SIGHUP rereads a -f
+# control file), and $LINK_CMD, if set, prefixes it (e.g. taskset -c 1).
 delay_link() {
 	local ns=$1 a=ta$$${1: -3} b=tb$$${1: -3} out i
 	out=$(mktemp)
-	"$TOOLS/tundelay" "$a" "$b" "$4" >"$out" 2>&1 &
-	on_exit "kill $!; rm -f '$out'"
+	${LINK_CMD:-} "$TOOLS/tundelay" "${@:5}" "$a" "$b" "$4" >"$out" 2>&1 &
+	LINK_PID=$!
+	on_exit "kill $LINK_PID; rm -f '$out'"
 	for i in $(seq 50); do grep -q ready "$out" && break; sleep 0.1; done
 	grep -q ready "$out" || { cat "$out" >&2; return 1; }
 	ip link set "$b" netns "$ns"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A request/response test service: answers each request line (TCP) or
- * datagram (UDP) with its id, after an optional delay and CPU burn. */
+ * datagram (UDP) with its id, after an optional delay and CPU burn; a TCP
+ * request "req REPLY_BYTES REQ_BYTES" also sends and receives a payload. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -12,6 +13,8 @@
 
 static const char *id = "srv";
 static long delay_ms, cpu_us;
+
+#define MAX_BYTES	(64L << 20)	/* per request, either way */
 
 static void serve_work(void)
 {
@@ -25,25 +28,54 @@ static void serve_work(void)
 	while (cpu_us && (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000 < cpu_us);
 }
 
+/* Moves n payload bytes: reads and drops them, or sends filler. Threads
+ * share the buffer: its contents never matter. */
+static int pump(int fd, long n, int send)
+{
+	static char buf[65536];
+
+	while (n > 0) {
+		size_t len = n < (long)sizeof(buf) ? n : (long)sizeof(buf);
+		ssize_t r = send ? write(fd, buf, len) : read(fd, buf, len);
+
+		if (r <= 0)
+			return -1;
+		n -= r;
+	}
+	return 0;
+}
+
 static void *conn(void *arg)
 {
 	int fd = (int)(long)arg;
-	char buf[512];
+	char buf[512], *nl = NULL;
+	long reply_bytes = 0, req_bytes = 0;
 	ssize_t n = 0;
 
 	/* One request per connection: a line, or whatever arrived before EOF. */
-	while (n < (ssize_t)sizeof(buf)) {
-		ssize_t r = read(fd, buf + n, sizeof(buf) - n);
+	while (n < (ssize_t)sizeof(buf) - 1) {
+		ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
 
-		if (r <= 0 || memchr(buf + n, '\n', r)) {
-			n += r > 0 ? r : 0;
+		if (r <= 0)
 			break;
-		}
 		n += r;
+		buf[n] = '\0';
+		if ((nl = memchr(buf, '\n', n)))
+			break;
 	}
 	if (n > 0) {
+		/* Payload bytes that came with the line count toward REQ_BYTES. */
+		if (nl && sscanf(buf, "req %ld %ld", &reply_bytes, &req_bytes) >= 1)
+			req_bytes -= n - (nl + 1 - buf);
+		if (reply_bytes < 0 || reply_bytes > MAX_BYTES)
+			reply_bytes = 0;
+		if (req_bytes > MAX_BYTES || (req_bytes > 0 && pump(fd, req_bytes, 0))) {
+			close(fd);
+			return NULL;
+		}
 		serve_work();
-		dprintf(fd, "%s\n", id);
+		if (dprintf(fd, "%s\n", id) > 0)
+			pump(fd, reply_bytes, 1);
 	}
 	close(fd);
 	return NULL;
@@ -107,6 +139,8 @@ int main(int argc, char **argv)
 	}
 usage:
 	fprintf(stderr, "usage: reqsrv [-d DELAY_MS] [-c CPU_US] [-i ID] [-u] ADDR PORT\n"
-		"Answers each request (a line per TCP connection, or a UDP datagram) with ID.\n");
+		"Answers each request (a line per TCP connection, or a UDP datagram) with ID.\n"
+		"Over TCP, \"req REPLY_BYTES REQ_BYTES\" and REQ_BYTES of payload are answered\n"
+		"with the ID line and REPLY_BYTES of payload (each at most 64 MiB).\n");
 	return 2;
 }
