@@ -9,9 +9,10 @@ for w in $WORKLOADS; do
 		$1 == "answer" { printf "{\"w\":\"%s\",\"at\":%s,\"lat\":%.3f,\"ok\":true,\"by\":\"%s\"}\n", w, $8, $4 / 1000, $2 }
 		$1 == "error" { printf "{\"w\":\"%s\",\"at\":%s,\"ok\":false}\n", w, $NF }' "$d/$r.$w.out"
 done >"$d/$r.req"
-# Decision changes as the agent logged them: "US offloadd: workload W -> T (why)".
-awk '$2 == "offloadd:" && $3 == "workload" && $5 == "->" {
-	printf "{\"ts\":%.0f,\"w\":\"%s\",\"target\":\"%s\"}\n", $1 / 1000, $4, $6 }' "$d/$r.log" >"$d/$r.dec"
+# Decision changes as the agent logged them:
+# "US offloadd: tick N: workload W -> T (why)".
+awk '$2 == "offloadd:" && $3 == "tick" && $5 == "workload" && $7 == "->" {
+	printf "{\"ts\":%.0f,\"w\":\"%s\",\"target\":\"%s\"}\n", $1 / 1000, $6, $8 }' "$d/$r.log" >"$d/$r.dec"
 awk '{ printf "{\"start\":%s,\"name\":\"%s\"}\n", $1, $2 }' "$d/$r.phases" >"$d/$r.ph"
 touch "$d/$r.checks" "$d/$r.exp" "$d/$r.samples"
 read -r cpu0 cpu1 secs <"$d/$r.cpu"

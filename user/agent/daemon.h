@@ -54,7 +54,10 @@ struct off_daemon {
 };
 
 /* Decides every workload and enforces what changed (all of it if force). */
-int off_daemon_decide(struct off_daemon *d, int force);
+/* Decides every workload from the last measurements. */
+void off_daemon_decide(struct off_daemon *d);
+/* Logs what changed and writes it to the kernel (force: every workload). */
+int off_daemon_actuate(struct off_daemon *d, int force);
 
 /* Reloads the configuration; on refusal, why, in err. */
 int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen);

@@ -28,6 +28,7 @@ struct off_choice {
 	uint32_t target;	/* decided: what new connections get */
 	uint32_t want;		/* the policy's pick, before the guard */
 	uint64_t since_ns;	/* of the last change; 0: free to move */
+	uint64_t since_tick;	/* the tick of the last change */
 	uint64_t changes;
 	uint64_t changes_by[OFF_WHY_KINDS];
 	enum off_reason reason;	/* of the pick this tick */

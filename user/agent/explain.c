@@ -43,11 +43,12 @@ json_t *off_explain_workloads(const struct off_daemon *d)
 		char policy[64];
 
 		off_config_policy_name(&d->cfg, w, policy, sizeof(policy));
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:o, s:o, s:o, s:s}",
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:o, s:o, s:o, s:s}",
 			"name", w->name, "cgroup", w->cgroup, "policy", policy,
 			"target", off_config_target_name(&d->cfg, ch->target),
 			"enforced", off_config_target_name(&d->cfg, d->current[i]), "pinned", d->pin[i] != 0,
-			"changes", (json_int_t)ch->changes, "reward", num(d->learn.wl[i].last_reward),
+			"changes", (json_int_t)ch->changes, "last_change_tick", (json_int_t)ch->since_tick,
+			"reward", num(d->learn.wl[i].last_reward),
 			"q", scores(d, ch), "features", wl_features(&ch->s.wl), "why", ch->why));
 	}
 	return json_pack("{s:b, s:b, s:o}", "ok", 1, "dry_run", d->cfg.dry_run, "workloads", list);

@@ -404,13 +404,6 @@ int off_bpf_fd_flows(const struct off_bpf *b) { return bpf_map__fd(b->net->maps.
 int off_bpf_fd_counters(const struct off_bpf *b) { return bpf_map__fd(b->sched->maps.counters); }
 int off_bpf_fd_cpu_since(const struct off_bpf *b) { return bpf_map__fd(b->sched->maps.cpu_since); }
 
-int off_bpf_fd_redirect(const struct off_bpf *b, const char *map)
-{
-	struct bpf_map *m = b->redir ? bpf_object__find_map_by_name(b->redir->obj, map) : NULL;
-
-	return m ? bpf_map__fd(m) : -1;
-}
-
 void off_bpf_sweep(const struct off_bpf *b)
 {
 	if (b->adopted)

@@ -86,7 +86,5 @@ int off_bpf_fd_tasks(const struct off_bpf *b);
 int off_bpf_fd_flows(const struct off_bpf *b);
 int off_bpf_fd_counters(const struct off_bpf *b);
 int off_bpf_fd_cpu_since(const struct off_bpf *b);
-/* -1 without the redirect programs. */
-int off_bpf_fd_redirect(const struct off_bpf *b, const char *map);
 
 #endif

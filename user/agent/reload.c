@@ -88,7 +88,8 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	off_models_log(&d->models);
 	if (off_ab_init(&d->ab, d))	/* policies may have changed: a new window */
 		fprintf(stderr, "offloadd: out of memory: A/B comparison off\n");
-	off_daemon_decide(d, 0);
+	off_daemon_decide(d);
+	off_daemon_actuate(d, 0);
 	return 0;
 drop:
 	off_local_close(&scope);

@@ -44,23 +44,29 @@ static void usage(FILE *f)
 "  -h, --help          this text\n");
 }
 
-int off_daemon_decide(struct off_daemon *d, int force)
+void off_daemon_decide(struct off_daemon *d)
 {
-	const struct off_config *c = &d->cfg;
-
-	off_decide(&d->dec, c, &d->meas, &d->peers, &d->models, d->pin, off_mono_ns());
+	off_decide(&d->dec, &d->cfg, &d->meas, &d->peers, &d->models, d->pin, off_mono_ns());
 	if (d->dec.nonfinite && !d->nonfinite_logged) {
 		d->nonfinite_logged = true;	/* once: the counter says the rest */
 		fprintf(stderr, "offloadd: a model scored Inf or NaN (its weights overflow); such workloads keep their target, counted in offloadd_nonfinite_scores_total\n");
 	}
+}
+
+int off_daemon_actuate(struct off_daemon *d, int force)
+{
+	const struct off_config *c = &d->cfg;
+
 	for (int i = 0; i < c->nworkloads; i++) {
-		const struct off_choice *ch = &d->dec.ch[i];
+		struct off_choice *ch = &d->dec.ch[i];
 		int ret;
 
-		if (ch->changed)
-			fprintf(stderr, "offloadd: %sworkload %s -> %s (%s)\n",
-				c->dry_run ? "dry-run, not enforced: " : "", c->workloads[i].name,
-				off_config_target_name(c, ch->target), ch->why);
+		if (ch->changed) {
+			ch->since_tick = d->ticks;
+			fprintf(stderr, "offloadd: tick %llu: %sworkload %s -> %s (%s)\n",
+				(unsigned long long)d->ticks, c->dry_run ? "dry-run, not enforced: " : "",
+				c->workloads[i].name, off_config_target_name(c, ch->target), ch->why);
+		}
 		if (c->dry_run || (!force && ch->target == d->current[i]))
 			continue;
 		ret = off_actuate_decide(&d->bpf, i + 1, ch->target);
@@ -74,6 +80,20 @@ int off_daemon_decide(struct off_daemon *d, int force)
 /* What the agent decides with, sized once: the set of workloads and peers
  * can only change by a restart. A restart starts from the decisions the
  * last agent left in the kernel. */
+/* The lease outlives lease_ticks ticks: renewed each tick, it lapses, and
+ * connections fail open to local targets, only if the agent stops ticking. */
+static int renew_lease(struct off_daemon *d)
+{
+	int ret = off_actuate_lease(&d->bpf, (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000,
+				    d->cfg.mark_base);
+
+	if (ret)
+		fprintf(stderr, "offloadd: cannot renew the lease: %s\n", strerror(-ret));
+	else
+		d->lease_renewed_ns = off_mono_ns();
+	return ret;
+}
+
 static int prepare(struct off_daemon *d, char *err, size_t errlen)
 {
 	const struct off_config *c = &d->cfg;
@@ -145,11 +165,13 @@ static int govern(struct off_daemon *d)
 		return ret;
 	}
 	off_bpf_sweep(&d->bpf);
-	ret = off_actuate_lease(&d->bpf, (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000,
-				d->cfg.mark_base);
+	ret = renew_lease(d);
 	if (!ret)
 		ret = off_actuate_services(&d->bpf, &d->cfg);
-	return ret ? ret : off_daemon_decide(d, 1);
+	if (ret)
+		return ret;
+	off_daemon_decide(d);
+	return off_daemon_actuate(d, 1);
 }
 
 static void arm_tick(struct off_daemon *d)
@@ -208,32 +230,35 @@ static void notify(struct off_daemon *d)
 		   d->tick_ns_last / 1e3, d->cfg.dry_run ? "; dry-run" : "");
 }
 
-/* collect, measure, decide, actuate, record; probes run meanwhile. */
-static void on_tick(struct off_daemon *d)
+/* The kernel's and the agent's work of a tick, timed for the metrics. */
+static void account(struct off_daemon *d, uint64_t t0)
 {
-	uint64_t t0 = off_mono_ns(), lease = (uint64_t)d->cfg.lease_ticks * d->cfg.tick_ms * 1000000;
+	int b = 0;
 
-	if (off_collect(&d->bpf, &d->snap))
-		fprintf(stderr, "offloadd: cannot read the maps: %s\n", strerror(errno));
-	else
-		off_measure_tick(&d->meas, &d->snap, &d->cfg, d->current, t0);
-	if (off_actuate_lease(&d->bpf, lease, d->cfg.mark_base))
-		fprintf(stderr, "offloadd: cannot renew the lease: %s\n", strerror(errno));
-	else
-		d->lease_renewed_ns = off_mono_ns();
-	if (off_daemon_decide(d, 0))
-		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(errno));
 	d->tick_ns_last = off_mono_ns() - t0;
 	d->tick_ns_sum += d->tick_ns_last;
-	{
-		int b = 0;
-
-		while (b < OFF_TICK_BUCKETS && d->tick_ns_last > off_tick_buckets_s[b] * 1e9)
-			b++;
-		d->tick_hist[b]++;
-	}
+	while (b < OFF_TICK_BUCKETS && d->tick_ns_last > off_tick_buckets_s[b] * 1e9)
+		b++;
+	d->tick_hist[b]++;
 	if (d->tick_ns_last > d->tick_ns_max)
 		d->tick_ns_max = d->tick_ns_last;
+}
+
+static void on_tick(struct off_daemon *d)
+{
+	uint64_t t0 = off_mono_ns();
+	int ret = off_collect(&d->bpf, &d->snap);
+
+	if (ret)
+		fprintf(stderr, "offloadd: cannot read the maps: %s\n", strerror(-ret));
+	else
+		off_measure_tick(&d->meas, &d->snap, &d->cfg, d->current, t0);
+	renew_lease(d);
+	off_daemon_decide(d);
+	ret = off_daemon_actuate(d, 0);
+	if (ret)
+		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(-ret));
+	account(d, t0);
 	off_learn_tick(&d->learn, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
 	off_ab_tick(&d->ab, d);
 	off_peers_tick(&d->peers, &d->ring);

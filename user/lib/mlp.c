@@ -72,6 +72,13 @@ void off_mlp_soft_update(struct off_mlp *dst, const struct off_mlp *src, float t
 		dst->p[i] += tau * (src->p[i] - dst->p[i]);
 }
 
+void off_mlp_flush_subnormal(struct off_mlp *m)
+{
+	for (size_t i = 0; i < m->nparams; i++)
+		if (fpclassify(m->p[i]) == FP_SUBNORMAL)
+			m->p[i] = 0;
+}
+
 /* y = relu(b + x . W) with W input-major. Inputs that are 0 (most hidden
  * units after ReLU are) cost nothing. Inlined with constant widths, so the
  * accumulators of a layer can stay in vector registers. */

@@ -26,6 +26,10 @@ void off_mlp_free(struct off_mlp *m);
 void off_mlp_randomize(struct off_mlp *m, struct off_rng *r);	/* He init */
 void off_mlp_copy(struct off_mlp *dst, const struct off_mlp *src);
 void off_mlp_soft_update(struct off_mlp *dst, const struct off_mlp *src, float tau);
+/* Zeroes subnormal weights: each costs a microcode assist per use, and
+ * weight decay leaves hundreds of them (seen: 451 of 3,777, inference 10x
+ * slower). They are below anything a float score can resolve. */
+void off_mlp_flush_subnormal(struct off_mlp *m);
 
 /* Floats of scratch forward() needs: one row's activations. */
 static inline size_t off_mlp_scratch(const struct off_mlp *m)

@@ -153,6 +153,7 @@ int off_model_parse(const void *buf, size_t len, const char *name, struct off_mo
 			return ret;
 		}
 	}
+	off_mlp_flush_subnormal(&m.mlp);
 	m.crc = crc;
 	*out = m;
 	return 0;

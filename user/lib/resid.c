@@ -76,6 +76,7 @@ float off_resid_update(struct off_resid *r)
 	for (size_t i = 0; i < m->nparams; i++)
 		r->grad[i] += r->cfg.l2 * m->p[i];
 	off_adam_step(&r->adam, m->p, r->grad, r->cfg.max_grad_norm);
+	off_mlp_flush_subnormal(m);
 	r->updates++;
 	return loss / r->cfg.batch;
 }
