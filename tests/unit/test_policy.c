@@ -174,7 +174,9 @@ static const char sim_ini[] =
 
 /* One second on the agent: the workload made 10 calls to the local service,
  * 10 KiB up and 1 KiB down each, and used 20 ms of CPU; the 2 local CPUs
- * were a quarter busy; its run-queue waits sat around 300 us. */
+ * were a quarter busy, and others' tasks waited 0.152 s, so 0.316 of them
+ * were runnable per CPU on average: the share 0.24 the simulator's others
+ * hold; its run-queue waits sat around 300 us. */
 static void agent_features(const struct off_config *c, struct off_wl_raw *w, struct off_cand_raw *k)
 {
 	static struct off_wl_stats wl0[2], wl1[2];
@@ -200,6 +202,7 @@ static void agent_features(const struct off_config *c, struct off_wl_raw *w, str
 				    .bytes_received = 10240 };
 	s.wl = wl1;
 	s.local.cpu_ns = 500000000;
+	s.local.rq_wait_ns = 151578947;
 	off_measure_tick(&m, &s, c, &cur, 2000000000ULL);
 	assert_int_equal(off_decider_init(&d, 1, 1), 0);
 	off_decide(&d, c, &m, &ps, &ms, &pin, 2000000000ULL);

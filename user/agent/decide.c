@@ -83,13 +83,20 @@ static double net_of(double util, double own)
 	return util > own ? util - own : 0;
 }
 
+/* Here, others' share is what CFS would leave a new request: with n other
+ * tasks runnable per CPU it gets 1/(1 + n), the share processor sharing
+ * gives when others hold n/(1 + n). Utilisation cannot say this: four CPU
+ * hogs and one both read 100%. */
 static void local_candidate(const struct off_config *c, const struct off_measure *m,
 			    const struct off_wl_meas *w, struct off_cand_raw *k)
 {
+	double ncpus = m->scope.ncpus ? m->scope.ncpus : 1;
+	double others = net_of(m->local_runnable, w->runnable / ncpus);
+
 	*k = (struct off_cand_raw){
 		.kind = OFF_KIND_LOCAL, .rtt_us = w->t[0].srtt_us, .ghz = c->cpu_ghz,
 		.cores = m->scope.capacity, .rq_p99_us = m->local_rq_p99_us,
-		.util = net_of(m->local_util, own_util(w, m->dt_s, 0, 1, m->scope.capacity)),
+		.util = others / (1 + others),
 	};
 }
 

@@ -137,6 +137,7 @@ static void workload_tick(struct off_measure *m, struct off_wl_meas *w,
 	}
 	hist_delta((const uint64_t *)st->rq_hist_us, (const uint64_t *)w->prev.rq_hist_us, rq);
 	w->cpu_s = delta(st->cpu_ns, w->prev.cpu_ns) / 1e9;
+	w->runnable = w->cpu_s / m->dt_s + delta(st->rq_wait_ns, w->prev.rq_wait_ns) / (m->dt_s * 1e9);
 	r->cpu_cores = w->cpu_s / m->dt_s;
 	r->rq_p50_us = off_hist_quantile_us(rq, OFF_HIST_SLOTS, 0.5);
 	r->rq_p99_us = off_hist_quantile_us(rq, OFF_HIST_SLOTS, 0.99);
@@ -164,6 +165,11 @@ static void local_tick(struct off_measure *m, const struct off_snapshot *s)
 	else
 		util = delta(s->local.cpu_ns, m->prev_local.cpu_ns) / (m->dt_s * 1e9 * m->scope.ncpus);
 	m->local_util = util > 1 ? 1 : util;
+	/* Little's law: time run plus time waited, over the tick, is how many
+	 * tasks were runnable on average; utilisation stops at 1, this does not. */
+	m->local_runnable = (delta(s->local.cpu_ns, m->prev_local.cpu_ns) +
+			     delta(s->local.rq_wait_ns, m->prev_local.rq_wait_ns)) /
+			    (m->dt_s * 1e9 * (m->scope.ncpus ? m->scope.ncpus : 1));
 	hist_delta((const uint64_t *)s->local.rq_hist_us, (const uint64_t *)m->prev_local.rq_hist_us, rq);
 	m->local_rq_p99_us = off_hist_quantile_us(rq, OFF_HIST_SLOTS, 0.99);
 }

@@ -30,6 +30,7 @@ struct off_wl_meas {
 	struct off_wl_stats prev;
 	struct off_wl_raw raw;		/* the model's view of the workload */
 	double cpu_s;			/* CPU used over the tick */
+	double runnable;		/* its tasks running or waiting, on average */
 	uint64_t requests;		/* connections opened, every target */
 	struct off_tgt_sum *sum, *prev_sum;
 	struct off_tgt_tick *t;		/* ntargets */
@@ -42,6 +43,7 @@ struct off_measure {
 	struct off_local scope;
 	struct off_wl_stats prev_local;
 	double local_util, local_rq_p99_us;	/* over scope's CPUs */
+	double local_runnable;		/* tasks running or waiting per CPU of scope */
 	struct off_wl_meas *wl;
 	void *mem;
 };
