@@ -1,5 +1,6 @@
 # offloadd: one entry point for build, test, bench, demo, install, vmlinux, model, deps.
-# A fresh Debian 12 host needs nothing beforehand: `make` and `make test` run `deps` first.
+# `make` only builds; `make deps` installs the Debian 12 packages, and the targets
+# that run things (test, fuzz, demo, model, bench*) install theirs first.
 
 # Sanitized builds live apart, so flags never mix within one tree.
 ifeq ($(SAN),1)
@@ -10,16 +11,18 @@ ARCH	?= x86
 CLANG	?= clang
 BPFTOOL	?= bpftool
 CC	?= cc
-PREFIX	?= /usr/local
 VERSION	:= 0.1.0
 
-# Every Debian 12 package that building and testing needs. Benchmark-only
-# packages (PyTorch, libtorch, libbpf-tools, perf) are in BENCH_PKGS.
-DEPS_PKGS := clang llvm make pkg-config libbpf-dev bpftool liburing-dev \
-	libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
+# Every Debian 12 package that building and testing needs: both compilers
+# (CI builds with each), and libclang-rt-dev for the libFuzzer runtime the
+# fuzz targets link. Benchmark-only packages (PyTorch, libtorch,
+# libbpf-tools, perf, iptables and nft for the DNAT comparison) are in
+# BENCH_PKGS.
+DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
+	liburing-dev libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
 	prometheus systemd valgrind
-BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables
+BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables
 
 CFLAGS	?= -O2 -g
 SAN	?=
@@ -54,8 +57,12 @@ BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 .PHONY: all build deps test check bench bench-deps bench-bpf bench-policy \
 	bench-redirect bench-agent demo model vmlinux install uninstall clean fuzz fuzz-build
 
-all: deps
-	@$(MAKE) --no-print-directory build
+# A recipe that fails leaves no half-written target behind (an empty
+# skeleton header from a failed `bpftool gen skeleton > $@`, say).
+.DELETE_ON_ERROR:
+
+# Builds only: installing packages is for `make deps` and the targets that run.
+all: build
 
 build: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
