@@ -1,6 +1,6 @@
 # offloadd: one entry point for build, test, bench, demo, install, vmlinux, model, deps.
 # `make` only builds; `make deps` installs the Debian 12 packages, and the targets
-# that run things (test, fuzz, demo, model, bench*) install theirs first.
+# that run things (test, unit, fuzz, demo, model, bench*) install theirs first.
 
 # Sanitized builds live apart, so flags never mix within one tree.
 ifeq ($(SAN),1)
@@ -54,7 +54,7 @@ TOOL_BINS	:= $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/
 BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 		   $(if $(CTL_OBJS),$(BUILD)/offloadctl)
 
-.PHONY: all build deps test check bench bench-deps bench-bpf bench-policy \
+.PHONY: all build deps test unit check bench bench-deps bench-bpf bench-policy \
 	bench-redirect bench-agent demo model vmlinux install uninstall clean fuzz fuzz-build
 
 # A recipe that fails leaves no half-written target behind (an empty
@@ -79,6 +79,11 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory build
 	@BUILD=$(BUILD) tests/run.sh
+
+# The cmocka unit tests alone: what CI runs again with the other compiler.
+unit: deps
+	@$(MAKE) --no-print-directory build
+	@BUILD=$(BUILD) tests/run.sh --unit
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
