@@ -1,6 +1,6 @@
 # offloadd: one entry point for build, test, bench, demo, install, vmlinux, model, deps.
 # `make` only builds; `make deps` installs the Debian 12 packages, and the targets
-# that run things (test, unit, fuzz, demo, model, bench*) install theirs first.
+# that run things (test, unit, fuzz, demo, model, bench*, test-fresh) install theirs first.
 
 # Sanitized builds live apart, so flags never mix within one tree.
 ifeq ($(SAN),1)
@@ -17,12 +17,13 @@ VERSION	:= 0.1.0
 # (CI builds with each), and libclang-rt-dev for the libFuzzer runtime the
 # fuzz targets link. Benchmark-only packages (PyTorch, libtorch,
 # libbpf-tools, perf, iptables and nft for the DNAT comparison) are in
-# BENCH_PKGS.
+# BENCH_PKGS; test-fresh's debootstrap in FRESH_PKGS.
 DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
 	liburing-dev libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
 	prometheus systemd valgrind
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables
+FRESH_PKGS := debootstrap
 
 CFLAGS	?= -O2 -g
 SAN	?=
@@ -54,7 +55,7 @@ TOOL_BINS	:= $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/
 BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 		   $(if $(CTL_OBJS),$(BUILD)/offloadctl)
 
-.PHONY: all build deps test unit check bench bench-deps bench-bpf bench-policy \
+.PHONY: all build deps test unit test-fresh check bench bench-deps bench-bpf bench-policy \
 	bench-redirect bench-agent demo model vmlinux install uninstall clean fuzz fuzz-build
 
 # A recipe that fails leaves no half-written target behind (an empty
@@ -84,6 +85,12 @@ test: deps
 unit: deps
 	@$(MAKE) --no-print-directory build
 	@BUILD=$(BUILD) tests/run.sh --unit
+
+# `make test` as root on a fresh minimal Debian 12 root (debootstrap, then
+# only make and git), a clone of this repository's HEAD; catches missing deps.
+test-fresh: deps
+	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(FRESH_PKGS)"
+	@tests/fresh/run.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
