@@ -12,6 +12,7 @@ TARGET=${FRESH_TARGET:-test}	# the make target run inside; `unit` for a quick lo
 command -v debootstrap >/dev/null || { echo "test-fresh: needs debootstrap (make test-fresh installs it)" >&2; exit 2; }
 
 root=$(mktemp -d "${FRESH_DIR:-/var/tmp}/offload-fresh-XXXXXX") || exit 2
+chmod 0755 "$root"	# a root's /: apt's _apt and the tests' nobody walk it
 log=$root.log
 
 # mounted_under DIR: every mount point at or below DIR, deepest first.
