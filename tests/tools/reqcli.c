@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A test client: N requests, each on a new TCP connection (or a UDP
  * datagram), printing per request the answer, latency, the peer address the
- * socket API shows and the socket's SO_MARK, then a JSON summary. */
+ * socket API shows and the socket's SO_MARK, then a JSON summary. -t bounds
+ * each connect and each reply. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -22,7 +23,7 @@ static long long now_us(void)
 static int request(const struct sockaddr_storage *to, socklen_t len, int udp, int timeout_ms,
 		   char *answer, size_t alen, struct sockaddr_storage *peer, unsigned int *mark)
 {
-	int fd = socket(to->ss_family, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+	int fd = sa_socket(to, udp ? SOCK_DGRAM : SOCK_STREAM, timeout_ms);
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	socklen_t plen = sizeof(*peer), mlen = sizeof(*mark);
 	ssize_t n = -1;
