@@ -12,12 +12,12 @@ T=("the agent keeps ticking under 200 slow connections" "ctl still answers under
 need_root "${T[@]}"
 command -v curl >/dev/null || { for t in "${T[@]}"; do skip "$t" "no curl"; done; exit 0; }
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-on_exit "rm -rf /sys/fs/bpf/offloadd"
 cat >"$tmp/offloadd.conf" <<CONF
 [agent]
 tick = 100ms
 status_listen = 127.0.0.1:19400
 metrics_listen = 127.0.0.1:19477
+pin_dir = $PIN
 ctl_socket = $tmp/ctl.sock
 [service api]
 vip = 10.243.9.9:7300
@@ -28,15 +28,12 @@ agent_start "$tmp/agent.log" "$tmp/offloadd.conf"
 CTL=("$BUILD/offloadctl" -s "$tmp/ctl.sock")
 ticks() { "${CTL[@]}" -j status | jq .ticks; }
 
-trap "" PIPE	# the agent closes connections past its cap
-fds=()
-for i in $(seq 200); do
-	port=$((i % 2 ? 19400 : 19477))
-	exec {fd}<>/dev/tcp/127.0.0.1/$port || break
-	printf "GET /status HTTP/1.1\r\nHost: x\r\n" >&$fd 2>/dev/null
-	fds+=($fd)
-done
-diag "${#fds[@]} slow connections open"
+# 200 half requests, alternating status and metrics; each connect bounded
+# (a shell's /dev/tcp is not), all held until slowcli is stopped.
+"$TOOLS/slowcli" 200 2000 127.0.0.1 19400 19477 >"$tmp/slow" 2>&1 &
+slow=$!; on_exit "kill -9 $slow"
+for _ in $(seq 100); do grep -q '^open' "$tmp/slow" && break; sleep 0.1; done
+diag "$(grep '^open' "$tmp/slow" || echo 'none') slow connections"
 t0=$(ticks); sleep 1; t1=$(ticks)
 check "the agent keeps ticking under 200 slow connections" test "$((t1 - t0))" -ge 7
 check "ctl still answers under them" "${CTL[@]}" status
@@ -47,7 +44,7 @@ timed=$(echo "$m" | awk '/^offloadd_listener_timed_out_total/ { s += $2 } END { 
 diag "refused $refused, timed out $timed"
 check "connections past the cap are refused and counted" test "$refused" -ge 70
 check "slow clients are dropped at their deadline" test "$timed" -ge 100
-for fd in "${fds[@]}"; do exec {fd}>&-; done
+stop_pid "$slow"
 check "status answers again afterwards" sh -c "curl -sf -m 2 http://127.0.0.1:19400/status | jq -e .node >/dev/null"
 big=$(head -c 5000 /dev/zero | tr '\0' a)
 check "an oversized request gets 413" sh -c "[ \"\$(curl -s -m 2 -o /dev/null -w '%{http_code}' -H 'X-Big: $big' http://127.0.0.1:19400/status)\" = 413 ]"

@@ -54,7 +54,7 @@ delay_link() {
 }
 
 # peer_conf NET TICK SOCK [AGENT_LINES]: the config of an edge peer's own
-# offloadd at NET.1.2: GET /status on :7400, ctl on SOCK, and service api
+# offloadd at NET.1.2, pinned in $PIN-peer: GET /status on :7400, ctl on SOCK, and service api
 # (VIP NET.9.9:7300) served at NET.1.2:7300 -- what its status offers, since
 # a workload only goes to a peer that serves it.
 peer_conf() {
@@ -64,7 +64,7 @@ metrics_listen = off
 tick = $2
 status_listen = $1.1.2:7400
 node = edge1
-pin_dir = /sys/fs/bpf/offloadd-peer
+pin_dir = $PIN-peer
 ctl_socket = $3
 ${4:-}
 [service api]
