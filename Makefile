@@ -17,13 +17,13 @@ VERSION	:= 0.1.0
 # (CI builds with each), and libclang-rt-dev for the libFuzzer runtime the
 # fuzz targets link. Benchmark-only packages (PyTorch, libtorch,
 # libbpf-tools, perf, iptables and nft for the DNAT comparison) are in
-# BENCH_PKGS; test-fresh's debootstrap in FRESH_PKGS.
+# BENCH_PKGS; test-fresh's debootstrap (and git, which clones HEAD) in FRESH_PKGS.
 DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
 	liburing-dev libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
 	prometheus systemd valgrind
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables
-FRESH_PKGS := debootstrap
+FRESH_PKGS := debootstrap git
 
 CFLAGS	?= -O2 -g
 SAN	?=
