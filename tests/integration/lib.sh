@@ -40,11 +40,12 @@ check() {
 	if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"; fi
 }
 
-# within ACTUAL EXPECTED PCT: |actual - expected| <= pct% of expected.
+# within ACTUAL EXPECTED PCT [FLOOR]: |actual - expected| <= pct% of
+# expected, or <= FLOOR, the resolution of what EXPECTED was read from.
 within() {
-	awk -v a="$1" -v e="$2" -v p="$3" 'BEGIN {
+	awk -v a="$1" -v e="$2" -v p="$3" -v f="${4:-0}" 'BEGIN {
 		d = a - e; if (d < 0) d = -d;
-		if (e != 0 && d <= e * p / 100) exit 0;
+		if (e != 0 && (d <= e * p / 100 || d <= f)) exit 0;
 		printf "%s is not within %s%% of %s\n", a, p, e; exit 1 }'
 }
 
