@@ -18,12 +18,22 @@ log=$root.log
 # mounted_under DIR: every mount point at or below DIR, deepest first.
 mounted_under() { awk -v d="$1" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/mounts | sort -r; }
 
-cleanup() {
-	local pid m
-	# A daemon a package started, or a test left running, holds the mounts.
+# in_chroot: the pids of every process whose root is ours.
+in_chroot() {
+	local pid
 	for pid in /proc/[0-9]*; do
-		[ "$(readlink "$pid/root" 2>/dev/null)" = "$root" ] && kill -9 "${pid#/proc/}" 2>/dev/null
+		[ "$(readlink "$pid/root" 2>/dev/null)" = "$root" ] && echo "${pid#/proc/}"
 	done
+}
+
+cleanup() {
+	local m i
+	# Whatever still runs in the root (a test we were interrupted in, a
+	# daemon a package started) holds the mounts: SIGTERM first, so the
+	# tests' own cleanups remove their cgroups and namespaces, then SIGKILL.
+	kill -TERM $(in_chroot) 2>/dev/null
+	for ((i = 0; i < 100; i++)); do [ -z "$(in_chroot)" ] && break; sleep 0.1; done
+	kill -9 $(in_chroot) 2>/dev/null
 	sleep 0.5
 	for m in $(mounted_under "$root"); do umount "$m" 2>/dev/null || umount -l "$m"; done
 	# Never delete through a mount that is still there: the host's /sys or /dev.
@@ -32,7 +42,7 @@ cleanup() {
 		mounted_under "$root" >&2
 		return
 	fi
-	rm -rf --one-file-system "$root" "$root.bundle"
+	rm -rf --one-file-system "$root" "$root.bundle" "$root.rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -57,6 +67,9 @@ in_root() {
 # A host's own mounts. rslave: unmounting ours never propagates to the host's.
 bind_host() {
 	local d
+	# The root a mount point, as a host's / is: unshare -m and ip -n set
+	# its propagation, which fails (EINVAL) on a plain directory.
+	mount --bind "$root" "$root" && mount --make-rslave "$root" || return 1
 	for d in proc sys dev; do
 		mount --rbind "/$d" "$root/$d" && mount --make-rslave "$root/$d" || return 1
 	done
@@ -90,8 +103,12 @@ step "bind /proc, /sys, /dev; a fresh /run" bind_host
 
 echo "== make $TARGET (inside)"
 t0=$SECONDS
-in_root bash -c "cd /root/offloadd && make $TARGET" 2>&1 | tee -a "$log" | sed 's/^/  /'
-rc=${PIPESTATUS[0]}
+# In the background: a signal to this script is handled at once (wait
+# returns), not when the whole test run ends.
+{ in_root bash -c "cd /root/offloadd && make $TARGET"; echo $? >"$root.rc"; } 2>&1 |
+	tee -a "$log" | sed 's/^/  /' &
+wait $!
+rc=$(cat "$root.rc")
 echo "   $((SECONDS - t0)) s"
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 if [ "$rc" = 0 ] && [[ $summary == *" 0 failed"* ]]; then
