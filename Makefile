@@ -1,5 +1,6 @@
 # offloadd: one entry point for build, test, bench, demo, install, vmlinux, model, deps.
-# A fresh Debian 12 host needs nothing beforehand: `make` and `make test` run `deps` first.
+# `make` only builds; `make deps` installs the Debian 12 packages, and the targets
+# that run things (test, unit, fuzz, demo, model, bench*, test-fresh) install theirs first.
 
 # Sanitized builds live apart, so flags never mix within one tree.
 ifeq ($(SAN),1)
@@ -10,18 +11,22 @@ ARCH	?= x86
 CLANG	?= clang
 BPFTOOL	?= bpftool
 CC	?= cc
-PREFIX	?= /usr/local
 VERSION	:= 0.1.0
 
-# Every Debian 12 package that building and testing needs. Benchmark-only
-# packages (PyTorch, libtorch, libbpf-tools, perf, gnuplot) are in BENCH_PKGS;
-# the testbed needs only TESTBED_PKGS of them.
-DEPS_PKGS := clang llvm make pkg-config libbpf-dev bpftool liburing-dev \
-	libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
+# Every Debian 12 package that building and testing needs: both compilers
+# (CI builds with each), and libclang-rt-dev for the libFuzzer runtime the
+# fuzz targets link. Benchmark-only packages (PyTorch, libtorch,
+# libbpf-tools, perf, iptables and nft for the DNAT comparison, gnuplot for
+# the testbed's picture) are in BENCH_PKGS, and the testbed needs only
+# TESTBED_PKGS of them; test-fresh's debootstrap (and git, which clones HEAD)
+# in FRESH_PKGS.
+DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
+	liburing-dev libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
 	prometheus systemd valgrind
 TESTBED_PKGS := gnuplot-nox
-BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables $(TESTBED_PKGS)
+BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables $(TESTBED_PKGS)
+FRESH_PKGS := debootstrap git
 
 CFLAGS	?= -O2 -g
 SAN	?=
@@ -53,11 +58,15 @@ TOOL_BINS	:= $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/
 BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 		   $(if $(CTL_OBJS),$(BUILD)/offloadctl)
 
-.PHONY: all build deps test check bench bench-deps bench-bpf bench-policy \
+.PHONY: all build deps test unit test-fresh check bench bench-deps bench-bpf bench-policy \
 	bench-redirect bench-agent bench-testbed demo model vmlinux install uninstall clean fuzz fuzz-build
 
-all: deps
-	@$(MAKE) --no-print-directory build
+# A recipe that fails leaves no half-written target behind (an empty
+# skeleton header from a failed `bpftool gen skeleton > $@`, say).
+.DELETE_ON_ERROR:
+
+# Builds only: installing packages is for `make deps` and the targets that run.
+all: build
 
 build: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
@@ -74,6 +83,17 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory build
 	@BUILD=$(BUILD) tests/run.sh
+
+# The cmocka unit tests alone: what CI runs again with the other compiler.
+unit: deps
+	@$(MAKE) --no-print-directory build
+	@BUILD=$(BUILD) tests/run.sh --unit
+
+# `make test` as root on a fresh minimal Debian 12 root (debootstrap, then
+# only make and git), a clone of this repository's HEAD; catches missing deps.
+test-fresh: deps
+	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(FRESH_PKGS)"
+	@tests/fresh/run.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h

@@ -10,28 +10,35 @@ BUILD=${BUILD:-build}
 ROUNDS=${ROUNDS:-5}
 LOAD=(perf bench sched messaging -g 10 -l 300)
 out=bench/results/bpf.json
-cg=$CGROOT/offload-bench.$$
+cg=$CGROOT/offload-bench-$$
+pin=/sys/fs/bpf/offloadd-bench-bpf-$$	# never the installed unit's /sys/fs/bpf/offloadd
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
-pids=()
+pids=() our_pid= rq_pid=
 
 cleanup() {
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
-	pids=()
+	pids=() our_pid= rq_pid=
 	sysctl -qw kernel.bpf_stats_enabled="$old_stats"
 	rmdir "$cg" 2>/dev/null || true
+	rm -rf "$pin"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# held_ids PID prog|link: the ids of the BPF programs or links PID holds,
+# from its fds' fdinfo (bpftool 7.1 cannot show owning pids), a JSON array.
+held_ids() { cat /proc/"$1"/fdinfo/* 2>/dev/null | awk -v k="$2_id:" '$1 == k { print $2 }' | sort -un | jq -sc .; }
 
 attach_ours() {
-	"$BUILD/offloadd" observe --cgroup "$cg" --interval-ms 1000 >/dev/null &
-	pids+=($!)
-	for _ in $(seq 50); do [ -e /sys/fs/bpf/offloadd/link_tp_switch ] || [ -e /sys/fs/bpf/offloadd/link_raw_switch ] && return; sleep 0.1; done
+	"$BUILD/offloadd" observe --cgroup "$cg" --interval-ms 1000 --pin-dir "$pin" >/dev/null &
+	our_pid=$!; pids+=($!)
+	for _ in $(seq 50); do [ -e "$pin/link_tp_switch" ] || [ -e "$pin/link_raw_switch" ] && return; sleep 0.1; done
 	echo "offloadd observe did not attach" >&2; exit 1
 }
 attach_runqlat() {
 	runqlat 3600 1 >/dev/null &
-	pids+=($!)
-	for _ in $(seq 50); do bpftool prog show -j | jq -e '[.[] | select(.name == "sched_switch" or .name == "handle_sched_switch")] | length > 0' >/dev/null && return; sleep 0.1; done
+	rq_pid=$!; pids+=($!)
+	for _ in $(seq 50); do [ "$(held_ids "$rq_pid" link)" != "[]" ] && return; sleep 0.1; done
 	echo "runqlat did not attach" >&2; exit 1
 }
 detach() { cleanup; sysctl -qw kernel.bpf_stats_enabled=1; mkdir -p "$cg"; }
@@ -42,14 +49,13 @@ load() {
 		awk '/Total time/ {print $3}'
 }
 
-# progs: name, owner, run_cnt, run_time_ns of our and runqlat's programs,
-# told apart by name (bpftool 7.1 here cannot show owning pids).
+# progs: name, owner, run_cnt, run_time_ns of the programs our observe and
+# runqlat hold, by id: another agent or tracer on the host is not counted.
 progs() {
-	bpftool prog show -j | jq -c '[.[] | select(.run_cnt != null) |
-		{id, name, run_cnt, run_time_ns,
-		 owner: (if (.name | test("^(tp|raw)_(switch|wakeup|wakeup_new|exec|exit)$")) then "offloadd"
-			 elif (.name | test("^(handle_)?sched_(switch|wakeup|wakeup_new)$")) then "runqlat"
-			 else null end)} | select(.owner != null)]'
+	bpftool prog show -j | jq -c --argjson o "$(held_ids "$our_pid" prog)" --argjson r "$(held_ids "$rq_pid" prog)" '
+		[.[] | select(.run_cnt != null) | {id, name, run_cnt, run_time_ns,
+		 owner: (if (.id | IN($o[])) then "offloadd" elif (.id | IN($r[])) then "runqlat" else null end)} |
+		 select(.owner != null)]'
 }
 
 sysctl -qw kernel.bpf_stats_enabled=1

@@ -11,29 +11,47 @@ BUILD=${BUILD:-build}
 ROUNDS=${ROUNDS:-5}
 N=${N:-20000}
 [ "$(id -u)" = 0 ] || { echo "bench-redirect: needs root" >&2; exit 1; }
-command -v iptables-restore >/dev/null || { echo "bench-redirect: needs iptables (make bench-deps)" >&2; exit 1; }
+for c in iptables-restore iptables-save nft; do
+	command -v $c >/dev/null || { echo "bench-redirect: needs $c (make bench-deps)" >&2; exit 1; }
+done
 case $(iptables -V) in *nf_tables*) ;; *) echo "bench-redirect: iptables is not the nft backend" >&2; exit 1;; esac
 CG=$CGROOT/offloadd-bench-redirect
-NET=10.245			# VIPs: 10.245.0.1 ...
+PIN=/sys/fs/bpf/offloadd-bench-redirect
+NET=10.250			# VIPs: 10.250.0.1 ..., a range no test uses
 PORT=7401
 out=bench/results/redirect.json
 tmp=$(mktemp -d)
-agent= ours=
+agent= ours= route=
+
+# Undoes whatever the run got to, whichever step failed: each piece is
+# flagged before it is made, and removing one that is not there is harmless.
 cleanup() {
 	set +e
 	[ -z "$agent" ] || kill "$agent" 2>/dev/null
 	wait 2>/dev/null
 	[ -z "$ours" ] || nft delete table ip nat 2>/dev/null
-	ip route del $NET.0.0/16 dev lo 2>/dev/null
+	[ -z "$route" ] || ip route del $NET.0.0/16 dev lo 2>/dev/null
 	rmdir "$CG"/*/ "$CG" 2>/dev/null
-	rm -rf "$tmp" /sys/fs/bpf/offloadd-bench-redirect
+	rm -rf "$tmp" "$PIN"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# only_ours: every rule in the ip nat table is one of this bench's DNATs, as
+# a run killed before its cleanup (SIGKILL, a closed terminal) leaves it.
+only_ours() {
+	! iptables-save -t nat | grep '^-A' | grep -qvE \
+		"^-A OUTPUT -d $NET\\.[0-9]+\\.[0-9]+/32 -p tcp -m tcp --dport $PORT -j DNAT --to-destination 127\\.0\\.0\\.1:$PORT\$"
+}
 # iptables' nat table is created and deleted per round: never someone else's.
-nft list table ip nat >/dev/null 2>&1 && { echo "bench-redirect: this host has an ip nat table; not touching it" >&2; exit 1; }
+if nft list table ip nat >/dev/null 2>&1; then
+	only_ours || { echo "bench-redirect: this host has an ip nat table; not touching it" >&2; exit 1; }
+	echo "bench-redirect: removing an earlier run's DNAT rules" >&2
+	nft delete table ip nat
+fi
 mkdir -p "$CG/governed" "$CG/free"
 # VIPs route to lo, so a connect() nothing rewrites fails fast instead of leaving.
-ip route add $NET.0.0/16 dev lo
+route=1; ip route replace $NET.0.0/16 dev lo
 
 vip() { echo "$NET.$(($1 / 250)).$(($1 % 250 + 1))"; }
 
@@ -42,7 +60,7 @@ conf() {
 [agent]
 metrics_listen = off
 tick = 1s
-pin_dir = /sys/fs/bpf/offloadd-bench-redirect
+pin_dir = $PIN
 ctl_socket = $tmp/ctl.sock
 CONF
 	for i in $(seq 0 $(($1 - 1))); do

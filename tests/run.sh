@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Runs every unit binary and integration script, reads their TAP lines, and
 # ends with the one line CI reads: "N passed, N failed, N skipped".
+# --unit: the unit binaries only. Each test gets TEST_TIMEOUT seconds (300).
 set -u
 BUILD=${BUILD:-build}
+TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 cd "$(dirname "$0")/.." || exit 2
 export BUILD TOP=$PWD
+unit_only=0
+[ "${1:-}" = --unit ] && unit_only=1
 
 pass=0 fail=0 skip=0
 failed_names=()
@@ -23,22 +27,30 @@ tally() {
 	return $((seen == 0))
 }
 
+# run_one NAME CMD...: one test, bounded. timeout makes itself the leader of
+# a process group the test's children inherit, so at the deadline the whole
+# group gets SIGTERM (the test's cleanups run), then SIGKILL 30 s later.
 run_one() {
 	local name=$1; shift
-	local out rc
+	local out rc t0=$SECONDS
 	echo "== $name"
 	out=$(mktemp)
-	"$@" >"$out" 2>&1
+	timeout -k 30 "$TEST_TIMEOUT" "$@" </dev/null >"$out" 2>&1
 	rc=$?
 	if ! tally "$name" <"$out"; then
 		sed 's/^/  | /' "$out" | tail -n 20
 	fi
-	if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
+	if [ "$rc" = 124 ] || { [ "$rc" = 137 ] && [ $((SECONDS - t0)) -ge "$TEST_TIMEOUT" ]; }; then
+		# What it printed before the deadline counts; the hang is one failure more.
+		fail=$((fail + 1)); failed_names+=("$name: timed out after ${TEST_TIMEOUT} s")
+		echo "  timed out after ${TEST_TIMEOUT} s"
+	elif [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
 		# A crash or a failed setup is a failure even when no test said so.
 		fail=$((fail + 1)); failed_names+=("$name: exited $rc")
 		sed 's/^/  | /' "$out" | tail -n 20
 	fi
 	rm -f "$out"
+	echo "  ($((SECONDS - t0)) s)"
 }
 
 for t in "$BUILD"/tests/test_*; do
@@ -46,7 +58,7 @@ for t in "$BUILD"/tests/test_*; do
 	run_one "unit/${t##*/}" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
 done
 for t in tests/integration/[0-9]*.sh; do
-	[ -f "$t" ] || continue
+	[ "$unit_only" = 0 ] && [ -f "$t" ] || continue
 	run_one "integration/${t##*/}" bash "$t"
 done
 

@@ -39,7 +39,7 @@ until_sleeping() {
 observe_start "$tmp/out" --hooks "$HOOKS" --cgroup "$gov"
 # auto must pick tp_btf on a kernel with BTF tracepoints, as this one has.
 want=$([ "$HOOKS" = raw_tp ] && echo raw || echo tp)
-check "$HOOKS picks the ${want} hooks" test -e "/sys/fs/bpf/offloadd/link_${want}_switch"
+check "$HOOKS picks the ${want} hooks" test -e "$PIN/link_${want}_switch"
 
 # 1. CPU time: one task burns ~2 s; an ungoverned one burns alongside.
 p=$(spin "$gov" 2)
@@ -50,8 +50,8 @@ until_sleeping "$p"; until_sleeping "$q"
 a=$(spin "$gov" 2 0); b=$(spin "$gov" 2 0)
 until_sleeping "$a"; until_sleeping "$b"
 
-bpftool map dump pinned /sys/fs/bpf/offloadd/wl_stats >"$tmp/wl.dump" 2>&1
-bpftool map dump pinned /sys/fs/bpf/offloadd/tasks >"$tmp/tasks.dump" 2>&1
+bpftool map dump pinned "$PIN/wl_stats" >"$tmp/wl.dump" 2>&1
+bpftool map dump pinned "$PIN/tasks" >"$tmp/tasks.dump" 2>&1
 observe_stop; rc=$?
 line=$(last_of "$tmp/out" "$gov")
 
@@ -63,7 +63,8 @@ hz=$(getconf CLK_TCK)
 proc_ns=$(awk -v hz="$hz" '{print ($14 + $15) * 1e9 / hz}' "/proc/$p/stat")
 task_ns=$(echo "$line" | jq ".tasks[] | select(.pid == $p) | .cpu_ns")
 diag "task cpu_ns ${task_ns:-none}, /proc stat $proc_ns"
-check "task cpu time matches /proc stat" within "${task_ns:-0}" "$proc_ns" 3
+# utime and stime count whole clock ticks: each may be a tick short.
+check "task cpu time matches /proc stat" within "${task_ns:-0}" "$proc_ns" 3 $((2 * 1000000000 / hz))
 
 res=ok
 for t in $a $b; do
@@ -74,11 +75,15 @@ for t in $a $b; do
 done
 [ "$res" = ok ] && ok "run-queue wait matches schedstat" || fail "run-queue wait matches schedstat" "$res"
 
-check "histogram sums to waits" test "$(echo "$line" | jq '[.rq_hist_us[]] | add')" = \
-	"$(echo "$line" | jq .rq_waits)"
+# Two tasks shared a CPU, so there were waits: an empty line proves nothing.
+hist_sums() { echo "$line" | jq -e '.rq_waits > 0 and ([.rq_hist_us[]] | add) == .rq_waits' >/dev/null; }
+check "histogram sums to waits" hist_sums
 
-# 5. The ungoverned task burned a second of CPU, but is nowhere in the workload.
-if [ -n "$(echo "$line" | jq ".tasks[] | select(.pid == $q)")" ]; then
+# 5. The ungoverned task burned a second of CPU, but is nowhere in the
+# workload, whose task list does hold the governed one.
+if [ -z "$(echo "$line" | jq ".tasks[] | select(.pid == $p)")" ]; then
+	fail "ungoverned process leaves no trace" "no task list to look in: governed pid $p missing"
+elif [ -n "$(echo "$line" | jq ".tasks[] | select(.pid == $q)")" ]; then
 	fail "ungoverned process leaves no trace" "pid $q listed"
 else
 	ok "ungoverned process leaves no trace"
@@ -90,4 +95,4 @@ if grep -q '"cpu_ns":' "$tmp/wl.dump" && grep -q '"rq_hist_us":' "$tmp/wl.dump" 
 else
 	fail "bpftool shows field names" "$(head -c 300 "$tmp/wl.dump")"
 fi
-check "clean exit unpins everything" sh -c "[ $rc = 0 ] && [ ! -e /sys/fs/bpf/offloadd ]"
+check "clean exit unpins everything" sh -c "[ $rc = 0 ] && [ ! -e '$PIN' ]"

@@ -9,7 +9,6 @@ need_root "status answers with the schema" "status reports a busy serve_cgroup" 
 	"a second agent is refused while the first runs"
 
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-on_exit "rm -rf /sys/fs/bpf/offloadd-status"
 cg_make serve serve
 cat >"$tmp/peer.conf" <<CONF
 [agent]
@@ -18,7 +17,7 @@ tick = 100ms
 status_listen = 127.0.0.1:7402
 node = peer-under-test
 serve_cgroup = $serve
-pin_dir = /sys/fs/bpf/offloadd-status
+pin_dir = $PIN
 ctl_socket = $tmp/ctl.sock
 [service api]
 vip = 10.234.9.9:80
@@ -28,12 +27,9 @@ CONF
 agent_start "$tmp/agent.log" "$tmp/peer.conf"
 agent=$AGENT
 
-get() {	# get PATH: the HTTP response over loopback
-	exec 3<>/dev/tcp/127.0.0.1/7402 || return 1
-	printf 'GET %s HTTP/1.1\r\nHost: peer\r\n\r\n' "$1" >&3
-	timeout 2 cat <&3
-	exec 3<&-
-}
+# get PATH: the HTTP response over loopback, headers included; bounded, as
+# a shell's /dev/tcp connect is not.
+get() { curl -si -m 2 "http://127.0.0.1:7402$1"; }
 idle=$(get /status | tail -n 1)
 diag "idle: $idle"
 check "status answers with the schema" sh -c "echo '$idle' | jq -e '.node == \"peer-under-test\" and
@@ -55,6 +51,7 @@ diag "busy outside it: $outside"
 check "work outside serve_cgroup is not its load" sh -c "echo '$outside' | jq -e '.cpu_util < 0.1'"
 first=$(get /metrics | head -n 1)
 check "other paths are 404" test "${first%$'\r'}" = "HTTP/1.1 404 Not Found"
-out=$("$OFFLOADD" run --config "$tmp/peer.conf" 2>&1); rc=$?
+# Bounded: if the refusal regresses, the second agent would run on.
+out=$(timeout 10 "$OFFLOADD" run --config "$tmp/peer.conf" 2>&1); rc=$?
 check "a second agent is refused while the first runs" sh -c \
 	"[ $rc = 1 ] && echo '$out' | grep -q 'another offloadd is running' && kill -0 $agent"

@@ -10,7 +10,6 @@ need_root "traffic lands on the peer while it is up" "offloadctl peers shows it 
 	"offloadctl peers shows why" "traffic returns when the peer does"
 
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-on_exit "rm -rf /sys/fs/bpf/offloadd /sys/fs/bpf/offloadd-peer"
 cg_make gov peerfail
 ip route add unreachable 10.235.9.9/32 && on_exit "ip route del unreachable 10.235.9.9/32"
 ns_make edge
@@ -39,6 +38,7 @@ tick = 100ms
 lease = 5
 peer_down_after = 3
 probe_timeout = 50ms
+pin_dir = $PIN
 ctl_socket = $tmp/ctl.sock
 [peer edge1]
 address = 10.235.1.2
@@ -74,7 +74,7 @@ check "0 of the next 500 requests fail" sh -c \
 "${CTL[@]}" -j peers >"$tmp/peers.down"
 check "offloadctl peers shows why" sh -c "jq -e '(.peers[0].up | not) and (.peers[0].last_failure | length > 0)' '$tmp/peers.down'"
 
-rm -rf /sys/fs/bpf/offloadd-peer
+rm -rf "$PIN-peer"	# the SIGKILLed peer left its pins
 peer_up
 sleep 0.4
 cg_exec "$gov" "$TOOLS/reqcli" -n 5 10.235.9.9 7300 >"$tmp/back" 2>&1

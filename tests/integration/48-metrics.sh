@@ -15,7 +15,6 @@ for tool in promtool prometheus curl; do
 done
 
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-pins_make pins metrics
 cg_make ga ab-local
 cg_make gb ab-edge
 ip route add unreachable 10.239.9.9/32 && on_exit "ip route del unreachable 10.239.9.9/32"
@@ -28,8 +27,8 @@ cat >"$tmp/offloadd.conf" <<CONF
 [agent]
 tick = 200ms
 metrics_listen = 127.0.0.1:19477
+pin_dir = $PIN
 ctl_socket = $tmp/ctl.sock
-pin_dir = $pins
 [peer edge1]
 address = 10.239.1.2
 kind = edge

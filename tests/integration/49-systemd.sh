@@ -19,7 +19,6 @@ T=("systemd-analyze verify passes" "systemd-analyze security scores 5.0 or bette
    "make uninstall removes what install put")
 need_root "${T[@]}"
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-pins_make pins systemd
 
 # Installed under a prefix that exists on this host, so verify finds the
 # binary and the man pages the unit names.
@@ -50,8 +49,8 @@ cat >"$tmp/offloadd.conf" <<CONF
 metrics_listen = off
 tick = 100ms
 model = $TOP/models/default.omdl
+pin_dir = $PIN
 ctl_socket = $tmp/ctl.sock
-pin_dir = $pins
 [service api]
 vip = 10.242.9.9:7300
 protocol = tcp
@@ -92,7 +91,7 @@ diag "$(head -n 2 "$tmp/notify.out" | tail -n 1 | cut -c1-150)"
 check "READY, STATUS and WATCHDOG reach the notify socket" sh -c "
 	grep -q '^READY=1|WATCHDOG=1|STATUS=1 workloads, 0 on peers' '$tmp/notify.out' &&
 	[ \$(grep -c '^WATCHDOG=1|STATUS=' '$tmp/notify.out') -ge 5 ]"
-kill "$AGENT"; wait "$AGENT" 2>/dev/null
+stop_pid "$AGENT"
 
 dest=$tmp/dest
 make -s -C "$TOP" install BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr >/dev/null

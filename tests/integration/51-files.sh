@@ -15,17 +15,17 @@ T=("a world-writable config is refused" "a world-writable model is refused on re
    "the unit's runtime directory lets ctl_group reach the socket")
 need_root "${T[@]}"
 tmp=$(mktemp -d); chmod 0755 "$tmp"; on_exit "rm -rf $tmp"
-pins_make pins files
 cp "$TOP/models/default.omdl" "$tmp/m.omdl"
 conf() {
-	printf '[agent]\nmetrics_listen = off\ntick = 100ms\nmodel = %s\nctl_socket = %s\npin_dir = %s\n%s\n' \
-		"$tmp/m.omdl" "$tmp/ctl.sock" "$pins" "$1"
+	printf '[agent]\nmetrics_listen = off\ntick = 100ms\nmodel = %s\npin_dir = %s\nctl_socket = %s\n%s\n' \
+		"$tmp/m.omdl" "$PIN" "$tmp/ctl.sock" "$1"
 	printf '[service api]\nvip = 10.244.9.9:7300\nprotocol = tcp\nlocal = 127.0.0.1:7300\n'
 }
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
 conf "" >"$tmp/ww.conf"; chmod 0666 "$tmp/ww.conf"
-"$OFFLOADD" run --config "$tmp/ww.conf" 2>"$tmp/ww.log"
+# Bounded, here and below: if a refusal regresses, the agent would run on.
+timeout 10 "$OFFLOADD" run --config "$tmp/ww.conf" 2>"$tmp/ww.log"
 rc=$?
 diag "$(cat "$tmp/ww.log")"
 check "a world-writable config is refused" sh -c "[ $rc = 1 ] && grep -q '$tmp/ww.conf: world-writable, refused' '$tmp/ww.log'"
@@ -44,17 +44,17 @@ rc=$?
 diag "mode $mode; nobody: $(cat "$tmp/nobody.err")"
 check "the ctl socket is 0600 and refuses another user" sh -c "[ $mode = 600 ] && [ $rc = 1 ] &&
 	grep -q 'Permission denied' '$tmp/nobody.err'"
-kill "$AGENT"; wait "$AGENT" 2>/dev/null
+stop_pid "$AGENT"
 
 conf "ctl_group = nogroup" >"$tmp/g.conf"
 agent_start "$tmp/agent2.log" "$tmp/g.conf"
 check "with ctl_group it is 0660 and serves the group" sh -c "
 	[ \"\$(stat -c '%a %G' '$tmp/ctl.sock')\" = '660 nogroup' ] &&
 	setpriv --reuid=65534 --regid=65534 --clear-groups '$BUILD/offloadctl' -s '$tmp/ctl.sock' status >/dev/null"
-kill "$AGENT"; wait "$AGENT" 2>/dev/null
+stop_pid "$AGENT"
 
 conf "ctl_group = nosuchgroupxyz" >"$tmp/bad.conf"
-"$OFFLOADD" run --config "$tmp/bad.conf" 2>"$tmp/bad.log"
+timeout 10 "$OFFLOADD" run --config "$tmp/bad.conf" 2>"$tmp/bad.log"
 rc=$?
 check "an unknown ctl_group is a clear error" sh -c "[ $rc = 1 ] && grep -q 'ctl_group: no such group \"nosuchgroupxyz\"' '$tmp/bad.log'"
 
@@ -70,7 +70,7 @@ kill -HUP "$AGENT"; sleep 0.3
 check "a group-writable model is refused on reload" \
 	grep -q "reload refused, keeping the running configuration: $tmp/m.omdl: group-writable" "$tmp/agent3.log"
 chmod 0644 "$tmp/m.omdl"
-kill "$AGENT"; wait "$AGENT" 2>/dev/null
+stop_pid "$AGENT"
 
 # nobody in nogroup may look; with the group "users" too, it may change.
 { conf "ctl_group = nogroup
@@ -84,7 +84,7 @@ diag "status: $look; pin: $pin"
 check "ctl_group may look but not pin, unpin or reload" sh -c "[ '$look' = true ] &&
 	[ \$(printf '%s\n' '$pin' '$unpin' '$reload' | grep -c 'permission denied') = 3 ]"
 check "ctl_admin_group may pin" as_nobody 65534,100 pin app local
-kill "$AGENT"; wait "$AGENT" 2>/dev/null
+stop_pid "$AGENT"
 
 # The runtime directory as the shipped unit makes it, root:root.
 mode=$(sed -n 's/^RuntimeDirectoryMode=//p' "$TOP/dist/offloadd.service")

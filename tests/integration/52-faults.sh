@@ -15,7 +15,6 @@ T=("SIGKILL, restart, SIGKILL under traffic: no request fails"
    "while it flaps, failures stay within the detection windows")
 need_root "${T[@]}"
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-on_exit "rm -rf /sys/fs/bpf/offloadd /sys/fs/bpf/offloadd-peer"
 cg_make gov faults
 ip route add unreachable 10.245.9.9/32 && on_exit "ip route del unreachable 10.245.9.9/32"
 ns_make edge
@@ -32,6 +31,7 @@ tick = 100ms
 lease = 3
 peer_down_after = 3
 probe_timeout = 50ms
+pin_dir = $PIN
 ctl_socket = $tmp/ctl.sock
 $1
 [peer edge1]
@@ -64,7 +64,7 @@ check "SIGKILL, restart, SIGKILL under traffic: no request fails" \
 check "the restarted agent re-adopts and traffic returns to the peer" sh -c "
 	grep -q 'adopted the pinned state' '$tmp/a2.log' &&
 	awk '\$1 == \"answer\" { s = s substr(\$2, 1, 1) } END { exit !(s ~ /^e+l+e+/) }' '$tmp/kill.out'"
-rm -rf /sys/fs/bpf/offloadd
+rm -rf "$PIN"	# the SIGKILLed agent left its pins
 
 # 2. The experience log on a full disk, then in a directory it cannot write.
 conf "experience_log = /dev/full" 0 >"$tmp/full.conf"
@@ -80,14 +80,14 @@ diag "$(echo "$st" | jq -c '{ticks, experience_lines, experience_dropped, experi
 check "a full disk under the experience log is logged once and counted" sh -c "
 	[ \$(grep -c 'experience log: No space left on device' '$tmp/full.log') = 1 ] &&
 	echo '$st' | jq -e '.experience_write_errors >= 2 and .experience_dropped >= 1 and .ticks > 15' >/dev/null"
-kill "$AGENT"; wait "$AGENT" 2>/dev/null
+stop_pid "$AGENT"
 conf "experience_log = /proc/offloadd-cannot-be-here" 0 >"$tmp/ro.conf"
 agent_start "$tmp/ro.log" "$tmp/ro.conf"
 cg_exec "$gov" "$TOOLS/reqcli" -n 10 10.245.9.9 7300 >"$tmp/ro.out" 2>&1
 check "an unwritable experience log does not stop the agent" sh -c "
 	grep -q 'experience log: /proc/offloadd-cannot-be-here: .*; not recording' '$tmp/ro.log' &&
 	[ \$(grep -c '^answer edge' '$tmp/ro.out') = 10 ]"
-kill "$AGENT"; wait "$AGENT" 2>/dev/null
+stop_pid "$AGENT"
 
 # 3. A peer (its agent and its service) that dies and comes back every 2 s.
 peer_conf 10.245 100ms "$tmp/peer.sock" >"$tmp/peer.conf"
@@ -105,11 +105,11 @@ for _ in $(seq 15); do
 	s=$!
 	sleep 2
 	kill -9 "$p" "$s"; wait "$p" "$s" 2>/dev/null
-	rm -rf /sys/fs/bpf/offloadd-peer
+	rm -rf "$PIN-peer"
 	flaps=$((flaps + 1))
 	sleep 2
 done
-kill "$client"; wait "$client" 2>/dev/null
+stop_pid "$client"
 errors=$(grep -c '^error' "$tmp/flap.out"); edge=$(grep -c '^answer edge' "$tmp/flap.out")
 local_n=$(grep -c '^answer local' "$tmp/flap.out")
 diag "$flaps flaps: $edge edge, $local_n local, $errors failed"

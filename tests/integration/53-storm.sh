@@ -8,13 +8,13 @@ T=("storm: 200,000 connections through the hook, none lost"
    "storm: every connection still sees the VIP")
 need_root "${T[@]}"
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-on_exit "rm -rf /sys/fs/bpf/offloadd"
 cg_make gov storm
 ip route add unreachable 10.246.9.9/32 && on_exit "ip route del unreachable 10.246.9.9/32"
 cat >"$tmp/offloadd.conf" <<CONF
 [agent]
 tick = 200ms
 metrics_listen = off
+pin_dir = $PIN
 ctl_socket = $tmp/ctl.sock
 [service api]
 vip = 10.246.9.9:7556

@@ -9,9 +9,7 @@ T=("scale: 1,000 workloads governed, each decided" "scale: ticks stay on time"
    "scale: the maps keep their configured sizes" "scale: tasks that did not fit are counted and exported")
 need_root "${T[@]}"
 WL=1000 TASKS_PER=10 MAX_TASKS=4096 TICK_MS=200
-PIN=/sys/fs/bpf/offloadd-scale
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
-on_exit "rm -rf $PIN"
 cg_make root scale
 mkdir "$root"/w{1..1000} || exit 1
 ip route add unreachable 10.247.9.9/32 && on_exit "ip route del unreachable 10.247.9.9/32"
@@ -53,8 +51,18 @@ s1=$(ctl status)
 diag "$(jq -nc --argjson a "$s0" --argjson b "$s1" '{ticks: ($b.ticks - $a.ticks),
 	late: ($b.late_ticks - $a.late_ticks), tick_us_mean: ($b.tick_us_mean | round), tick_us_max: ($b.tick_us_max | round)}')"
 
-decided=$(ctl workloads | jq '[.workloads[] | select(.target == "local" or .target == "edge1")] | length')
-diag "$decided workloads decided"
+# Decided for real: a choice starts as "local" with no reason and no
+# scores, so each needs the policy's reason, a score per candidate, and the
+# kernel's decisions entry (index i + 1) holding the target it enforces.
+ctl workloads >"$tmp/workloads.json"
+bpftool -j map dump pinned "$PIN/decisions" >"$tmp/decisions.json"
+decided=$(jq -n --slurpfile w "$tmp/workloads.json" --slurpfile m "$tmp/decisions.json" '
+	($m[0] | map({key: (.formatted.key | tostring), value: .formatted.value.tidx}) | from_entries) as $tidx |
+	{local: 0, edge1: 1} as $index |
+	[$w[0].workloads | to_entries[] | .key as $i | .value |
+	 select((.why | length) > 0 and (.q | length) == 2 and .target == .enforced and
+		$tidx[$i + 1 | tostring] == $index[.enforced])] | length')
+diag "$decided workloads decided; $(jq -c '.workloads[0] | {target, why}' "$tmp/workloads.json")"
 check "scale: 1,000 workloads governed, each decided" test "$decided" = $WL
 # 10 s at 200 ms is 50 ticks: none late, none lost, and the slowest well inside one.
 check "scale: ticks stay on time" jq -en --argjson a "$s0" --argjson b "$s1" \

@@ -22,6 +22,13 @@ trap 'exit 130' INT TERM
 # on_exit CMD: run CMD when the script exits, last registered first.
 on_exit() { _cleanups+=("$*"); }
 
+# This test's pin directories: $PIN for its agent or observe, "$PIN-NAME"
+# for others (a peer's agent). Never the installed unit's /sys/fs/bpf/offloadd,
+# a live agent's state; no '.' in the name, which bpffs refuses. Removed
+# at exit, after everything else.
+PIN=/sys/fs/bpf/offload-test-$$
+on_exit "rm -rf $PIN $PIN-*"
+
 ok()   { echo "ok - $1"; }
 fail() { echo "not ok - $1${2:+: $2}"; }
 diag() { echo "# $*"; }
@@ -33,11 +40,12 @@ check() {
 	if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"; fi
 }
 
-# within ACTUAL EXPECTED PCT: |actual - expected| <= pct% of expected.
+# within ACTUAL EXPECTED PCT [FLOOR]: |actual - expected| <= pct% of
+# expected, or <= FLOOR, the resolution of what EXPECTED was read from.
 within() {
-	awk -v a="$1" -v e="$2" -v p="$3" 'BEGIN {
+	awk -v a="$1" -v e="$2" -v p="$3" -v f="${4:-0}" 'BEGIN {
 		d = a - e; if (d < 0) d = -d;
-		if (e != 0 && d <= e * p / 100) exit 0;
+		if (e != 0 && (d <= e * p / 100 || d <= f)) exit 0;
 		printf "%s is not within %s%% of %s\n", a, p, e; exit 1 }'
 }
 
@@ -78,23 +86,34 @@ cg_run() {
 	echo $!
 }
 
-# pins_make VAR NAME: a pin directory of this test's own under /sys/fs/bpf
-# (bpffs refuses '.' in names), path in VAR, removed at exit: other agents
-# may run at the same time, each with its own.
-pins_make() {
-	local d=/sys/fs/bpf/offloadd-t$$$2
-	on_exit "rm -rf '$d'"
-	printf -v "$1" %s "$d"
+# pins_make VAR NAME: another pin directory of this test's own, "$PIN-NAME",
+# path in VAR; removed at exit with $PIN's.
+pins_make() { printf -v "$1" %s "$PIN-$2"; }
+
+# pinned_clean: nothing left pinned under $PIN.
+pinned_clean() { [ ! -e "$PIN" ] || [ -z "$(ls -A "$PIN")" ]; }
+
+# stop_pid PID [SECONDS]: SIGTERM, then PID's exit status; one that has not
+# exited within SECONDS (5) is SIGKILLed and returns 124, so a hang fails
+# its test instead of hanging it.
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < ${2:-5} * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid"; return; }
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 124
 }
 
-# pinned_clean: nothing of ours left under /sys/fs/bpf/offloadd.
-pinned_clean() { [ ! -e /sys/fs/bpf/offloadd ] || [ -z "$(ls -A /sys/fs/bpf/offloadd)" ]; }
-
-# observe_start OUT ARGS...: `offloadd observe` in the background, JSON lines
-# to OUT; returns once the first line is out (programs attached).
+# observe_start OUT ARGS...: `offloadd observe` in the background, pinned
+# under $PIN, JSON lines to OUT; returns once the first line is out
+# (programs attached).
 observe_start() {
 	local out=$1 i; shift
-	"$OFFLOADD" observe --interval-ms 200 "$@" >"$out" 2>"$out.err" &
+	"$OFFLOADD" observe --interval-ms 200 --pin-dir "$PIN" "$@" >"$out" 2>"$out.err" &
 	OBSERVE_PID=$!
 	on_exit "kill -9 $OBSERVE_PID"
 	for i in $(seq 100); do
@@ -106,11 +125,10 @@ observe_start() {
 	return 1
 }
 
-# observe_stop: SIGTERM, then wait for the exit status (0 expected).
+# observe_stop: SIGTERM, then its exit status (0 expected).
 observe_stop() {
 	sleep 0.5	# one more interval, so the last line has everything
-	kill -TERM "$OBSERVE_PID" 2>/dev/null
-	wait "$OBSERVE_PID"
+	stop_pid "$OBSERVE_PID"
 }
 
 # last_of OUT CGROUP: the newest JSON line for that workload.
@@ -118,9 +136,11 @@ last_of() { grep -F "\"workload\":\"$2\"" "$1" | tail -n 1; }
 
 # agent_start LOG CONF [ARGS...]: `offloadd run` in the background, stderr to
 # LOG, killed at exit; sets AGENT to its pid and returns once it governs
-# (within AGENT_WAIT tenths of a second, default 50).
+# (within AGENT_WAIT tenths of a second, default 50). CONF must pin under
+# $PIN: the default pin_dir is the installed unit's.
 agent_start() {
 	local log=$1 conf=$2; shift 2
+	grep -q "^pin_dir = $PIN" "$conf" || { echo "agent_start: $conf sets no pin_dir under $PIN" >&2; return 1; }
 	"$OFFLOADD" run --config "$conf" "$@" 2>"$log" &
 	AGENT=$!
 	on_exit "kill -9 $AGENT"

@@ -26,7 +26,9 @@ ns_bg() {
 	return 1
 }
 
-# veth_link NS HOST_IP NS_IP: a veth pair between the root namespace and NS.
+# veth_link NS HOST_IP NS_IP [HOST_IP6 NS_IP6]: a veth pair between the root
+# namespace and NS; with the IPv6 pair, those too (a /64, usable at once:
+# no duplicate address detection).
 veth_link() {
 	local ns=$1 h=vh$$${1: -3} n=vn$$${1: -3}
 	ip link add "$h" type veth peer name "$n" || return 1
@@ -36,6 +38,9 @@ veth_link() {
 	ip link set "$h" up
 	ip -n "$ns" addr add "$3" peer "$2" dev "$n"
 	ip -n "$ns" link set "$n" up
+	[ -n "${4:-}" ] || return 0
+	ip addr add "$4/64" dev "$h" nodad &&
+		ip -n "$ns" addr add "$5/64" dev "$n" nodad
 }
 
 # delay_link NS HOST_IP NS_IP DELAY_MS [TUNDELAY_OPTION...]: a link through
@@ -57,7 +62,7 @@ delay_link() {
 }
 
 # peer_conf NET TICK SOCK [AGENT_LINES]: the config of an edge peer's own
-# offloadd at NET.1.2: GET /status on :7400, ctl on SOCK, and service api
+# offloadd at NET.1.2, pinned in $PIN-peer: GET /status on :7400, ctl on SOCK, and service api
 # (VIP NET.9.9:7300) served at NET.1.2:7300 -- what its status offers, since
 # a workload only goes to a peer that serves it.
 peer_conf() {
@@ -67,7 +72,7 @@ metrics_listen = off
 tick = $2
 status_listen = $1.1.2:7400
 node = edge1
-pin_dir = /sys/fs/bpf/offloadd-peer
+pin_dir = $PIN-peer
 ctl_socket = $3
 ${4:-}
 [service api]

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 static inline int sa_parse(const char *ip, const char *port, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -28,6 +31,21 @@ static inline int sa_parse(const char *ip, const char *port, struct sockaddr_sto
 	}
 	fprintf(stderr, "bad address: %s\n", ip);
 	return -1;
+}
+
+/* A socket for `to` whose blocking connect() (and writes) give up after
+ * timeout_ms with EINPROGRESS (EAGAIN for writes): a dropped SYN must not
+ * hang a test for the kernel's two minutes of retries. */
+static inline int sa_socket(const struct sockaddr_storage *to, int type, int timeout_ms)
+{
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000 };
+	int fd = socket(to->ss_family, type, 0);
+
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static inline void sa_print(const struct sockaddr_storage *ss, char *buf, size_t len)
