@@ -64,7 +64,7 @@ fi
 rm -f "$BUILD/full.err"
 
 # Another agent's pins are refused and left as they are.
-mkdir -p "$PIN"
+mkdir -p -m 0700 "$PIN"
 bpftool map create "$PIN/other" type array key 4 value 4 entries 1 name other
 out=$("$OFFLOADD" observe --cgroup "$cg" --count 1 --pin-dir "$PIN" 2>&1 >/dev/null); rc=$?
 if [ "$rc" = 1 ] && echo "$out" | grep -q 'pinned state already there' &&

@@ -14,8 +14,9 @@ tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 cg_make gov reload
 cp "$TOP/models/default.omdl" "$tmp/m.omdl"
 # A second model: the default fine-tuned on a few logged transitions.
-s='{"wl":{"cpu_cores":0.1,"rq_p50_us":50,"rq_p99_us":900,"host_util":0.4,"host_rq_p99_us":900,"req_rate":8,"bytes_per_req":100,"cpu_ms_per_req":5},"cands":[{"kind":"local","rtt_us":20,"rtt_jitter_us":0,"util":0.4,"rq_p99_us":900,"capacity_cores":1,"cost_per_req":0}],"mask":1}'
-for _ in $(seq 20); do printf '{"s":%s,"action":0,"reward":-0.2,"next":%s}\n' "$s" "$s"; done >"$tmp/exp.log"
+e='{"w_lat":0.5,"w_energy":0.3,"w_cost":0.2,"lat_ref_s":0.1,"energy_ref_j":0.5,"cost_ref":0.001,"local_ghz":1,"cpu_watts":1,"tx_watts":0,"nj_per_byte":40,"switch_rtts":1}'
+s='{"wl":{"cpu_cores":0.1,"rq_p50_us":50,"rq_p99_us":900,"host_util":0.4,"host_rq_p99_us":900,"req_rate":8,"up_bytes":100,"down_bytes":100,"cpu_ms":5},"cands":[{"kind":"local","current":true,"rtt_us":20,"rtt_jitter_us":0,"bw_mbps":0,"ghz":1,"cores":1,"util":0.4,"wait_us":0,"rq_p99_us":900,"cost_per_req":0}],"mask":1}'
+for _ in $(seq 20); do printf '{"env":%s,"s":%s,"action":0,"reward":-0.2,"next":%s}\n' "$e" "$s" "$s"; done >"$tmp/exp.log"
 "$BUILD/offload-train" fit --log "$tmp/exp.log" --init "$tmp/m.omdl" --out "$tmp/new.omdl" --steps 50 2>/dev/null
 
 conf() {

@@ -8,6 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 T=("a good configuration exits 0 and lists workloads, services and peers"
+   "check passes beside the running agent"
    "an unknown key exits 1 naming file and line" "a missing cgroup exits 1 naming file and line"
    "a corrupt model exits 1 naming the line that references it"
    "every problem is reported in one run" "check attaches and pins nothing"
@@ -68,7 +69,10 @@ check "check attaches and pins nothing" sh -c "[ '$before' = '$after' ] && [ ! -
 # A stopped --keep-pinned agent's state: what the next start would adopt.
 on_exit "rm -rf $PIN"
 agent_start "$tmp/agent.log" "$tmp/good.conf" --keep-pinned
-kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
+# The unit runs check before every reload, while the agent holds its lock.
+run_check live "$tmp/good.conf"
+check "check passes beside the running agent" sh -c "[ $RC = 0 ] && kill -0 $AGENT"
+stop_pid "$AGENT"
 pins=$(ls "$PIN"); before=$(bpftool -j cgroup show "$gov")
 run_check kept "$tmp/good.conf"
 check "a stopped agent's pins pass and are left as they were" sh -c "[ $RC = 0 ] &&

@@ -19,7 +19,7 @@ fi
 plot=0; command -v gnuplot >/dev/null && plot=1
 d=$(mktemp -d); [ -n "${KEEP:-}" ] || on_exit "rm -rf $d"
 POLICIES="dqn greedy static:local static:edge1 static:edge2 static:cloud"
-DURATION=5 STEP_MS=200 TICK_MS=200 PROBE_TIMEOUT=150ms PEER_DOWN_AFTER=2 TRANSFER_KB=150 \
+DURATION=5 STEP_MS=200 TICK_MS=200 PROBE_TIMEOUT=150ms PEER_DOWN_AFTER=1 TRANSFER_KB=150 \
 	FIT=0 PLOT=$plot LIVE=100 NET=10.247 POLICIES=$POLICIES OUT=$d/testbed.json BUILD=$BUILD \
 	"$TOP/bench/testbed.sh" >"$d/out" 2>&1
 rc=$?

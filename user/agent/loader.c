@@ -253,7 +253,10 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 	if (ret)
 		return ret;
 	b->lock_fd = -1;
-	if (o->pin_dir && (ret = off_pindir_claim(o->pin_dir, &b->lock_fd, err, errlen)))
+	/* A load-only check (offloadd check, also before a reload) must not
+	 * make, lock or mount anything: a running agent holds the lock. */
+	if (o->pin_dir && !o->load_only &&
+	    (ret = off_pindir_claim(o->pin_dir, &b->lock_fd, err, errlen)))
 		return ret;
 	if (o->pin_dir && o->adopt && off_pindir_has_entries(o->pin_dir)) {
 		b->adopted = true;

@@ -81,6 +81,15 @@ float off_resid_update(struct off_resid *r)
 	return loss / r->cfg.batch;
 }
 
+void off_resid_fresh(struct off_mlp *m, uint64_t seed)
+{
+	struct off_rng r;
+
+	off_rng_seed(&r, seed ^ 0x66726573ULL);
+	off_mlp_randomize(m, &r);
+	off_resid_zero_output(m);
+}
+
 void off_resid_zero_output(struct off_mlp *m)
 {
 	memset(m->w3, 0, m->h2 * sizeof(float));

@@ -49,5 +49,8 @@ float off_resid_update(struct off_resid *r);
 /* Zeroes the output layer, so the correction starts at exactly 0 and an
  * untrained model decides as the estimate does. */
 void off_resid_zero_output(struct off_mlp *m);
+/* A correction that knows nothing yet: hidden layers freshly initialised
+ * (seeded), output zero. */
+void off_resid_fresh(struct off_mlp *m, uint64_t seed);
 
 #endif

@@ -175,9 +175,10 @@ static void pick_margin(struct off_model *m, const struct off_train_opts *o, FIL
 		return;
 	}
 	/* Not earned: ship no correction at all, so the model decides as the
-	 * estimate does and a fit starts from nothing but its own experience. */
+	 * estimate does and a fit starts from nothing but its own experience
+	 * (hidden layers fresh too: weight decay can leave them dead). */
 	m->gate = (struct off_gate_cfg){ .margin_rel = OFF_GATE_CLOSED };
-	off_resid_zero_output(&m->mlp);
+	off_resid_fresh(&m->mlp, o->seed);
 	if (progress)
 		fprintf(progress, "offload-train: no margin gains reward on validation without costing it somewhere: gate closed, correction zeroed\n");
 }

@@ -197,6 +197,8 @@ static int cmd_fit(struct args *a)
 	/* A deployment's own experience is trusted where the simulator's was
 	 * not: a closed gate opens at --margin (default 0.1). */
 	closed = m.gate.margin_rel >= OFF_GATE_CLOSED;
+	if (closed)
+		off_resid_fresh(&m.mlp, a->seed);
 	if (a->margin >= 0)
 		m.gate.margin_rel = a->margin;
 	else if (closed)
