@@ -7,16 +7,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agent/ab.h"
-#include "agent/collect.h"
-#include "agent/config.h"
-#include "agent/decide.h"
-#include "agent/learn.h"
-#include "agent/listener.h"
-#include "agent/loader.h"
-#include "agent/measure.h"
-#include "agent/models.h"
-#include "agent/peers.h"
+#include "agent/config/config.h"
+#include "agent/kernel/collect.h"
+#include "agent/kernel/loader.h"
+#include "agent/serve/listener.h"
+#include "agent/serve/peers.h"
+#include "agent/tick/abtest.h"
+#include "agent/tick/decide.h"
+#include "agent/tick/measure.h"
+#include "agent/tick/models.h"
+#include "agent/tick/record.h"
 #include "lib/clock.h"
 
 #define OFF_TICK_BUCKETS	10

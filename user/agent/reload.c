@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/actuate.h"
+#include "agent/config/trust.h"
 #include "agent/daemon.h"
-#include "agent/trust.h"
+#include "agent/kernel/actuate.h"
 
 static int same_peers(const struct off_config *a, const struct off_config *b)
 {

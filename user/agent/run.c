@@ -16,12 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/actuate.h"
-#include "agent/cgroup.h"
+#include "agent/config/trust.h"
 #include "agent/daemon.h"
-#include "agent/ring.h"
-#include "agent/trust.h"
+#include "agent/kernel/actuate.h"
+#include "agent/kernel/cgroup.h"
 #include "agent/run.h"
+#include "agent/serve/ring.h"
 #include "lib/hist.h"
 
 enum { EV_SIGNAL = 1, EV_TICK, EV_LOG };
