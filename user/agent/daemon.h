@@ -37,7 +37,7 @@ struct off_daemon {
 	struct off_measure meas;
 	struct off_models models;
 	struct off_decider dec;
-	struct off_learn learn;
+	struct off_record rec;
 	struct off_ab ab;
 	uint64_t tick_ns_last, tick_ns_max, tick_ns_sum;	/* collect + decide + actuate */
 	uint64_t reloads, reloads_failed;

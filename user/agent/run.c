@@ -111,8 +111,8 @@ static int prepare(struct off_daemon *d, char *err, size_t errlen)
 	ret = off_local_scope(c->serve_cgroup, c->local_cpus, d->snap.local_cpu, d->snap.nr_cpus, &d->meas.scope,
 			      err, errlen);
 	if (!ret)
-		ret = off_learn_init(&d->learn, c->nworkloads, c->experience_log,
-				     c->experience_log_max, err, errlen);
+		ret = off_record_init(&d->rec, c->nworkloads, c->experience_log,
+				      c->experience_log_max, err, errlen);
 	if (!ret && (ret = off_ab_init(&d->ab, d)))
 		snprintf(err, errlen, "out of memory");
 	for (int i = 0; !ret && i < c->nworkloads; i++) {
@@ -259,7 +259,7 @@ static void on_tick(struct off_daemon *d)
 	if (ret)
 		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(-ret));
 	account(d, t0);
-	off_learn_tick(&d->learn, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
+	off_record_tick(&d->rec, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
 	off_ab_tick(&d->ab, d);
 	off_peers_tick(&d->peers, &d->ring);
 	off_listen_tick(&d->ctl, &d->ring);
@@ -301,7 +301,7 @@ static int loop(struct off_daemon *d)
 			if (ev == EV_TICK)
 				on_tick(d);
 			else if (ev == EV_LOG)
-				off_learn_written(&d->learn, cqe->res);
+				off_record_written(&d->rec, cqe->res);
 			else if (ev == EV_SIGNAL)
 				on_signal(d);
 			else if (!off_listen_complete(&d->ring, cqe))
@@ -421,7 +421,7 @@ int off_run_main(int argc, char **argv)
 	off_snapshot_free(&d.snap);
 	off_measure_free(&d.meas);
 	off_decider_free(&d.dec);
-	off_learn_free(&d.learn);
+	off_record_free(&d.rec);
 	off_ab_free(&d.ab);
 	off_models_free(&d.models);
 	off_peers_free(&d.peers);

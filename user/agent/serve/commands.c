@@ -37,9 +37,9 @@ static json_t *status(struct off_daemon *d)
 			 "tick_us_max", d->tick_ns_max / 1e3,
 			 "local_util", d->meas.local_util, "local_capacity_cores", d->meas.scope.capacity,
 			 "reloads", (json_int_t)d->reloads, "reloads_failed", (json_int_t)d->reloads_failed,
-			 "experience_lines", (json_int_t)d->learn.lines,
-			 "experience_dropped", (json_int_t)d->learn.dropped,
-			 "experience_write_errors", (json_int_t)d->learn.write_errors, "models", models(d));
+			 "experience_lines", (json_int_t)d->rec.lines,
+			 "experience_dropped", (json_int_t)d->rec.dropped,
+			 "experience_write_errors", (json_int_t)d->rec.write_errors, "models", models(d));
 }
 
 static json_t *peers(struct off_daemon *d)

@@ -48,7 +48,7 @@ json_t *off_explain_workloads(const struct off_daemon *d)
 			"target", off_config_target_name(&d->cfg, ch->target),
 			"enforced", off_config_target_name(&d->cfg, d->current[i]), "pinned", d->pin[i] != 0,
 			"changes", (json_int_t)ch->changes, "last_change_tick", (json_int_t)ch->since_tick,
-			"reward", num(d->learn.wl[i].last_reward),
+			"reward", num(d->rec.wl[i].last_reward),
 			"q", scores(d, ch), "features", wl_features(&ch->s.wl), "why", ch->why));
 	}
 	return json_pack("{s:b, s:b, s:o}", "ok", 1, "dry_run", d->cfg.dry_run, "workloads", list);
@@ -117,7 +117,7 @@ json_t *off_explain_workload(const struct off_daemon *d, int i, uint64_t now_ns)
 		"pinned", d->pin[i] ? off_config_target_name(&d->cfg, d->pin[i] - 1) : "",
 		"hysteresis", w->hysteresis,
 		"dwell_left_s", ch->since_ns && held < dwell ? (dwell - held) / 1e9 : 0.0,
-		"changes", (json_int_t)ch->changes, "reward", num(d->learn.wl[i].last_reward),
+		"changes", (json_int_t)ch->changes, "reward", num(d->rec.wl[i].last_reward),
 		"features", wl_features(&ch->s.wl), "candidates", candidates(d, i),
 		"gate", w->policy == OFF_POLICY_DQN ? json_string(off_gate_names[ch->gate]) : json_null());
 }

@@ -141,10 +141,10 @@ static void workloads(struct wr *w, const struct off_daemon *d)
 	}
 	head(w, "workload_reward", "gauge", "the reward of the workload's last measured decision");
 	for (int i = 0; i < c->nworkloads; i++)
-		if (isfinite(d->learn.wl[i].last_reward))
+		if (isfinite(d->rec.wl[i].last_reward))
 			put(w, "offloadd_workload_reward{workload=\"%s\",policy=\"%s\"} %.6g\n",
 			    c->workloads[i].name, esc(off_daemon_policy_label(d, i, tl, sizeof(tl)), pol, sizeof(pol)),
-			    d->learn.wl[i].last_reward);
+			    d->rec.wl[i].last_reward);
 }
 
 /* Per (workload, target): only the pairs that have seen connections. */
@@ -278,13 +278,13 @@ static void agent(struct wr *w, const struct off_daemon *d)
 	put(w, "offloadd_lease_age_seconds %.6f\n",
 	    d->lease_renewed_ns ? (off_mono_ns() - d->lease_renewed_ns) / 1e9 : 0.0);
 	head(w, "experience_lines_total", "counter", "lines written to the experience log");
-	put(w, "offloadd_experience_lines_total %llu\n", (unsigned long long)d->learn.lines);
+	put(w, "offloadd_experience_lines_total %llu\n", (unsigned long long)d->rec.lines);
 	head(w, "experience_dropped_total", "counter", "experience lines lost: buffer full or write failed");
-	put(w, "offloadd_experience_dropped_total %llu\n", (unsigned long long)d->learn.dropped);
+	put(w, "offloadd_experience_dropped_total %llu\n", (unsigned long long)d->rec.dropped);
 	head(w, "experience_rotations_total", "counter", "experience logs moved to PATH.1 at experience_log_max");
-	put(w, "offloadd_experience_rotations_total %llu\n", (unsigned long long)d->learn.rotations);
+	put(w, "offloadd_experience_rotations_total %llu\n", (unsigned long long)d->rec.rotations);
 	head(w, "experience_write_errors_total", "counter", "failed opens and writes of the experience log");
-	put(w, "offloadd_experience_write_errors_total %llu\n", (unsigned long long)d->learn.write_errors);
+	put(w, "offloadd_experience_write_errors_total %llu\n", (unsigned long long)d->rec.write_errors);
 	head(w, "listener_refused_total", "counter", "connections closed at once: too many open");
 	head(w, "listener_refused_source_total", "counter",
 	     "of those, refused for their source address having too many open");

@@ -55,7 +55,7 @@ void off_ab_tick(struct off_ab *ab, const struct off_daemon *d)
 		memset(&ab->ring[p * OFF_AB_TICKS + slot], 0, sizeof(*ab->ring));
 	for (int i = 0; i < ab->nwl; i++) {
 		const struct off_wl_meas *w = &d->meas.wl[i];
-		double r = d->learn.wl[i].reward;
+		double r = d->rec.wl[i].reward;
 		struct off_ab_tick *t;
 
 		if (ab->of_wl[i] < 0)

@@ -18,7 +18,7 @@
 
 /* Never through a symlink: the log's directory may be writable by others
  * (a shared state directory), and the agent runs as root. */
-static void open_log(struct off_learn *l)
+static void open_log(struct off_record *l)
 {
 	struct stat st;
 
@@ -32,8 +32,8 @@ static void open_log(struct off_learn *l)
 	l->size = fstat(l->fd, &st) ? 0 : (uint64_t)st.st_size;
 }
 
-int off_learn_init(struct off_learn *l, int nwl, const char *path, uint64_t max, char *err,
-		   size_t errlen)
+int off_record_init(struct off_record *l, int nwl, const char *path, uint64_t max, char *err,
+		    size_t errlen)
 {
 	memset(l, 0, sizeof(*l));
 	l->nwl = nwl;
@@ -47,8 +47,8 @@ int off_learn_init(struct off_learn *l, int nwl, const char *path, uint64_t max,
 	if (!path || !path[0])
 		return 0;
 	snprintf(l->path, sizeof(l->path), "%s", path);
-	l->buf[0] = malloc(OFF_LEARN_BUF);
-	l->buf[1] = malloc(OFF_LEARN_BUF);
+	l->buf[0] = malloc(OFF_RECORD_BUF);
+	l->buf[1] = malloc(OFF_RECORD_BUF);
 	if (!l->buf[0] || !l->buf[1])
 		goto nomem;
 	/* Recording is for later training: losing it must not stop the agent
@@ -57,11 +57,11 @@ int off_learn_init(struct off_learn *l, int nwl, const char *path, uint64_t max,
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");
-	off_learn_free(l);
+	off_record_free(l);
 	return -ENOMEM;
 }
 
-static void reopen_now(struct off_learn *l)
+static void reopen_now(struct off_record *l)
 {
 	if (l->fd >= 0)
 		close(l->fd);
@@ -69,7 +69,7 @@ static void reopen_now(struct off_learn *l)
 	open_log(l);
 }
 
-void off_learn_reopen(struct off_learn *l)
+void off_record_reopen(struct off_record *l)
 {
 	if (!l->path[0])
 		return;
@@ -80,7 +80,7 @@ void off_learn_reopen(struct off_learn *l)
 
 /* Past the cap, the file becomes PATH.1 (replacing the last one) and a new
  * one starts: one generation kept, as a size-capped journal would. */
-static void rotate(struct off_learn *l)
+static void rotate(struct off_record *l)
 {
 	char old[sizeof(l->path) + 2];
 
@@ -95,7 +95,7 @@ static void rotate(struct off_learn *l)
 	reopen_now(l);
 }
 
-void off_learn_free(struct off_learn *l)
+void off_record_free(struct off_record *l)
 {
 	if (l->fd >= 0)
 		close(l->fd);
@@ -106,8 +106,8 @@ void off_learn_free(struct off_learn *l)
 	l->fd = -1;
 }
 
-double off_learn_reward(const struct off_config *c, const struct off_measure *m, int i,
-			uint32_t action)
+double off_record_reward(const struct off_config *c, const struct off_measure *m, int i,
+			 uint32_t action)
 {
 	const struct off_wl_meas *w = &m->wl[i];
 	const struct off_tgt_tick *t = &w->t[action];
@@ -135,16 +135,16 @@ static double wall_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void append(struct off_learn *l, const struct off_config *c, int i,
+static void append(struct off_record *l, const struct off_config *c, int i,
 		   const struct off_exp_state *next)
 {
-	const struct off_learn_wl *lw = &l->wl[i];
+	const struct off_record_wl *lw = &l->wl[i];
 	struct off_experience e = { .s = lw->s, .action = lw->action, .reward = lw->reward,
 				    .next = *next };
 
 	off_config_est_env(c, &e.env);
 	json_t *o = off_explog_json(&e);
-	size_t room = OFF_LEARN_BUF - l->len, n;
+	size_t room = OFF_RECORD_BUF - l->len, n;
 
 	if (o)
 		json_object_update_new(o, json_pack("{s:f, s:s, s:s, s:b, s:s}", "ts", wall_s(),
@@ -163,7 +163,7 @@ static void append(struct off_learn *l, const struct off_config *c, int i,
 	l->pending_lines++;
 }
 
-static void flush(struct off_learn *l, struct io_uring *ring, uint64_t user_data)
+static void flush(struct off_record *l, struct io_uring *ring, uint64_t user_data)
 {
 	struct io_uring_sqe *sqe;
 
@@ -180,7 +180,7 @@ static void flush(struct off_learn *l, struct io_uring *ring, uint64_t user_data
 	l->len = 0;
 }
 
-void off_learn_written(struct off_learn *l, int res)
+void off_record_written(struct off_record *l, int res)
 {
 	if (res < 0 || (size_t)res != l->inflight) {
 		/* Once, then counted: a full disk must not flood the journal. */
@@ -198,16 +198,16 @@ void off_learn_written(struct off_learn *l, int res)
 		rotate(l);
 }
 
-void off_learn_tick(struct off_learn *l, const struct off_config *c, const struct off_measure *m,
-		    const struct off_decider *d, const uint32_t *enforced, struct io_uring *ring,
-		    uint64_t user_data)
+void off_record_tick(struct off_record *l, const struct off_config *c, const struct off_measure *m,
+		     const struct off_decider *d, const uint32_t *enforced, struct io_uring *ring,
+		     uint64_t user_data)
 {
 	for (int i = 0; i < l->nwl; i++) {
-		struct off_learn_wl *lw = &l->wl[i];
+		struct off_record_wl *lw = &l->wl[i];
 		const struct off_choice *ch = &d->ch[i];
 
 		if (lw->valid) {
-			lw->reward = off_learn_reward(c, m, i, lw->action);
+			lw->reward = off_record_reward(c, m, i, lw->action);
 			if (!isnan(lw->reward))
 				lw->last_reward = lw->reward;
 			if (l->fd >= 0 && !isnan(lw->reward))
