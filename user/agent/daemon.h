@@ -38,7 +38,7 @@ struct off_daemon {
 	struct off_models models;
 	struct off_decider dec;
 	struct off_record rec;
-	struct off_ab ab;
+	struct off_abtest ab;
 	uint64_t tick_ns_last, tick_ns_max, tick_ns_sum;	/* collect + decide + actuate */
 	uint64_t reloads, reloads_failed;
 	uint64_t tick_hist[OFF_TICK_BUCKETS + 1];	/* the last: +Inf */

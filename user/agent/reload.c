@@ -86,7 +86,7 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	fprintf(stderr, "offloadd: reloaded %s\n", d->path);
 	off_record_reopen(&d->rec);	/* logrotate's move, then SIGHUP */
 	off_models_log(&d->models);
-	if (off_ab_init(&d->ab, d))	/* policies may have changed: a new window */
+	if (off_abtest_init(&d->ab, d))	/* policies may have changed: a new window */
 		fprintf(stderr, "offloadd: out of memory: A/B comparison off\n");
 	off_daemon_decide(d);
 	off_daemon_actuate(d, 0);

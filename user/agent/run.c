@@ -113,7 +113,7 @@ static int prepare(struct off_daemon *d, char *err, size_t errlen)
 	if (!ret)
 		ret = off_record_init(&d->rec, c->nworkloads, c->experience_log,
 				      c->experience_log_max, err, errlen);
-	if (!ret && (ret = off_ab_init(&d->ab, d)))
+	if (!ret && (ret = off_abtest_init(&d->ab, d)))
 		snprintf(err, errlen, "out of memory");
 	for (int i = 0; !ret && i < c->nworkloads; i++) {
 		if (d->bpf.adopted)
@@ -260,7 +260,7 @@ static void on_tick(struct off_daemon *d)
 		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(-ret));
 	account(d, t0);
 	off_record_tick(&d->rec, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
-	off_ab_tick(&d->ab, d);
+	off_abtest_tick(&d->ab, d);
 	off_peers_tick(&d->peers, &d->ring);
 	off_listen_tick(&d->ctl, &d->ring);
 	off_listen_tick(&d->status, &d->ring);
@@ -422,7 +422,7 @@ int off_run_main(int argc, char **argv)
 	off_measure_free(&d.meas);
 	off_decider_free(&d.dec);
 	off_record_free(&d.rec);
-	off_ab_free(&d.ab);
+	off_abtest_free(&d.ab);
 	off_models_free(&d.models);
 	off_peers_free(&d.peers);
 	off_config_free(&d.cfg);

@@ -89,7 +89,7 @@ static json_t *ab(struct off_daemon *d, json_t *req)
 
 	if (w && (!json_is_number(w) || s <= 0))
 		return fail("window_s: expected a positive number of seconds%s", NULL);
-	return off_ab_report(&d->ab, s, d->cfg.tick_ms);
+	return off_abtest_report(&d->ab, s, d->cfg.tick_ms);
 }
 
 static json_t *explain(struct off_daemon *d, json_t *req)

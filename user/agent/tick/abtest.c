@@ -10,57 +10,57 @@
 #include "agent/tick/abtest.h"
 #include "lib/hist.h"
 
-void off_ab_free(struct off_ab *ab)
+void off_abtest_free(struct off_abtest *ab)
 {
 	free(ab->of_wl);
 	free(ab->ring);
 	memset(ab, 0, sizeof(*ab));
 }
 
-static int label_index(struct off_ab *ab, const char *label)
+static int label_index(struct off_abtest *ab, const char *label)
 {
 	for (int p = 0; p < ab->npol; p++)
 		if (!strcmp(ab->label[p], label))
 			return p;
-	if (ab->npol == OFF_AB_POLICIES)
+	if (ab->npol == OFF_ABTEST_POLICIES)
 		return -1;
 	snprintf(ab->label[ab->npol], sizeof(ab->label[0]), "%s", label);
 	return ab->npol++;
 }
 
-int off_ab_init(struct off_ab *ab, const struct off_daemon *d)
+int off_abtest_init(struct off_abtest *ab, const struct off_daemon *d)
 {
 	char label[96];
 
-	off_ab_free(ab);
+	off_abtest_free(ab);
 	ab->nwl = d->cfg.nworkloads;
 	ab->of_wl = calloc(ab->nwl ? ab->nwl : 1, sizeof(*ab->of_wl));
 	if (!ab->of_wl)
 		return -ENOMEM;
 	for (int i = 0; i < ab->nwl; i++)
 		ab->of_wl[i] = label_index(ab, off_daemon_policy_label(d, i, label, sizeof(label)));
-	ab->ring = calloc((size_t)(ab->npol ? ab->npol : 1) * OFF_AB_TICKS, sizeof(*ab->ring));
+	ab->ring = calloc((size_t)(ab->npol ? ab->npol : 1) * OFF_ABTEST_TICKS, sizeof(*ab->ring));
 	if (!ab->ring) {
-		off_ab_free(ab);
+		off_abtest_free(ab);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-void off_ab_tick(struct off_ab *ab, const struct off_daemon *d)
+void off_abtest_tick(struct off_abtest *ab, const struct off_daemon *d)
 {
-	size_t slot = ab->ticks++ % OFF_AB_TICKS;
+	size_t slot = ab->ticks++ % OFF_ABTEST_TICKS;
 
 	for (int p = 0; p < ab->npol; p++)
-		memset(&ab->ring[p * OFF_AB_TICKS + slot], 0, sizeof(*ab->ring));
+		memset(&ab->ring[p * OFF_ABTEST_TICKS + slot], 0, sizeof(*ab->ring));
 	for (int i = 0; i < ab->nwl; i++) {
 		const struct off_wl_meas *w = &d->meas.wl[i];
 		double r = d->rec.wl[i].reward;
-		struct off_ab_tick *t;
+		struct off_abtest_tick *t;
 
 		if (ab->of_wl[i] < 0)
 			continue;
-		t = &ab->ring[ab->of_wl[i] * OFF_AB_TICKS + slot];
+		t = &ab->ring[ab->of_wl[i] * OFF_ABTEST_TICKS + slot];
 		if (isfinite(r)) {
 			t->sum += r;
 			t->sq += r * r;
@@ -79,13 +79,14 @@ struct stats {
 	uint64_t life[OFF_HIST_SLOTS], conns;
 };
 
-static void window(const struct off_ab *ab, int p, uint64_t ticks, struct stats *s)
+static void window(const struct off_abtest *ab, int p, uint64_t ticks, struct stats *s)
 {
 	double sum = 0, sq = 0;
 
 	memset(s, 0, sizeof(*s));
 	for (uint64_t k = 0; k < ticks && k < ab->ticks; k++) {
-		const struct off_ab_tick *t = &ab->ring[p * OFF_AB_TICKS + (ab->ticks - 1 - k) % OFF_AB_TICKS];
+		const struct off_abtest_tick *t =
+			&ab->ring[p * OFF_ABTEST_TICKS + (ab->ticks - 1 - k) % OFF_ABTEST_TICKS];
 
 		sum += t->sum;
 		sq += t->sq;
@@ -104,14 +105,14 @@ static json_t *num(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-json_t *off_ab_report(const struct off_ab *ab, double window_s, uint32_t tick_ms)
+json_t *off_abtest_report(const struct off_abtest *ab, double window_s, uint32_t tick_ms)
 {
 	uint64_t ticks = (uint64_t)(window_s * 1000 / tick_ms);
 	json_t *list = json_array();
 	struct stats base, s;
 
-	if (ticks > OFF_AB_TICKS)
-		ticks = OFF_AB_TICKS;
+	if (ticks > OFF_ABTEST_TICKS)
+		ticks = OFF_ABTEST_TICKS;
 	for (int p = 0; p < ab->npol; p++) {
 		json_t *o;
 

@@ -10,30 +10,30 @@
 
 #include "offload/abi.h"
 
-#define OFF_AB_TICKS	3600	/* the longest window, in ticks */
-#define OFF_AB_POLICIES	16	/* distinct labels compared; more go uncounted */
+#define OFF_ABTEST_TICKS	3600	/* the longest window, in ticks */
+#define OFF_ABTEST_POLICIES	16	/* distinct labels compared; more go uncounted */
 
 struct off_daemon;
 
-struct off_ab_tick {
+struct off_abtest_tick {
 	double sum, sq;		/* rewards */
 	uint32_t n;
 	uint32_t life[OFF_HIST_SLOTS];
 };
 
-struct off_ab {
+struct off_abtest {
 	int npol, nwl;
-	char label[OFF_AB_POLICIES][96];
+	char label[OFF_ABTEST_POLICIES][96];
 	int *of_wl;		/* per workload: its label, or -1 */
-	struct off_ab_tick *ring;	/* npol x OFF_AB_TICKS */
+	struct off_abtest_tick *ring;	/* npol x OFF_ABTEST_TICKS */
 	uint64_t ticks;
 };
 
 /* (Re)starts the window for d's current policies. */
-int off_ab_init(struct off_ab *ab, const struct off_daemon *d);
-void off_ab_free(struct off_ab *ab);
+int off_abtest_init(struct off_abtest *ab, const struct off_daemon *d);
+void off_abtest_free(struct off_abtest *ab);
 /* Adds the tick just measured and rewarded. */
-void off_ab_tick(struct off_ab *ab, const struct off_daemon *d);
-json_t *off_ab_report(const struct off_ab *ab, double window_s, uint32_t tick_ms);
+void off_abtest_tick(struct off_abtest *ab, const struct off_daemon *d);
+json_t *off_abtest_report(const struct off_abtest *ab, double window_s, uint32_t tick_ms);
 
 #endif
