@@ -218,7 +218,9 @@ static void prog_stats(struct wr *w, struct bpf_object *obj)
 	}
 }
 
-static void agent(struct wr *w, const struct off_daemon *d)
+/* The agent's own series: ticks, the policy, the BPF programs and maps,
+ * models, reloads, the lease, the experience log, the listeners. */
+static void agent_series(struct wr *w, const struct off_daemon *d)
 {
 	static const char *const drops[] = { "task_full", "flow_full", "sock_nomem", "widx_range" };
 	uint64_t cum = 0;
@@ -322,7 +324,7 @@ static struct off_reply *render(const struct off_daemon *d)
 		workloads(&w, d);
 		targets(&w, d);
 		peers(&w, d);
-		agent(&w, d);
+		agent_series(&w, d);
 	}
 	n = snprintf(NULL, 0, hdr, w.len);
 	if (!w.failed && w.p && (r = off_reply_alloc(n + w.len))) {
