@@ -27,7 +27,7 @@ struct off_snapshot {
 	struct off_flow_rec *flows;
 	const struct off_task_rec **order;	/* scratch for sorting tasks */
 	uint64_t counters[OFF_CNT_MAX];
-	/* The host's stats over the CPUs local work runs on (see local.h);
+	/* The host's stats over the CPUs local work runs on (see tick/capacity.h);
 	 * every CPU unless local_cpu says otherwise. */
 	struct off_wl_stats local;
 	uint8_t *local_cpu;		/* nr_cpus flags */
