@@ -219,7 +219,7 @@ static void prog_stats(struct wr *w, struct bpf_object *obj)
 }
 
 /* The agent's own series: ticks, the policy, the BPF programs and maps,
- * models, reloads, the lease, the experience log, the listeners. */
+ * models, reloads, the lease. */
 static void agent_series(struct wr *w, const struct off_daemon *d)
 {
 	static const char *const drops[] = { "task_full", "flow_full", "sock_nomem", "widx_range" };
@@ -279,6 +279,12 @@ static void agent_series(struct wr *w, const struct off_daemon *d)
 	head(w, "lease_age_seconds", "gauge", "since the lease was last renewed");
 	put(w, "offloadd_lease_age_seconds %.6f\n",
 	    d->lease_renewed_ns ? (off_mono_ns() - d->lease_renewed_ns) / 1e9 : 0.0);
+}
+
+/* The agent's input and output: the experience log, the listeners, the
+ * renderings of this page, and the version. */
+static void io_series(struct wr *w, const struct off_daemon *d)
+{
 	head(w, "experience_lines_total", "counter", "lines written to the experience log");
 	put(w, "offloadd_experience_lines_total %llu\n", (unsigned long long)d->rec.lines);
 	head(w, "experience_dropped_total", "counter", "experience lines lost: buffer full or write failed");
@@ -325,6 +331,7 @@ static struct off_reply *render(const struct off_daemon *d)
 		targets(&w, d);
 		peers(&w, d);
 		agent_series(&w, d);
+		io_series(&w, d);
 	}
 	n = snprintf(NULL, 0, hdr, w.len);
 	if (!w.failed && w.p && (r = off_reply_alloc(n + w.len))) {
