@@ -50,7 +50,9 @@ BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS		:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 LIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/lib/*.c))
-AGENT_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out user/agent/main.c,$(wildcard user/agent/*.c)))
+# The agent: main.c and the top level, then kernel/, tick/, serve/, config/.
+AGENT_SRCS	:= $(filter-out user/agent/main.c,$(wildcard user/agent/*.c user/agent/*/*.c))
+AGENT_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS))
 TRAIN_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/train/*.c))
 CTL_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/ctl/*.c))
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -114,10 +116,14 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# Archives are made afresh: `ar r` would keep the member of a file since
+# moved or removed.
 $(BUILD)/liboffload.a: $(LIB_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/libagent.a: $(AGENT_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/offloadd: $(BUILD)/user/agent/main.o $(BUILD)/libagent.a $(BUILD)/liboffload.a

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* libFuzzer: a peer's GET /status body, untrusted, as any bytes. */
-#include "agent/peerstatus.h"
+#include "agent/serve/peerreply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "agent/config.h"
+#include "agent/config/config.h"
 
 #define assert_near(a, b, tol)	assert_true(fabs((a) - (b)) <= (tol))
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "agent/decide.h"
+#include "agent/tick/decide.h"
 
 /* Run from the top of the tree, as tests/run.sh does. */
 static const char conf[] =

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "agent/jsonout.h"
+#include "agent/kernel/jsonout.h"
 
 static struct off_flow_key key4(const char *ip, uint16_t port, uint32_t widx)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "agent/parse.h"
+#include "agent/config/parse.h"
 
 static void integers(void **state)
 {

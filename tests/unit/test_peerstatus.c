@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "agent/peerstatus.h"
+#include "agent/serve/peerreply.h"
 
 static const char good[] =
 	"{\"node\":\"edge1\",\"version\":\"0.1.0\",\"cpu_util\":0.25,\"rq_p99_us\":480,"

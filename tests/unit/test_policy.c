@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "agent/decide.h"
+#include "agent/tick/decide.h"
 #include "lib/gen.h"
 #include "lib/policy.h"
 

@@ -14,13 +14,13 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
-#include "agent/cgroup.h"
 #include "agent/check.h"
-#include "agent/config.h"
-#include "agent/loader.h"
-#include "agent/local.h"
-#include "agent/models.h"
-#include "agent/parse.h"
+#include "agent/config/config.h"
+#include "agent/config/parse.h"
+#include "agent/kernel/cgroup.h"
+#include "agent/kernel/loader.h"
+#include "agent/tick/capacity.h"
+#include "agent/tick/models.h"
 
 struct check {
 	const char *path;

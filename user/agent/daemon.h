@@ -7,16 +7,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agent/ab.h"
-#include "agent/collect.h"
-#include "agent/config.h"
-#include "agent/decide.h"
-#include "agent/learn.h"
-#include "agent/listener.h"
-#include "agent/loader.h"
-#include "agent/measure.h"
-#include "agent/models.h"
-#include "agent/peers.h"
+#include "agent/config/config.h"
+#include "agent/kernel/collect.h"
+#include "agent/kernel/loader.h"
+#include "agent/serve/listener.h"
+#include "agent/serve/peers.h"
+#include "agent/tick/abtest.h"
+#include "agent/tick/decide.h"
+#include "agent/tick/measure.h"
+#include "agent/tick/models.h"
+#include "agent/tick/record.h"
 #include "lib/clock.h"
 
 #define OFF_TICK_BUCKETS	10
@@ -37,8 +37,8 @@ struct off_daemon {
 	struct off_measure meas;
 	struct off_models models;
 	struct off_decider dec;
-	struct off_learn learn;
-	struct off_ab ab;
+	struct off_record rec;
+	struct off_abtest ab;
 	uint64_t tick_ns_last, tick_ns_max, tick_ns_sum;	/* collect + decide + actuate */
 	uint64_t reloads, reloads_failed;
 	uint64_t tick_hist[OFF_TICK_BUCKETS + 1];	/* the last: +Inf */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "agent/check.h"
-#include "agent/observe.h"
+#include "agent/kernel/observe.h"
 #include "agent/run.h"
 
 static void usage(FILE *f)

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/actuate.h"
+#include "agent/config/trust.h"
 #include "agent/daemon.h"
-#include "agent/trust.h"
+#include "agent/kernel/actuate.h"
 
 static int same_peers(const struct off_config *a, const struct off_config *b)
 {
@@ -84,9 +84,9 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	off_reply_put(d->metrics_cache);	/* rendered from the old configuration */
 	d->metrics_cache = NULL;
 	fprintf(stderr, "offloadd: reloaded %s\n", d->path);
-	off_learn_reopen(&d->learn);	/* logrotate's move, then SIGHUP */
+	off_record_reopen(&d->rec);	/* logrotate's move, then SIGHUP */
 	off_models_log(&d->models);
-	if (off_ab_init(&d->ab, d))	/* policies may have changed: a new window */
+	if (off_abtest_init(&d->ab, d))	/* policies may have changed: a new window */
 		fprintf(stderr, "offloadd: out of memory: A/B comparison off\n");
 	off_daemon_decide(d);
 	off_daemon_actuate(d, 0);

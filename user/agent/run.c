@@ -16,12 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/actuate.h"
-#include "agent/cgroup.h"
+#include "agent/config/trust.h"
 #include "agent/daemon.h"
-#include "agent/ring.h"
-#include "agent/trust.h"
+#include "agent/kernel/actuate.h"
+#include "agent/kernel/cgroup.h"
 #include "agent/run.h"
+#include "agent/serve/ring.h"
 #include "lib/hist.h"
 
 enum { EV_SIGNAL = 1, EV_TICK, EV_LOG };
@@ -111,9 +111,9 @@ static int prepare(struct off_daemon *d, char *err, size_t errlen)
 	ret = off_local_scope(c->serve_cgroup, c->local_cpus, d->snap.local_cpu, d->snap.nr_cpus, &d->meas.scope,
 			      err, errlen);
 	if (!ret)
-		ret = off_learn_init(&d->learn, c->nworkloads, c->experience_log,
-				     c->experience_log_max, err, errlen);
-	if (!ret && (ret = off_ab_init(&d->ab, d)))
+		ret = off_record_init(&d->rec, c->nworkloads, c->experience_log,
+				      c->experience_log_max, err, errlen);
+	if (!ret && (ret = off_abtest_init(&d->ab, d)))
 		snprintf(err, errlen, "out of memory");
 	for (int i = 0; !ret && i < c->nworkloads; i++) {
 		if (d->bpf.adopted)
@@ -259,8 +259,8 @@ static void on_tick(struct off_daemon *d)
 	if (ret)
 		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(-ret));
 	account(d, t0);
-	off_learn_tick(&d->learn, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
-	off_ab_tick(&d->ab, d);
+	off_record_tick(&d->rec, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
+	off_abtest_tick(&d->ab, d);
 	off_peers_tick(&d->peers, &d->ring);
 	off_listen_tick(&d->ctl, &d->ring);
 	off_listen_tick(&d->status, &d->ring);
@@ -301,7 +301,7 @@ static int loop(struct off_daemon *d)
 			if (ev == EV_TICK)
 				on_tick(d);
 			else if (ev == EV_LOG)
-				off_learn_written(&d->learn, cqe->res);
+				off_record_written(&d->rec, cqe->res);
 			else if (ev == EV_SIGNAL)
 				on_signal(d);
 			else if (!off_listen_complete(&d->ring, cqe))
@@ -421,8 +421,8 @@ int off_run_main(int argc, char **argv)
 	off_snapshot_free(&d.snap);
 	off_measure_free(&d.meas);
 	off_decider_free(&d.dec);
-	off_learn_free(&d.learn);
-	off_ab_free(&d.ab);
+	off_record_free(&d.rec);
+	off_abtest_free(&d.ab);
 	off_models_free(&d.models);
 	off_peers_free(&d.peers);
 	off_config_free(&d.cfg);

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* /etc/offloadd/offloadd.conf: [agent], [peer NAME], [service NAME],
+ * [workload NAME]. Parsed whole or not at all. */
+#ifndef OFFLOAD_AGENT_CONFIG_CONFIG_H
+#define OFFLOAD_AGENT_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "offload/abi.h"
+#include "lib/features.h"
+
+#define OFF_CFG_NAME_LEN	32
+#define OFF_CFG_PATH_LEN	256
+/* The kernel's per-service target table has OFF_MAX_TARGETS slots, local
+ * included; the others bound the maps and the daemon's tables. */
+#define OFF_CFG_MAX_PEERS	(OFF_MAX_TARGETS - 1)
+#define OFF_CFG_MAX_SERVICES	1024
+#define OFF_CFG_MAX_WORKLOADS	4096
+/* Room for the lines of the keys of [agent] and of a [workload]. */
+#define OFF_CFG_AGENT_KEYS	32
+#define OFF_CFG_WORKLOAD_KEYS	8
+
+struct off_cfg_peer {
+	char name[OFF_CFG_NAME_LEN];
+	enum off_target_kind kind;
+	uint8_t addr[16];		/* IPv4-mapped for IPv4 */
+	uint32_t status_port;		/* 0: not probed, taken as up */
+	double capacity_cores;		/* 0: as its status says */
+	double cpu_ghz;			/* per-core speed; 0: as this host's */
+	double bw_mbps;			/* to it, Mbit/s */
+	double cost_per_req;
+	int line;
+};
+
+struct off_cfg_service {
+	char name[OFF_CFG_NAME_LEN];
+	struct off_endpoint vip, local;
+	uint16_t port[OFF_MAX_TARGETS];	/* per target index; 0: the VIP's port */
+	int line;
+};
+
+enum off_cfg_policy {
+	OFF_POLICY_DQN,
+	OFF_POLICY_GREEDY,
+	OFF_POLICY_STATIC,
+};
+
+struct off_cfg_workload {
+	char name[OFF_CFG_NAME_LEN];
+	char cgroup[OFF_CFG_PATH_LEN];
+	char model[OFF_CFG_PATH_LEN];	/* "": [agent] model */
+	uint64_t services[OFF_CFG_MAX_SERVICES / 64];	/* bit i: services[i] */
+	enum off_cfg_policy policy;
+	uint32_t target;		/* static:TARGET as a target index */
+	uint32_t min_dwell_ms;
+	double hysteresis;		/* Q margin a challenger must win by */
+	int line;
+	int key_line[OFF_CFG_WORKLOAD_KEYS];	/* per key of its table; 0: not given */
+};
+
+struct off_config {
+	uint32_t tick_ms, lease_ticks, mark_base;
+	uint32_t peer_down_after, probe_timeout_ms;
+	uint32_t max_tasks, max_flows, max_workloads;	/* BPF map sizes */
+	struct off_reward_cfg reward;
+	double cpu_watts;		/* energy model: per busy core */
+	double tx_watts;		/* while bytes are on the link */
+	double net_nj_per_byte;		/* and per byte sent or received */
+	double cpu_ghz;			/* this host's per-core speed */
+	double switch_rtts;		/* setup of a new target, in RTTs */
+	bool dry_run;
+	char model[OFF_CFG_PATH_LEN];
+	char ctl_socket[108];
+	char ctl_group[32];		/* "": the socket is 0600, else 0660 */
+	char ctl_admin_group[32];	/* may also pin, unpin, reload; "": root only */
+	char status_listen[64];		/* "": don't serve peer status */
+	char metrics_listen[64];	/* "": no metrics */
+	char experience_log[OFF_CFG_PATH_LEN];	/* "": none */
+	uint64_t experience_log_max;	/* bytes; rotate past it; 0: never */
+	char serve_cgroup[OFF_CFG_PATH_LEN];	/* "": report the whole host */
+	char local_cpus[128];		/* "": serve_cgroup's cpuset, or every CPU */
+	char node[64];
+	char pin_dir[128];
+	int npeers, nservices, nworkloads;
+	int agent_line;			/* 0: no [agent] section */
+	int key_line[OFF_CFG_AGENT_KEYS];	/* per [agent] key; 0: not given */
+	struct off_cfg_peer peers[OFF_CFG_MAX_PEERS];	/* target index = i + 1 */
+	struct off_cfg_service services[OFF_CFG_MAX_SERVICES];
+	struct off_cfg_workload *workloads;	/* owned: off_config_free */
+};
+
+/* 0, or -EINVAL/-errno with "FILE:LINE: [section] key: problem" in err.
+ * On error *c is left as it was; on success it is overwritten, so free the
+ * old one first (or after swapping it out). */
+int off_config_load(const char *path, struct off_config *c, char *err, size_t errlen);
+/* The same from text; name stands for the file in messages. */
+int off_config_parse_str(const char *text, const char *name, struct off_config *c,
+			 char *err, size_t errlen);
+void off_config_free(struct off_config *c);
+/* The shared estimate's environment: weights, energy, speeds. */
+void off_config_est_env(const struct off_config *c, struct off_est_env *env);
+/* Its configured bandwidth, else a LAN's for an edge peer, a WAN's for a cloud. */
+static inline double off_config_peer_bw(const struct off_cfg_peer *p)
+{
+	return p->bw_mbps ? p->bw_mbps : p->kind == OFF_KIND_EDGE ? 1000 : 100;
+}
+
+/* Where KEY of [agent] (w NULL) or of workload w was given, else where its
+ * section starts, else 0: for messages about values the file named. */
+int off_config_line(const struct off_config *c, const struct off_cfg_workload *w, const char *key);
+
+/* "local" or the peer's name. */
+const char *off_config_target_name(const struct off_config *c, uint32_t tidx);
+/* "dqn", "greedy" or "static:TARGET". */
+const char *off_config_policy_name(const struct off_config *c, const struct off_cfg_workload *w,
+				   char *buf, size_t len);
+static inline bool off_cfg_uses(const struct off_cfg_workload *w, int svc)
+{
+	return w->services[svc / 64] >> (svc % 64) & 1;
+}
+
+#endif

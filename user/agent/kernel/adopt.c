@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Adoption. Enforcement must not blink: a cgroup link is switched to the new
+ * program in place (BPF_LINK_UPDATE), so connect() is always hooked. The
+ * scheduler links cannot be updated and are re-created: telemetry misses a
+ * few microseconds of events, decisions miss nothing. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent/kernel/adopt.h"
+#include "agent/kernel/loader.h"
+#include "sched.skel.h"
+
+void off_adopt_maps(const char *pin_dir, struct bpf_object *obj, bool shared_too)
+{
+	struct bpf_map *m;
+	char path[512];
+
+	bpf_object__for_each_map(m, obj) {
+		const char *name = bpf_map__name(m);
+
+		if (bpf_map__is_internal(m))
+			continue;
+		if (!shared_too && (!strcmp(name, "governed") || !strcmp(name, "counters")))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+		if (access(path, F_OK) == 0)
+			bpf_map__set_pin_path(m, path);
+	}
+}
+
+static void drop_link(const char *path)
+{
+	struct bpf_link *l = bpf_link__open(path);
+
+	if (!l)
+		return;
+	bpf_link__unpin(l);
+	bpf_link__destroy(l);
+}
+
+void off_adopt_drop_sched_links(const char *pin_dir)
+{
+	DIR *d = opendir(pin_dir);
+	struct dirent *e;
+	char path[512];
+
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "link_tp_", 8) && strncmp(e->d_name, "link_raw_", 9))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, e->d_name);
+		drop_link(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+struct bpf_link *off_adopt_cgroup_link(const char *path, struct bpf_program *prog)
+{
+	struct bpf_link *l;
+
+	if (access(path, F_OK))
+		return NULL;
+	l = bpf_link__open(path);
+	if (l && bpf_link__update_program(l, prog)) {
+		bpf_link__destroy(l);
+		return NULL;
+	}
+	return l;
+}
+
+static bool governs(const struct off_bpf *b, uint64_t cgid)
+{
+	for (uint32_t i = 0; i < b->ncgs; i++)
+		if (b->cgs[i].id == cgid)
+			return true;
+	return false;
+}
+
+void off_adopt_sweep(const struct off_bpf *b)
+{
+	int fd = bpf_map__fd(b->sched->maps.governed);
+	uint64_t key, next, *prev = NULL;
+	DIR *d = opendir(b->pin_dir);
+	struct dirent *e;
+	char path[512];
+
+	/* Cgroup links are named link_PROG_CGID. */
+	while (d && (e = readdir(d))) {
+		const char *us = strrchr(e->d_name, '_');
+
+		if (strncmp(e->d_name, "link_", 5) || !us || !us[1] ||
+		    governs(b, strtoull(us + 1, NULL, 10)) ||
+		    !strncmp(e->d_name, "link_tp_", 8) || !strncmp(e->d_name, "link_raw_", 9))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", b->pin_dir, e->d_name);
+		drop_link(path);
+	}
+	if (d)
+		closedir(d);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!governs(b, key) && !bpf_map_delete_elem(fd, &key))
+			prev = NULL;	/* deleted: start over */
+	}
+}

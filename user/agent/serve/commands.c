@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What offloadctl can ask: status, workloads, explain, peers, pin, unpin,
+ * reload. Requests
+ * and replies are single JSON objects; a bad request gets {"ok":false}. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/daemon.h"
+#include "agent/serve/explain.h"
+
+static json_t *models(struct off_daemon *d)
+{
+	json_t *list = json_array();
+	char crc[16];
+
+	for (int i = 0; i < d->models.n; i++) {
+		snprintf(crc, sizeof(crc), "%08x", d->models.m[i].m.crc);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:s}", "path", d->models.m[i].path,
+			"crc32", crc, "steps", (json_int_t)d->models.m[i].m.meta.steps,
+			"scenario", d->models.m[i].m.meta.scenario));
+	}
+	return list;
+}
+
+static json_t *status(struct off_daemon *d)
+{
+	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:b, s:I, s:I, s:f, s:b, s:f, s:f,"
+			 " s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
+			 "version", OFFLOAD_VERSION, "config", d->path, "tick_ms", d->cfg.tick_ms,
+			 "lease_ticks", d->cfg.lease_ticks, "workloads", d->cfg.nworkloads,
+			 "dry_run", d->cfg.dry_run,
+			 "ticks", (json_int_t)d->ticks, "late_ticks", (json_int_t)d->late,
+			 "uptime_s", (off_mono_ns() - d->started_ns) / 1e9, "adopted", d->bpf.adopted,
+			 "tick_us_mean", d->ticks ? d->tick_ns_sum / 1e3 / d->ticks : 0.0,
+			 "tick_us_max", d->tick_ns_max / 1e3,
+			 "local_util", d->meas.local_util, "local_capacity_cores", d->meas.scope.capacity,
+			 "reloads", (json_int_t)d->reloads, "reloads_failed", (json_int_t)d->reloads_failed,
+			 "experience_lines", (json_int_t)d->rec.lines,
+			 "experience_dropped", (json_int_t)d->rec.dropped,
+			 "experience_write_errors", (json_int_t)d->rec.write_errors, "models", models(d));
+}
+
+static json_t *peers(struct off_daemon *d)
+{
+	json_t *list = json_array();
+
+	for (int i = 0; i < d->peers.n; i++) {
+		const struct off_peer *p = &d->peers.p[i];
+
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:i, s:f, s:f, s:f, s:f, s:s}",
+			"name", p->cfg->name, "kind", off_kind_names[p->cfg->kind],
+			"up", p->up, "failed_probes", p->fails, "rtt_us", p->rtt_us,
+			"cpu_util", p->st.cpu_util, "rq_p99_us", p->st.rq_p99_us,
+			"capacity_cores", p->st.capacity_cores, "last_failure", p->why));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "peers", list);
+}
+
+static json_t *fail(const char *fmt, const char *arg)
+{
+	char msg[1100];
+
+	snprintf(msg, sizeof(msg), fmt, arg ? arg : "");
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static int workload_index(const struct off_daemon *d, const char *name)
+{
+	for (int i = 0; name && i < d->cfg.nworkloads; i++)
+		if (!strcmp(d->cfg.workloads[i].name, name))
+			return i;
+	return -1;
+}
+
+static int target_index(const struct off_daemon *d, const char *name)
+{
+	for (uint32_t t = 0; name && t <= (uint32_t)d->cfg.npeers; t++)
+		if (!strcmp(off_config_target_name(&d->cfg, t), name))
+			return t;
+	return -1;
+}
+
+static json_t *ab(struct off_daemon *d, json_t *req)
+{
+	json_t *w = json_object_get(req, "window_s");
+	double s = w ? json_number_value(w) : 60;
+
+	if (w && (!json_is_number(w) || s <= 0))
+		return fail("window_s: expected a positive number of seconds%s", NULL);
+	return off_abtest_report(&d->ab, s, d->cfg.tick_ms);
+}
+
+static json_t *explain(struct off_daemon *d, json_t *req)
+{
+	const char *wn = json_string_value(json_object_get(req, "workload"));
+	int w = workload_index(d, wn);
+
+	return w < 0 ? fail("no such workload: \"%s\"", wn) : off_explain_workload(d, w, off_mono_ns());
+}
+
+static json_t *pin(struct off_daemon *d, json_t *req, int on)
+{
+	const char *wn = json_string_value(json_object_get(req, "workload"));
+	const char *tn = json_string_value(json_object_get(req, "target"));
+	int w = workload_index(d, wn), t = on ? target_index(d, tn) : 0;
+
+	if (w < 0)
+		return fail("no such workload: \"%s\"", wn);
+	if (t < 0)
+		return fail("no such target: \"%s\" (local or a peer name)", tn);
+	d->pin[w] = on ? t + 1 : 0;
+	return json_pack("{s:b, s:s}", "ok", 1, "applies", "at the next tick");
+}
+
+/* One JSON line, allocated to its size. */
+static struct off_reply *line(json_t *reply)
+{
+	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	struct off_reply *r = text ? off_reply_alloc(strlen(text) + 1) : NULL;
+
+	if (!r)
+		r = off_reply_str("{\"ok\":false,\"error\":\"reply too large\"}\n");
+	else
+		snprintf(r->data, r->len + 1, "%s\n", text);
+	free(text);
+	return r;
+}
+
+/* What changes the agent is for root and ctl_admin_group; the rest of
+ * ctl_group may look. */
+static int changes(const char *cmd)
+{
+	return !strcmp(cmd, "pin") || !strcmp(cmd, "unpin") || !strcmp(cmd, "reload");
+}
+
+struct off_reply *off_daemon_command(void *daemon, const char *text, int admin)
+{
+	struct off_daemon *d = daemon;
+	json_t *req = json_loads(text, JSON_DISABLE_EOF_CHECK, NULL), *reply;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	struct off_reply *out;
+	char err[1024];
+
+	if (!cmd)
+		reply = fail("expected a JSON object with \"cmd\"", NULL);
+	else if (changes(cmd) && !admin)
+		reply = fail("%s: permission denied: only root and ctl_admin_group may change the agent", cmd);
+	else if (!strcmp(cmd, "status"))
+		reply = status(d);
+	else if (!strcmp(cmd, "workloads"))
+		reply = off_explain_workloads(d);
+	else if (!strcmp(cmd, "ab"))
+		reply = ab(d, req);
+	else if (!strcmp(cmd, "explain"))
+		reply = explain(d, req);
+	else if (!strcmp(cmd, "peers"))
+		reply = peers(d);
+	else if (!strcmp(cmd, "pin"))
+		reply = pin(d, req, 1);
+	else if (!strcmp(cmd, "unpin"))
+		reply = pin(d, req, 0);
+	else if (!strcmp(cmd, "reload"))
+		reply = off_daemon_reload(d, err, sizeof(err)) ? fail("%s", err) :
+			json_pack("{s:b}", "ok", 1);
+	else
+		reply = fail("unknown command \"%s\"", cmd);
+	out = line(reply);
+	json_decref(reply);
+	json_decref(req);
+	return out;
+}

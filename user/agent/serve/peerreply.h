@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* GET /status: what an offloadd tells its peers of itself, as JSON; written
+ * for our own replies and parsed strictly from peers, which are untrusted. */
+#ifndef OFFLOAD_AGENT_SERVE_PEERREPLY_H
+#define OFFLOAD_AGENT_SERVE_PEERREPLY_H
+
+#include <stddef.h>
+
+#include "agent/config/config.h"
+
+#define OFF_STATUS_MAX_BYTES	(64 * 1024)	/* a bigger reply is refused unread */
+#define OFF_STATUS_MAX_SERVICES	OFF_CFG_MAX_SERVICES
+/* Utilisation is a ratio of two clocks read at slightly different times, or
+ * of a cgroup's usage to its quota, which bursts can overrun for a tick. */
+#define OFF_STATUS_MAX_UTIL	1.2
+#define OFF_STATUS_MAX_RQ_US	60e6
+#define OFF_STATUS_MAX_CORES	65536
+
+struct off_peer_status {
+	char node[64];
+	char version[32];
+	double cpu_util;		/* 0..1 of its capacity */
+	double rq_p99_us;		/* run-queue latency p99 */
+	double capacity_cores;
+	int nservices;
+	char services[OFF_STATUS_MAX_SERVICES][OFF_CFG_NAME_LEN];
+};
+
+/* JSON into buf, NUL-terminated: its length, -ENOSPC if it does not fit,
+ * -EINVAL for a value that is not finite. */
+int off_peer_status_format(const struct off_peer_status *st, char *buf, size_t len);
+/* 0, or -EFBIG/-EINVAL with "status: FIELD: problem" in err; *st is only
+ * written on success. Unknown fields are ignored so that peers of another
+ * version still understand each other. */
+int off_peer_status_parse(const char *body, size_t len, struct off_peer_status *st,
+			  char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Probes are connect -> send -> recv until EOF, each step bounded by a
+ * linked timeout, so a dead or slow peer costs a failed probe and never
+ * a blocked tick. Replies are capped and parsed strictly: peers are not
+ * trusted. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/serve/listener.h"
+#include "agent/serve/peers.h"
+#include "agent/serve/ring.h"
+#include "lib/clock.h"
+
+/* user_data: peer pointer | tag. Tags 1 and 2 are not the listener's. */
+enum { TAG_OP = 1, TAG_TIMEOUT = 2, TAG_MASK = 7 };
+
+void off_peers_configure(struct off_peers *ps, const struct off_config *c)
+{
+	ps->down_after = c->peer_down_after;
+	ps->timeout_ms = c->probe_timeout_ms;
+	/* A probe ends before the next tick would start the next one: a
+	 * peer trickling a byte now and then must fail, not stay up on the
+	 * status of long ago. */
+	ps->budget_ms = c->tick_ms - c->tick_ms / 10;
+}
+
+int off_peers_init(struct off_peers *ps, const struct off_config *c)
+{
+	ps->n = c->npeers;
+	off_peers_configure(ps, c);
+	ps->p = calloc(c->npeers ? c->npeers : 1, sizeof(*ps->p));
+	if (!ps->p)
+		return -ENOMEM;
+	for (int i = 0; i < c->npeers; i++) {
+		struct off_peer *p = &ps->p[i];
+		const uint8_t *a = c->peers[i].addr;
+		static const uint8_t v4[12] = { [10] = 0xff, [11] = 0xff };
+
+		p->cfg = &c->peers[i];
+		p->fd = -1;
+		p->up = true;	/* until probes say otherwise: decisions apply at once */
+		if (!memcmp(a, v4, 12)) {
+			struct sockaddr_in *s = (struct sockaddr_in *)&p->addr;
+
+			s->sin_family = AF_INET;
+			s->sin_port = htons(c->peers[i].status_port);
+			memcpy(&s->sin_addr, a + 12, 4);
+		} else {
+			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&p->addr;
+
+			s->sin6_family = AF_INET6;
+			s->sin6_port = htons(c->peers[i].status_port);
+			memcpy(&s->sin6_addr, a, 16);
+		}
+	}
+	return 0;
+}
+
+void off_peers_free(struct off_peers *ps)
+{
+	for (int i = 0; i < ps->n; i++)
+		if (ps->p[i].fd >= 0)
+			close(ps->p[i].fd);
+	free(ps->p);
+	ps->p = NULL;
+}
+
+static void outcome(struct off_peers *ps, struct off_peer *p, const char *why)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	if (!why) {
+		if (!p->up)
+			fprintf(stderr, "offloadd: peer %s is up again (rtt %.0f us)\n", p->cfg->name, p->rtt_us);
+		p->up = true;
+		p->fails = 0;
+		return;
+	}
+	snprintf(p->why, sizeof(p->why), "%s", why);
+	if (++p->fails >= ps->down_after && p->up) {
+		p->up = false;
+		fprintf(stderr, "offloadd: peer %s is down after %u failed probes: %s\n", p->cfg->name,
+			p->fails, why);
+	}
+}
+
+/* Bounds the operation in sqe by the step timeout and the probe's deadline. */
+static void op(struct off_peers *ps, struct io_uring *ring, struct off_peer *p,
+	       struct io_uring_sqe *sqe)
+{
+	uint64_t step = off_mono_ns() + ps->timeout_ms * 1000000ULL;
+	uint64_t end = p->started_ns + ps->budget_ms * 1000000ULL;
+	struct io_uring_sqe *t;
+
+	if (end < step)
+		step = end;
+	p->timeout.tv_sec = step / 1000000000;
+	p->timeout.tv_nsec = step % 1000000000;
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)p | TAG_OP);
+	sqe->flags |= IOSQE_IO_LINK;
+	t = off_ring_sqe(ring, 1);
+	io_uring_prep_link_timeout(t, &p->timeout, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(t, (uint64_t)(uintptr_t)p | TAG_TIMEOUT);
+}
+
+void off_peers_tick(struct off_peers *ps, struct io_uring *ring)
+{
+	for (int i = 0; i < ps->n; i++) {
+		struct off_peer *p = &ps->p[i];
+		struct io_uring_sqe *sqe;
+
+		if (p->fd >= 0 || !p->cfg->status_port)
+			continue;	/* in flight (its timeout ends it), or not probed */
+		p->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (p->fd < 0) {
+			/* Not probed is not answered: skipping it kept the peer
+			 * up on stale status for as long as fds ran short. */
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "cannot open a probe socket: %s", strerror(errno));
+			outcome(ps, p, msg);
+			continue;
+		}
+		p->len = 0;
+		p->receiving = 0;
+		p->started_ns = off_mono_ns();
+		sqe = off_ring_sqe(ring, 2);
+		io_uring_prep_connect(sqe, p->fd, (struct sockaddr *)&p->addr, sizeof(p->addr));
+		op(ps, ring, p, sqe);
+	}
+}
+
+static const char *finish(struct off_peer *p, char *err, size_t errlen)
+{
+	char *body = strstr(p->buf, "\r\n\r\n");
+
+	p->buf[p->len] = '\0';
+	if (strncmp(p->buf, "HTTP/1.1 200 ", 13) && strncmp(p->buf, "HTTP/1.0 200 ", 13))
+		return "status: not HTTP 200";
+	if (!body)
+		return "status: no HTTP body";
+	body += 4;
+	if (off_peer_status_parse(body, p->len - (body - p->buf), &p->st, err, errlen))
+		return err;
+	return NULL;
+}
+
+int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_uring_cqe *cqe)
+{
+	uint64_t data = io_uring_cqe_get_data64(cqe);
+	struct off_peer *p = (struct off_peer *)(uintptr_t)(data & ~(uint64_t)TAG_MASK);
+	static const char req[] = "GET /status HTTP/1.1\r\nHost: offloadd\r\nConnection: close\r\n\r\n";
+	struct io_uring_sqe *sqe;
+	char err[256], msg[160];
+	const char *why;
+
+	if (data < OFF_LISTEN_BASE || (data & TAG_MASK) > TAG_TIMEOUT)
+		return 0;
+	if (p < ps->p || p >= ps->p + ps->n)
+		return 0;
+	if ((data & TAG_MASK) == TAG_TIMEOUT || p->fd < 0)
+		return 1;
+	if (cqe->res < 0) {
+		snprintf(msg, sizeof(msg), "%s", cqe->res == -ECANCELED ? "timed out" : strerror(-cqe->res));
+		outcome(ps, p, msg);
+		return 1;
+	}
+	if (!p->receiving) {
+		/* Connected: the connect time is the RTT sample; ask, then read
+		 * the reply to EOF (the peer closes after answering). */
+		double rtt = (off_mono_ns() - p->started_ns) / 1e3;
+
+		/* RFC 3550's interarrival jitter, on successive RTT samples. */
+		if (p->rtt_us)
+			p->rtt_jitter_us += (fabs(rtt - p->rtt_us) - p->rtt_jitter_us) / 16;
+		p->rtt_us = rtt;
+		p->receiving = 1;
+		if (send(p->fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != sizeof(req) - 1) {
+			outcome(ps, p, "cannot send the request");
+			return 1;
+		}
+	} else if (cqe->res == 0) {
+		why = finish(p, err, sizeof(err));
+		outcome(ps, p, why);
+		return 1;
+	} else {
+		p->len += cqe->res;
+	}
+	if (p->len >= OFF_PEER_MAX_REPLY) {
+		outcome(ps, p, "status: reply too large");
+		return 1;
+	}
+	sqe = off_ring_sqe(ring, 2);
+	io_uring_prep_recv(sqe, p->fd, p->buf + p->len, OFF_PEER_MAX_REPLY - p->len, 0);
+	op(ps, ring, p, sqe);
+	return 1;
+}

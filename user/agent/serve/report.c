@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What this host tells its peers: its load as the kernel measured it over
+ * the last tick, its capacity, and the services it can serve. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/daemon.h"
+#include "agent/serve/peerreply.h"
+
+static struct off_reply *http(const char *status, const char *body)
+{
+	static const char fmt[] = "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+				  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s";
+	int n = snprintf(NULL, 0, fmt, status, strlen(body), body);
+	struct off_reply *r = n < 0 ? NULL : off_reply_alloc(n);
+
+	if (r)
+		snprintf(r->data, r->len + 1, fmt, status, strlen(body), body);
+	return r;
+}
+
+struct off_reply *off_daemon_status(void *daemon, const char *req, int admin)
+{
+	struct off_daemon *d = daemon;
+	struct off_peer_status st = { .cpu_util = d->meas.local_util,
+				      .rq_p99_us = d->meas.local_rq_p99_us,
+				      .capacity_cores = d->meas.scope.capacity,
+				      .nservices = d->cfg.nservices };
+	static char body[OFF_STATUS_MAX_BYTES];	/* one thread: one at a time */
+
+	(void)admin;
+	if (strncmp(req, "GET /status ", 12) && strncmp(req, "GET /status?", 12))
+		return http("404 Not Found", "{\"error\":\"only GET /status is served\"}");
+	snprintf(st.node, sizeof(st.node), "%s", d->cfg.node);
+	snprintf(st.version, sizeof(st.version), "%s", OFFLOAD_VERSION);
+	for (int i = 0; i < d->cfg.nservices; i++)
+		memcpy(st.services[i], d->cfg.services[i].name, sizeof(st.services[i]));
+	if (off_peer_status_format(&st, body, sizeof(body)) < 0)
+		return http("500 Internal Server Error", "{\"error\":\"status not representable\"}");
+	return http("200 OK", body);
+}
