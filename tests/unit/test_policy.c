@@ -266,6 +266,51 @@ static void sim_to_real(void **state)
 	off_config_free(&c);
 }
 
+static const char peer_conf[] =
+	"[agent]\n[peer edge1]\naddress = 10.0.0.2\nkind = edge\nstatus_port = 0\nbandwidth = 1000\n"
+	"[service api]\nvip = 10.0.0.1:80\nlocal = 127.0.0.1:8080\nprotocol = tcp\n"
+	"[workload web]\ncgroup = /sys/fs/cgroup/unified/web\nservices = api\npolicy = greedy\n";
+
+/* One tick of 10 connections to edge1, each moving 300 KiB in 600 ms with
+ * a 10 ms RTT: a link of 4.17 Mbit/s, whatever the configuration said; a
+ * tick of small calls teaches nothing and keeps it; ten such ticks forget
+ * it for the configured prior. */
+static void bandwidth_measured(void **state)
+{
+	static struct off_wl_stats wl[2];
+	struct off_flow_rec flow = { .k = { .widx = 1, .port = 80 } };
+	struct off_snapshot s = { .nwl = 2, .wl = wl, .nflows = 1, .flows = &flow };
+	struct off_config c = {};
+	struct off_measure m;
+	uint32_t cur = 1;
+	char err[256];
+	double want = 300.0 * 1024 * 8 / 590000;
+
+	(void)state;
+	if (off_config_parse_str(peer_conf, "p.conf", &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(off_measure_init(&m, 1, 2), 0);
+	m.scope.ncpus = 1;
+	m.scope.capacity = 1;
+	memcpy(flow.k.addr, c.peers[0].addr, 16);
+	off_measure_tick(&m, &s, &c, &cur, 1000000000ULL);
+	flow.f = (struct off_flow){ .conns_opened = 10, .conns_closed = 10, .srtt_us = 10000,
+				    .bytes_received = 10 * 300 * 1024, .lifetime_us_sum = 10 * 600000 };
+	off_measure_tick(&m, &s, &c, &cur, 2000000000ULL);
+	assert_float_equal(m.wl[0].t[1].bw_mbps, want, 1e-6);
+	flow.f.conns_opened += 10;
+	flow.f.conns_closed += 10;
+	flow.f.bytes_received += 10 * 100;
+	flow.f.lifetime_us_sum += 10 * 20000;
+	off_measure_tick(&m, &s, &c, &cur, 3000000000ULL);
+	assert_float_equal(m.wl[0].t[1].bw_mbps, want, 1e-6);
+	for (int i = 0; i < OFF_BW_MAX_AGE; i++)
+		off_measure_tick(&m, &s, &c, &cur, 4000000000ULL + i * 1000000000ULL);
+	assert_float_equal(m.wl[0].t[1].bw_mbps, 0, 0);
+	off_measure_free(&m);
+	off_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +319,7 @@ int main(void)
 		cmocka_unit_test(gate_falls_back),
 		cmocka_unit_test(generator),
 		cmocka_unit_test(sim_to_real),
+		cmocka_unit_test(bandwidth_measured),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

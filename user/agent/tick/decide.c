@@ -113,7 +113,7 @@ static void peer_candidate(const struct off_config *c, const struct off_measure 
 	*k = (struct off_cand_raw){
 		.kind = pc->kind, .rtt_us = w->t[t].srtt_us ? w->t[t].srtt_us : pr->rtt_us,
 		.rtt_jitter_us = pr->rtt_jitter_us, .ghz = ghz, .cores = cores,
-		.bw_mbps = off_config_peer_bw(pc),
+		.bw_mbps = w->t[t].bw_mbps ? w->t[t].bw_mbps : off_config_peer_bw(pc),
 		.util = net_of(pr->st.cpu_util, own_util(w, m->dt_s, t, c->cpu_ghz / ghz, cores)),
 		.rq_p99_us = pr->st.rq_p99_us, .cost_per_req = pc->cost_per_req,
 	};

@@ -121,6 +121,21 @@ static void ewma(double *v, double sample)
 	*v = *v ? (1 - EWMA) * *v + EWMA * sample : sample;
 }
 
+static void bandwidth_tick(struct off_tgt_tick *t)
+{
+	double bytes = t->closed ? (t->up + t->down) / t->closed : 0;
+	double us = t->life_mean_us - t->srtt_us, sample;
+
+	if (bytes < OFF_BW_MIN_BYTES || us <= 0) {
+		if (t->bw_mbps && ++t->bw_age > OFF_BW_MAX_AGE)
+			t->bw_mbps = 0;		/* back to the configured prior */
+		return;
+	}
+	sample = bytes * 8 / us;		/* bits per us: Mbit/s */
+	ewma(&t->bw_mbps, sample);
+	t->bw_age = 0;
+}
+
 static void workload_tick(struct off_measure *m, struct off_wl_meas *w,
 			  const struct off_wl_stats *st, int local)
 {
@@ -131,6 +146,7 @@ static void workload_tick(struct off_measure *m, struct off_wl_meas *w,
 	w->requests = 0;
 	for (int t = 0; t < m->ntargets; t++) {
 		target_tick(&w->sum[t], &w->prev_sum[t], &w->t[t]);
+		bandwidth_tick(&w->t[t]);
 		w->requests += w->t[t].opened;
 		up += w->t[t].up;
 		down += w->t[t].down;

@@ -24,7 +24,16 @@ struct off_tgt_tick {
 	double opened, closed, up, down;	/* bytes sent and received */
 	double life_mean_us, life_p99_us;	/* of the connections closed */
 	double srtt_us;				/* 0: no connection opened */
+	/* Kept across ticks: the bandwidth its bulk connections showed,
+	 * 0 when none did lately. */
+	double bw_mbps;
+	int bw_age;				/* ticks since the last sample */
 };
+
+/* A connection that moves this much is mostly transfer: its bytes over
+ * its time, less a round trip, bound the bandwidth from below. */
+#define OFF_BW_MIN_BYTES	(64 * 1024)
+#define OFF_BW_MAX_AGE		10	/* ticks a sample is believed */
 
 struct off_wl_meas {
 	struct off_wl_stats prev;
