@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* What offloadctl can ask: status, workloads, explain, peers, pin, unpin,
- * reload. Requests
- * and replies are single JSON objects; a bad request gets {"ok":false}. */
+/* What offloadctl can ask: status, workloads, explain, peers, ab, pin, unpin,
+ * reload. Requests and replies are single JSON objects; a bad request gets
+ * {"ok":false}. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>

@@ -41,6 +41,17 @@ static int grow(struct wr *w, size_t need)
 	return 0;
 }
 
+/* Each kernel counter that means something was lost, by name: every drop
+ * the BPF side counts is reported (abi.h's promise). */
+static const struct {
+	enum off_counter counter;
+	const char *name;
+} drops[] = {
+	{ OFF_CNT_TASK_FULL, "task_full" }, { OFF_CNT_FLOW_FULL, "flow_full" },
+	{ OFF_CNT_SOCK_NOMEM, "sock_nomem" }, { OFF_CNT_WIDX_RANGE, "widx_range" },
+	{ OFF_CNT_NO_TARGET, "no_target" },
+};
+
 static void put(struct wr *w, const char *fmt, ...)
 {
 	va_list ap;
@@ -222,7 +233,6 @@ static void prog_stats(struct wr *w, struct bpf_object *obj)
  * models, reloads, the lease. */
 static void agent_series(struct wr *w, const struct off_daemon *d)
 {
-	static const char *const drops[] = { "task_full", "flow_full", "sock_nomem", "widx_range" };
 	uint64_t cum = 0;
 	char path[512], crc[16];
 
@@ -251,10 +261,11 @@ static void agent_series(struct wr *w, const struct off_daemon *d)
 	prog_stats(w, d->bpf.net->obj);
 	if (d->bpf.redir)
 		prog_stats(w, d->bpf.redir->obj);
-	head(w, "kernel_drops_total", "counter", "events the kernel programs could not record");
-	for (int i = 0; i < 4; i++)
-		put(w, "offloadd_kernel_drops_total{reason=\"%s\"} %llu\n", drops[i],
-		    (unsigned long long)d->snap.counters[i]);
+	head(w, "kernel_drops_total", "counter",
+	     "events the kernel programs could not record, or connections they left alone");
+	for (size_t i = 0; i < sizeof(drops) / sizeof(*drops); i++)
+		put(w, "offloadd_kernel_drops_total{reason=\"%s\"} %llu\n", drops[i].name,
+		    (unsigned long long)d->snap.counters[drops[i].counter]);
 	head(w, "redirects_total", "counter", "connections and datagrams sent to a decided target");
 	put(w, "offloadd_redirects_total %llu\n", (unsigned long long)d->snap.counters[OFF_CNT_REDIRECTS]);
 	head(w, "fail_open_total", "counter", "connections sent local because the lease had lapsed");
