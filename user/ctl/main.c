@@ -10,26 +10,31 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/ctlcmd.h"
 #include "offload/abi.h"
 
 #define DEFAULT_SOCKET OFF_CTL_SOCKET
 
+/* "  SYNOPSIS   help", the help's further lines under its first. */
+static void usage_command(FILE *f, const struct off_ctl_cmd *c)
+{
+	const char *h = c->help;
+	size_t len;
+
+	fprintf(f, "  %-25s ", c->synopsis);
+	while (h[len = strcspn(h, "\n")]) {
+		fprintf(f, "%.*s\n%28s", (int)len, h, "");
+		h += len + 1;
+	}
+	fprintf(f, "%s\n", h);
+}
+
 static void usage(FILE *f)
 {
+	fprintf(f, "usage: offloadctl [-j] [-s SOCKET] COMMAND\n\n");
+	for (int i = 0; i < OFF_CTL_CMDS; i++)
+		usage_command(f, &off_ctl_cmds[i]);
 	fprintf(f,
-"usage: offloadctl [-j] [-s SOCKET] COMMAND\n"
-"\n"
-"  status                    the agent: version, tick, lease, uptime\n"
-"  workloads                 each workload's target, policy, scores and main features\n"
-"  explain WORKLOAD          every candidate's features and score, and why the\n"
-"                            guard kept or changed the decision\n"
-"  peers                     each peer's health, RTT and reported load\n"
-"  ab [SECONDS]              per policy: mean reward and connection lifetime\n"
-"                            p50/p99 over the last SECONDS (default 60), and\n"
-"                            each policy's difference to the first, with a 95%% CI\n"
-"  pin WORKLOAD TARGET       hold WORKLOAD on TARGET (local or a peer) from the next tick\n"
-"  unpin WORKLOAD            give WORKLOAD back to its policy\n"
-"  reload                    reread the configuration (a bad file is refused)\n"
 "\n"
 "  -j, --json               print the agent's JSON reply\n"
 "  -s, --socket PATH        control socket (default " DEFAULT_SOCKET ")\n"
@@ -37,27 +42,33 @@ static void usage(FILE *f)
 "  -V, --version            print the version\n");
 }
 
+/* The request for argv, or NULL for a command the table does not have or
+ * the wrong number of arguments. Arguments are strings but ab's seconds. */
 static json_t *request(int argc, char **argv)
 {
-	const char *cmd = argv[0];
+	int id = off_ctl_find(argv[0]);
+	const struct off_ctl_cmd *c = id < 0 ? NULL : &off_ctl_cmds[id];
+	json_t *req;
 
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "workloads") || !strcmp(cmd, "peers") ||
-	    !strcmp(cmd, "reload"))
-		return argc == 1 ? json_pack("{s:s}", "cmd", cmd) : NULL;
-	if (!strcmp(cmd, "ab")) {
+	if (!c || argc - 1 < c->min_args || argc - 1 > c->max_args)
+		return NULL;
+	if (id == OFF_CTL_AB) {
 		char *end = NULL;
 		double w = argc == 2 ? strtod(argv[1], &end) : 60;
 
-		if (argc > 2 || (end && (*end || w <= 0)))
+		if (end && (*end || w <= 0))
 			return NULL;
-		return json_pack("{s:s, s:f}", "cmd", cmd, "window_s", w);
+		return json_pack("{s:s, s:f}", "cmd", c->name, c->arg[0], w);
 	}
-	if (!strcmp(cmd, "pin"))
-		return argc == 3 ? json_pack("{s:s, s:s, s:s}", "cmd", cmd, "workload", argv[1],
-					     "target", argv[2]) : NULL;
-	if (!strcmp(cmd, "unpin") || !strcmp(cmd, "explain"))
-		return argc == 2 ? json_pack("{s:s, s:s}", "cmd", cmd, "workload", argv[1]) : NULL;
-	return NULL;
+	req = json_pack("{s:s}", "cmd", c->name);
+	for (int a = 1; req && a < argc; a++) {
+		/* NULL for a string that is not UTF-8, as json_pack refused it. */
+		if (json_object_set_new(req, c->arg[a - 1], json_string(argv[a]))) {
+			json_decref(req);
+			req = NULL;
+		}
+	}
+	return req;
 }
 
 /* One line out, one line back, read to EOF. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What offloadctl can ask: status, workloads, explain, peers, ab, pin, unpin,
- * reload. Requests and replies are single JSON objects; a bad request gets
- * {"ok":false}. */
+ * reload (the table is lib/ctlcmd.h's). Requests and replies are single JSON
+ * objects; a bad request gets {"ok":false}. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 
 #include "agent/daemon.h"
 #include "agent/serve/explain.h"
+#include "lib/ctlcmd.h"
 
 static json_t *models(struct off_daemon *d)
 {
@@ -128,44 +129,53 @@ static struct off_reply *line(json_t *reply)
 	return r;
 }
 
-/* What changes the agent is for root and ctl_admin_group; the rest of
- * ctl_group may look. */
-static int changes(const char *cmd)
+/* No default: a command added to the table and not here does not build. */
+static json_t *run(struct off_daemon *d, enum off_ctl_id id, json_t *req)
 {
-	return !strcmp(cmd, "pin") || !strcmp(cmd, "unpin") || !strcmp(cmd, "reload");
+	char err[1024];
+
+	switch (id) {
+	case OFF_CTL_STATUS:
+		return status(d);
+	case OFF_CTL_WORKLOADS:
+		return off_explain_workloads(d);
+	case OFF_CTL_EXPLAIN:
+		return explain(d, req);
+	case OFF_CTL_PEERS:
+		return peers(d);
+	case OFF_CTL_AB:
+		return ab(d, req);
+	case OFF_CTL_PIN:
+		return pin(d, req, 1);
+	case OFF_CTL_UNPIN:
+		return pin(d, req, 0);
+	case OFF_CTL_RELOAD:
+		return off_daemon_reload(d, err, sizeof(err)) ? fail("%s", err) :
+			json_pack("{s:b}", "ok", 1);
+	case OFF_CTL_CMDS:
+		break;
+	}
+	return NULL;
 }
 
+/* What changes the agent (the table's changes) is for root and
+ * ctl_admin_group; the rest of ctl_group may look. */
 struct off_reply *off_daemon_command(void *daemon, const char *text, int admin)
 {
 	struct off_daemon *d = daemon;
 	json_t *req = json_loads(text, JSON_DISABLE_EOF_CHECK, NULL), *reply;
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	int id = off_ctl_find(cmd);
 	struct off_reply *out;
-	char err[1024];
 
 	if (!cmd)
 		reply = fail("expected a JSON object with \"cmd\"", NULL);
-	else if (changes(cmd) && !admin)
-		reply = fail("%s: permission denied: only root and ctl_admin_group may change the agent", cmd);
-	else if (!strcmp(cmd, "status"))
-		reply = status(d);
-	else if (!strcmp(cmd, "workloads"))
-		reply = off_explain_workloads(d);
-	else if (!strcmp(cmd, "ab"))
-		reply = ab(d, req);
-	else if (!strcmp(cmd, "explain"))
-		reply = explain(d, req);
-	else if (!strcmp(cmd, "peers"))
-		reply = peers(d);
-	else if (!strcmp(cmd, "pin"))
-		reply = pin(d, req, 1);
-	else if (!strcmp(cmd, "unpin"))
-		reply = pin(d, req, 0);
-	else if (!strcmp(cmd, "reload"))
-		reply = off_daemon_reload(d, err, sizeof(err)) ? fail("%s", err) :
-			json_pack("{s:b}", "ok", 1);
-	else
+	else if (id < 0)
 		reply = fail("unknown command \"%s\"", cmd);
+	else if (off_ctl_cmds[id].changes && !admin)
+		reply = fail("%s: permission denied: only root and ctl_admin_group may change the agent", cmd);
+	else
+		reply = run(d, id, req);
 	out = line(reply);
 	json_decref(reply);
 	json_decref(req);

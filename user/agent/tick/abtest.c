@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Rewards are compared as samples of (workload, tick); lifetimes as the
- * merged log2 histogram of every connection that closed in the window. */
+/* Rewards are compared as per-tick series, by batch means (a tick is not
+ * independent of the next); lifetimes as the merged log2 histogram of every
+ * connection that closed in the window. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "agent/daemon.h"
 #include "agent/tick/abtest.h"
+#include "lib/batchmeans.h"
 #include "lib/hist.h"
 
 void off_abtest_free(struct off_abtest *ab)
@@ -75,19 +77,24 @@ void off_abtest_tick(struct off_abtest *ab, const struct off_daemon *d)
 }
 
 struct stats {
-	double n, mean, var;
+	double n, mean, var;	/* var: of a reward, not of the mean */
+	struct off_mean_ci ci;
 	uint64_t life[OFF_HIST_SLOTS], conns;
 };
 
 static void window(const struct off_abtest *ab, int p, uint64_t ticks, struct stats *s)
 {
-	double sum = 0, sq = 0;
+	/* Newest first: a batch is as contiguous in time either way. */
+	double sum = 0, sq = 0, sums[OFF_ABTEST_TICKS], ns[OFF_ABTEST_TICKS];
+	uint64_t k;
 
 	memset(s, 0, sizeof(*s));
-	for (uint64_t k = 0; k < ticks && k < ab->ticks; k++) {
+	for (k = 0; k < ticks && k < ab->ticks; k++) {
 		const struct off_abtest_tick *t =
 			&ab->ring[p * OFF_ABTEST_TICKS + (ab->ticks - 1 - k) % OFF_ABTEST_TICKS];
 
+		sums[k] = t->sum;
+		ns[k] = t->n;
 		sum += t->sum;
 		sq += t->sq;
 		s->n += t->n;
@@ -96,7 +103,8 @@ static void window(const struct off_abtest *ab, int p, uint64_t ticks, struct st
 			s->conns += t->life[h];
 		}
 	}
-	s->mean = s->n ? sum / s->n : NAN;
+	off_batch_means(sums, ns, k, &s->ci);
+	s->mean = s->ci.mean;
 	s->var = s->n > 1 ? (sq - sum * sum / s->n) / (s->n - 1) : NAN;
 }
 
@@ -125,13 +133,13 @@ json_t *off_abtest_report(const struct off_abtest *ab, double window_s, uint32_t
 			"lifetime_p50_ms", num(s.conns ? off_hist_quantile_us(s.life, OFF_HIST_SLOTS, 0.5) / 1e3 : NAN),
 			"lifetime_p99_ms", num(s.conns ? off_hist_quantile_us(s.life, OFF_HIST_SLOTS, 0.99) / 1e3 : NAN));
 		if (p) {
-			/* Welch: the two samples' variances need not be equal. */
-			double diff = s.mean - base.mean, se = sqrt(s.var / s.n + base.var / base.n);
+			double diff, half;
 
+			off_diff_ci(&base.ci, &s.ci, &diff, &half);
 			json_object_set_new(o, "vs", json_string(ab->label[0]));
 			json_object_set_new(o, "reward_diff", num(diff));
-			json_object_set_new(o, "reward_diff_ci95", json_pack("[o, o]", num(diff - 1.96 * se),
-									     num(diff + 1.96 * se)));
+			json_object_set_new(o, "reward_diff_ci95", json_pack("[o, o]", num(diff - half),
+									     num(diff + half)));
 		}
 		json_array_append_new(list, o);
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* A/B comparison of policies side by side: per policy label, each tick's
  * rewards and closed-connection lifetimes over a sliding window, and the
- * difference of each policy to the first with a 95% confidence interval. */
+ * difference of each policy to the first with a 95% confidence interval by
+ * batch means. */
 #ifndef OFFLOAD_AGENT_TICK_ABTEST_H
 #define OFFLOAD_AGENT_TICK_ABTEST_H
 
