@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Adaptation under the default model: a workload whose requests cost ~12 ms
 # of CPU stays local while its CPU is free, moves to the edge peer within 3
-# ticks once that CPU is saturated, and comes back when the load goes; never
+# ticks once four CPU hogs share that CPU, and comes back when the load goes; never
 # more than one change per dwell period. The host's local CPU is CPU 0, the
 # peer's CPU 1 (local_cpus), as two hosts sharing one kernel would split it.
 . "$(dirname "$0")/lib.sh"
@@ -86,7 +86,7 @@ check "stays local while its CPU is free" test "$(target)" = local
 diag "idle: $(grep -E '^(why|workload:)' "$tmp/explain.idle" | tr '\n' ' ')"
 
 hogs=()
-for _ in 1 2; do taskset -c 0 sh -c 'while :; do :; done' & hogs+=($!); done
+for _ in 1 2 3 4; do taskset -c 0 sh -c 'while :; do :; done' & hogs+=($!); done
 on_exit "kill ${hogs[*]} 2>/dev/null"
 t0=$(ticks)
 wait_for edge1 10

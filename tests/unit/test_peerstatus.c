@@ -20,7 +20,7 @@ static const char good[] =
 static void round_trip(void **state)
 {
 	static struct off_peer_status st = { .node = "edge-a.lan", .version = "0.1.0 (test)",
-		.cpu_util = 0.123456789, .rq_p99_us = 1234.5, .capacity_cores = 2.5, .nservices = 3,
+		.cpu_util = 0.123456789, .load = 0.5, .rq_p99_us = 1234.5, .capacity_cores = 2.5, .nservices = 3,
 		.services = { "api", "dns", "infer-v2" } };
 	static struct off_peer_status back;
 	char buf[1024], err[256];
@@ -32,7 +32,7 @@ static void round_trip(void **state)
 		fail_msg("%s: %s", buf, err);
 	assert_string_equal(back.node, st.node);
 	assert_string_equal(back.version, st.version);
-	assert_true(fabs(back.cpu_util - st.cpu_util) < 1e-9);
+	assert_true(fabs(back.cpu_util - st.cpu_util) < 1e-9 && back.load == 0.5);
 	assert_true(back.rq_p99_us == st.rq_p99_us && back.capacity_cores == st.capacity_cores);
 	assert_int_equal(back.nservices, 3);
 	assert_string_equal(back.services[2], "infer-v2");
@@ -52,6 +52,7 @@ static void parses_a_peer_and_ignores_new_fields(void **state)
 		fail_msg("%s", err);
 	assert_string_equal(st.node, "edge1");
 	assert_true(st.cpu_util == 0.25 && st.rq_p99_us == 480 && st.capacity_cores == 4);
+	assert_true(st.load == -1);	/* an older peer: no load, cpu_util stands in */
 	assert_int_equal(st.nservices, 2);
 	assert_string_equal(st.services[1], "dns");
 }
@@ -78,6 +79,7 @@ static void refuses_each_bad_field(void **state)
 {
 	(void)state;
 	refused("\"node\":\"edge1\",", "", "status: node: missing");
+	refused("\"cpu_util\":0.25", "\"cpu_util\":0.25,\"load\":1.5", "status: load: expected a number from 0, up to 1, got 1.5");
 	refused("\"edge1\"", "42", "status: node: expected a string of 1..63 letters, digits, '.', '_' and '-'");
 	refused("\"edge1\"", "\"edge1\\u001b[31m\"", "status: node: expected a string of 1..63 letters");
 	refused("\"0.1.0\"", "\"\"", "status: version: expected a string of 1..31 printable ASCII characters");

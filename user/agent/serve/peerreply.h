@@ -20,6 +20,10 @@ struct off_peer_status {
 	char node[64];
 	char version[32];
 	double cpu_util;		/* 0..1 of its capacity */
+	/* The share others leave a new request there, n/(1 + n) for n
+	 * runnable per CPU: what the estimate uses. -1: not reported (an
+	 * older peer), so its cpu_util stands in. */
+	double load;
 	double rq_p99_us;		/* run-queue latency p99 */
 	double capacity_cores;
 	int nservices;

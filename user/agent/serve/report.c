@@ -23,7 +23,7 @@ static struct off_reply *http(const char *status, const char *body)
 struct off_reply *off_daemon_status(void *daemon, const char *req, int admin)
 {
 	struct off_daemon *d = daemon;
-	struct off_peer_status st = { .cpu_util = d->meas.local_util,
+	struct off_peer_status st = { .cpu_util = d->meas.local_util, .load = d->meas.local_load,
 				      .rq_p99_us = d->meas.local_rq_p99_us,
 				      .capacity_cores = d->meas.scope.capacity,
 				      .nservices = d->cfg.nservices };

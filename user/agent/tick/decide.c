@@ -114,7 +114,8 @@ static void peer_candidate(const struct off_config *c, const struct off_measure 
 		.kind = pc->kind, .rtt_us = w->t[t].srtt_us ? w->t[t].srtt_us : pr->rtt_us,
 		.rtt_jitter_us = pr->rtt_jitter_us, .ghz = ghz, .cores = cores,
 		.bw_mbps = w->t[t].bw_mbps ? w->t[t].bw_mbps : off_config_peer_bw(pc),
-		.util = net_of(pr->st.cpu_util, own_util(w, m->dt_s, t, c->cpu_ghz / ghz, cores)),
+		.util = net_of(pr->st.load >= 0 ? pr->st.load : pr->st.cpu_util,
+			       own_util(w, m->dt_s, t, c->cpu_ghz / ghz, cores)),
 		.rq_p99_us = pr->st.rq_p99_us, .cost_per_req = pc->cost_per_req,
 	};
 }
@@ -139,16 +140,28 @@ static void candidates(const struct off_decider *d, const struct off_config *c,
 		s->cand[t].current = t == (int)ch->target;
 }
 
+/* Workload i's estimate environment. A move's setup is paid once, by the
+ * requests a decision covers (it holds at least min_dwell), not by each:
+ * the simulator, deciding per task, charges it to the one task. */
+static void wl_env(const struct off_config *c, int i, const struct off_wl_raw *w,
+		   struct off_est_env *env)
+{
+	double covered = w->req_rate * c->workloads[i].min_dwell_ms / 1000;
+
+	off_config_est_env(c, env);
+	env->switch_rtts /= covered > 1 ? covered : 1;
+}
+
 /* Every scored workload's estimates; then, per model, one batched forward
  * of the corrections and each workload's gate. */
 static void estimate(struct off_decider *d, const struct off_config *c)
 {
 	struct off_est_env env;
 
-	off_config_est_env(c, &env);
 	for (int i = 0; i < c->nworkloads; i++) {
 		struct off_choice *ch = &d->ch[i];
 
+		wl_env(c, i, &ch->s.wl, &env);
 		for (int t = 0; t < d->ncand; t++) {
 			struct off_est e;
 
@@ -175,7 +188,6 @@ static void infer(struct off_decider *d, const struct off_config *c, const struc
 {
 	struct off_est_env env;
 
-	off_config_est_env(c, &env);
 	for (int k = 0; k < ms->n; k++) {
 		const struct off_model *mod = &ms->m[k].m;
 		size_t stride = (size_t)d->ncand * OFF_FEATURES;
@@ -186,6 +198,7 @@ static void infer(struct off_decider *d, const struct off_config *c, const struc
 				continue;
 			if (first < 0)
 				first = i;
+			wl_env(c, i, &d->ch[i].s.wl, &env);
 			off_policy_rows(&env, &mod->norm, &d->ch[i].s.wl, d->ch[i].s.cand, d->ncand,
 					d->rows + n * stride, d->ch[i].est);
 			n++;

@@ -174,7 +174,7 @@ static void local_tick(struct off_measure *m, const struct off_snapshot *s)
 {
 	int64_t us = off_local_usage(&m->scope);	/* -EBADF without serve_cgroup */
 	uint64_t rq[OFF_HIST_SLOTS];
-	double util;
+	double util, n;
 
 	if (us >= 0)
 		util = us / (m->dt_s * 1e6 * m->scope.capacity);
@@ -186,6 +186,10 @@ static void local_tick(struct off_measure *m, const struct off_snapshot *s)
 	m->local_runnable = (delta(s->local.cpu_ns, m->prev_local.cpu_ns) +
 			     delta(s->local.rq_wait_ns, m->prev_local.rq_wait_ns)) /
 			    (m->dt_s * 1e9 * (m->scope.ncpus ? m->scope.ncpus : 1));
+	/* What peers are told. With serve_cgroup only its usage is known, and
+	 * busy cores stand in for runnable tasks: a tenant's hog reads as one. */
+	n = us >= 0 ? util : m->local_runnable;
+	m->local_load = n / (1 + n);
 	hist_delta((const uint64_t *)s->local.rq_hist_us, (const uint64_t *)m->prev_local.rq_hist_us, rq);
 	m->local_rq_p99_us = off_hist_quantile_us(rq, OFF_HIST_SLOTS, 0.99);
 }

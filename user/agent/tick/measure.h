@@ -53,6 +53,7 @@ struct off_measure {
 	struct off_wl_stats prev_local;
 	double local_util, local_rq_p99_us;	/* over scope's CPUs */
 	double local_runnable;		/* tasks running or waiting per CPU of scope */
+	double local_load;		/* the share others leave a new request */
 	struct off_wl_meas *wl;
 	void *mem;
 };
