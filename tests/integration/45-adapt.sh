@@ -29,8 +29,7 @@ on_exit "kill -9 $!"
 nsenter --net="/var/run/netns/$NS_edge" taskset -c 1 "$TOOLS/reqsrv" -c 12000 -i edge 10.237.1.2 7300 &
 on_exit "kill -9 $!"
 # The local target computes inside the workload, as a sidecar would.
-sh -c 'echo $$ >"$0/cgroup.procs" && exec taskset -c 0 "$1" -c 12000 -i local 127.0.0.1 7300' \
-	"$gov" "$TOOLS/reqsrv" &
+cg_exec "$gov" taskset -c 0 "$TOOLS/reqsrv" -c 12000 -i local 127.0.0.1 7300 &
 on_exit "kill -9 $!"
 
 cat >"$tmp/offloadd.conf" <<CONF
@@ -62,8 +61,7 @@ hysteresis = 0.02
 CONF
 agent_start "$tmp/agent.log" "$tmp/offloadd.conf"
 CTL=("$BUILD/offloadctl" -s "$tmp/ctl.sock")
-sh -c 'echo $$ >"$0/cgroup.procs" && exec taskset -c 0 "$@"' "$gov" \
-	"$TOOLS/reqcli" -n 100000 -i 100 10.237.9.9 7300 >"$tmp/client" 2>&1 &
+cg_exec "$gov" taskset -c 0 "$TOOLS/reqcli" -n 100000 -i 100 10.237.9.9 7300 >"$tmp/client" 2>&1 &
 on_exit "kill $!"
 
 # watch: one line per 100 ms, "TICKS TARGET", into $tmp/watch.

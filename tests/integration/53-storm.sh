@@ -26,7 +26,7 @@ services = api
 policy = static:local
 CONF
 agent_start "$tmp/agent.log" "$tmp/offloadd.conf"
-out=$(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$1" 10.246.9.9 7556 20000 10 2' "$gov" "$TOOLS/storm")
+out=$(cg_exec "$gov" "$TOOLS/storm" 10.246.9.9 7556 20000 10 2)
 diag "$out"
 check "storm: 200,000 connections through the hook, none lost" sh -c "echo '$out' | jq -e \
 	'.attempted == 200000 and .connected == .attempted and .accepted == .connected and .failed == 0' >/dev/null"
