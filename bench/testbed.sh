@@ -268,7 +268,9 @@ live() {
 	done
 }
 
-# run NAME POLICY MODEL: the schedule once under POLICY.
+# run NAME POLICY MODEL [NEW]: the schedule once under POLICY; with NEW,
+# the running agent is handed NEW in place of MODEL by SIGHUP first, as an
+# operator would after a fit.
 run() {
 	local name=$1 t start now w i next=0 agent cpu0 cpu1 clients=() f
 	RUN=${name//:/-}
@@ -281,6 +283,11 @@ run() {
 	on_exit "kill -9 $agent"
 	for _ in $(seq 100); do grep -q governing "$tmp/$RUN.log" 2>/dev/null && break; sleep 0.1; done
 	grep -q governing "$tmp/$RUN.log" || { cat "$tmp/$RUN.log" >&2; die "offloadd did not start"; }
+	if [ -n "${4:-}" ]; then
+		cp "$4" "$3" && kill -HUP $agent
+		for _ in $(seq 50); do grep -q reloaded "$tmp/$RUN.log" && break; sleep 0.1; done
+		grep -q reloaded "$tmp/$RUN.log" || { cat "$tmp/$RUN.log" >&2; die "SIGHUP did not load $4"; }
+	fi
 	cpu0=$(cpu_ns $agent)
 	for w in "${WORKLOADS[@]}"; do
 		bg_cg "$CG/wl-$w" taskset -c $LOCAL_CPU "$BUILD/tools/reqcli" -n 100000000 ${CLIENT[$w]} \
@@ -338,7 +345,8 @@ for pol in $POLICIES; do
 	fi
 done
 if [ "${FITTED:-0}" = 1 ]; then
-	run dqn-fitted dqn "$tmp/fitted.omdl"
+	cp "$MODEL" "$tmp/slot.omdl"
+	run dqn-fitted dqn "$tmp/slot.omdl" "$tmp/fitted.omdl"
 	runs+=("$tmp/dqn-fitted.json")
 fi
 mkdir -p "$(dirname "$OUT")"
