@@ -45,7 +45,9 @@ void off_resid_free(struct off_resid *r)
 void off_resid_add(struct off_resid *r, const float *row, float y)
 {
 	memcpy(r->x + (size_t)r->head * r->net.in, row, r->net.in * sizeof(float));
-	r->y[r->head] = y;
+	/* Bounded: a timeout is a lesson, not a reason to swamp every other
+	 * sample. */
+	r->y[r->head] = fmaxf(-OFF_RESID_CLIP, fminf(OFF_RESID_CLIP, y));
 	r->head = (r->head + 1) % r->cfg.cap;
 	if (r->n < r->cfg.cap)
 		r->n++;

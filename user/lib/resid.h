@@ -43,6 +43,7 @@ struct off_resid {
 int off_resid_init(struct off_resid *r, const struct off_resid_cfg *cfg,
 		   const struct off_mlp *init, uint64_t seed);
 void off_resid_free(struct off_resid *r);
+/* A sample: a row and its target, clipped to +-OFF_RESID_CLIP. */
 void off_resid_add(struct off_resid *r, const float *row, float y);
 /* One minibatch step; returns its mean Huber loss. */
 float off_resid_update(struct off_resid *r);

@@ -116,10 +116,8 @@ static void decide_one(struct trainer *t, struct off_sim *s, int i)
 	}
 	a = explore(t, q, n, mask);
 	out = off_sim_assign(s, i, a, NULL);
-	/* Relative to the state's scale, and bounded: a timeout is a lesson,
-	 * not a reason to swamp every other sample. */
-	y = (off_sim_reward(s, &out) - est[a]) / scale;
-	off_resid_add(&t->r, rows + (size_t)a * OFF_FEATURES, fmaxf(-OFF_RESID_CLIP, fminf(OFF_RESID_CLIP, y)));
+	y = (off_sim_reward(s, &out) - est[a]) / scale;	/* relative to the state's scale */
+	off_resid_add(&t->r, rows + (size_t)a * OFF_FEATURES, y);
 	if (++t->steps % TRAIN_EVERY == 0)
 		off_resid_update(&t->r);
 }

@@ -29,8 +29,7 @@ static int add_line(struct off_model *m, struct off_resid *r, const struct off_e
 			continue;
 		off_train_range(m, rows + (size_t)k * OFF_FEATURES);
 		y = k == e->action ? ((float)e->reward - est[k]) / scale : 0;
-		off_resid_add(r, rows + (size_t)k * OFF_FEATURES,
-			      fmaxf(-OFF_RESID_CLIP, fminf(OFF_RESID_CLIP, y)));
+		off_resid_add(r, rows + (size_t)k * OFF_FEATURES, y);
 	}
 	return 0;
 }

@@ -65,7 +65,7 @@ static json_t *inputs(const struct off_daemon *d, int i, int t)
 	json_t *o = json_object();
 
 	off_norm_identity(&id);
-	off_config_est_env(&d->cfg, &env);
+	off_decide_env(&d->cfg, i, &d->dec.ch[i].s.wl, &env);
 	off_features_row(&env, &d->dec.ch[i].s.wl, &d->dec.ch[i].s.cand[t],
 			 k >= 0 ? &d->models.m[k].m.norm : &id, row, &e);
 	for (int f = 0; f < OFF_FEATURES; f++)

@@ -143,8 +143,8 @@ static void candidates(const struct off_decider *d, const struct off_config *c,
 /* Workload i's estimate environment. A move's setup is paid once, by the
  * requests a decision covers (it holds at least min_dwell), not by each:
  * the simulator, deciding per task, charges it to the one task. */
-static void wl_env(const struct off_config *c, int i, const struct off_wl_raw *w,
-		   struct off_est_env *env)
+void off_decide_env(const struct off_config *c, int i, const struct off_wl_raw *w,
+		    struct off_est_env *env)
 {
 	double covered = w->req_rate * c->workloads[i].min_dwell_ms / 1000;
 
@@ -152,16 +152,19 @@ static void wl_env(const struct off_config *c, int i, const struct off_wl_raw *w
 	env->switch_rtts /= covered > 1 ? covered : 1;
 }
 
-/* Every scored workload's estimates; then, per model, one batched forward
- * of the corrections and each workload's gate. */
-static void estimate(struct off_decider *d, const struct off_config *c)
+/* The estimates of workloads without a model; infer() makes those of the
+ * rest with their rows. Then, per model, one batched forward of the
+ * corrections and each workload's gate. */
+static void estimate(struct off_decider *d, const struct off_config *c, const struct off_models *ms)
 {
 	struct off_est_env env;
 
 	for (int i = 0; i < c->nworkloads; i++) {
 		struct off_choice *ch = &d->ch[i];
 
-		wl_env(c, i, &ch->s.wl, &env);
+		if (ms->of_wl && ms->of_wl[i] >= 0)
+			continue;
+		off_decide_env(c, i, &ch->s.wl, &env);
 		for (int t = 0; t < d->ncand; t++) {
 			struct off_est e;
 
@@ -198,7 +201,7 @@ static void infer(struct off_decider *d, const struct off_config *c, const struc
 				continue;
 			if (first < 0)
 				first = i;
-			wl_env(c, i, &d->ch[i].s.wl, &env);
+			off_decide_env(c, i, &d->ch[i].s.wl, &env);
 			off_policy_rows(&env, &mod->norm, &d->ch[i].s.wl, d->ch[i].s.cand, d->ncand,
 					d->rows + n * stride, d->ch[i].est);
 			n++;
@@ -321,7 +324,7 @@ int off_decide(struct off_decider *d, const struct off_config *c, const struct o
 		candidates(d, c, m, ps, i, &d->ch[i]);
 	}
 	t0 = off_mono_ns();
-	estimate(d, c);
+	estimate(d, c, models);
 	infer(d, c, models);
 	d->infer_ns = off_mono_ns() - t0;
 	for (int i = 0; i < c->nworkloads; i++) {

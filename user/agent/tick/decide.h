@@ -55,6 +55,10 @@ struct off_decider {
 
 int off_decider_init(struct off_decider *d, int nwl, int ncand);
 void off_decider_free(struct off_decider *d);
+/* Workload i's estimate environment: the configuration's, with a move's
+ * setup spread over the requests a decision covers. */
+void off_decide_env(const struct off_config *c, int i, const struct off_wl_raw *w,
+		    struct off_est_env *env);
 /* Decides every workload; pin[i] is a target + 1, or 0. Returns how many
  * changed. Allocation-free. */
 int off_decide(struct off_decider *d, const struct off_config *c, const struct off_measure *m,
