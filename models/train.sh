@@ -11,5 +11,5 @@ BUILD=${BUILD:-build}
 args=()
 for s in models/scenarios/*.ini; do args+=(--scenario "$s"); done
 "$BUILD/offload-train" train "${args[@]}" --generated "${GENERATED:-400}" \
-	--steps "${STEPS:-1200000}" --seed "${SEED:-1}" --out models/default.omdl
+	--steps "${STEPS:-400000}" --seeds "${SEEDS:-3}" --seed "${SEED:-1}" --out models/default.omdl
 "$BUILD/offload-train" show models/default.omdl

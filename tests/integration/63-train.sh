@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# offload-train as a user meets it: the same seed trains the same bytes; a
+# offload-train as a user meets it: the same seeds train the same bytes; a
 # model whose gate is closed decides exactly as the estimate does; a
 # generated scenario is written in the scenario format and evaluates; the
 # docs' feature table is the binary's. No root needed.
@@ -10,9 +10,12 @@ d=$(mktemp -d)
 on_exit "rm -rf '$d'"
 for i in 1 2; do
 	"$T" train --scenario "$TOP/models/scenarios/bursty.ini" --generated 10 --steps 20000 \
-		--seed 3 --out "$d/m$i.omdl" 2>/dev/null
+		--seed 3 --seeds 2 --out "$d/m$i.omdl" 2>"$d/train$i.log"
 done
-check "the same seed trains the same bytes" cmp "$d/m1.omdl" "$d/m2.omdl"
+check "the same seeds train the same bytes" cmp "$d/m1.omdl" "$d/m2.omdl"
+check "--seeds 2 trains two networks" test "$(grep -c 'training seed' "$d/train1.log")" = 2
+o=$("$T" train --generated 1 --seeds 0 --out "$d/x.omdl" 2>&1); rc=$?
+check "--seeds 0 is refused" sh -c 'test "$0" = 1 && case "$1" in *--seeds*) ;; *) exit 1;; esac' "$rc" "$o"
 
 "$T" eval --model "$d/m1.omdl" --scenario "$TOP/models/scenarios/flaky-edge.ini" --episodes 2 \
 	--margin 1e9 --json >"$d/closed.json"

@@ -248,10 +248,11 @@ static void rq_us(double util, double backlog, double *p50, double *p99)
 	*p99 = 4.6 * base + backlog * 1e6;
 }
 
-/* A log2 histogram's view of a duration: the lower edge of its bucket. */
+/* A log2 histogram's view of a duration: the upper edge of its bucket, as
+ * the agent reads its own (hist.c). */
 static double bucketed_us(double us)
 {
-	return us >= 1 ? exp2(floor(log2(us))) : 0;
+	return us >= 1 ? exp2(floor(log2(us)) + 1) : 0;
 }
 
 static void observe_task(const struct off_sim *s, const struct off_sim_task *k, struct off_wl_raw *w)

@@ -138,7 +138,7 @@ static void run_episode(struct trainer *t, const struct off_scenario *sc, uint64
  * largest mean gain among those wins. */
 static const double margins[] = { 0.0, 0.01, 0.03, 0.1, 0.3 };
 
-static void pick_margin(struct off_model *m, const struct off_train_opts *o, FILE *progress)
+static double pick_margin(struct off_model *m, const struct off_train_opts *o, FILE *progress)
 {
 	int nm = sizeof(margins) / sizeof(*margins), pick = -1;
 	static struct off_scenario sc;
@@ -155,7 +155,7 @@ static void pick_margin(struct off_model *m, const struct off_train_opts *o, FIL
 			off_scenario_generate(&sc, OFF_SEEDS_VALIDATE + v, v % 2 ? OFF_GEN_EFFECTS : 0);
 			if (off_eval_run(&sc, m, OFF_POL_MODEL, 0, VAL_EPISODES, o->seed, 0, &em) ||
 			    off_eval_run(&sc, m, OFF_POL_ESTIMATE, 0, VAL_EPISODES, o->seed, 0, &eg))
-				return;
+				goto closed;
 			d = (em.reward_mean - eg.reward_mean) / fabs(eg.reward_mean);
 			gain += d / o->nval;
 			worst = fmin(worst, d);
@@ -170,15 +170,17 @@ static void pick_margin(struct off_model *m, const struct off_train_opts *o, FIL
 	}
 	if (pick >= 0) {
 		m->gate = (struct off_gate_cfg){ .margin_rel = margins[pick] };
-		return;
+		return best;
 	}
-	/* Not earned: ship no correction at all, so the model decides as the
+closed:
+	/* Not earned (or not measurable): ship no correction at all, so the model decides as the
 	 * estimate does and a fit starts from nothing but its own experience
 	 * (hidden layers fresh too: weight decay can leave them dead). */
 	m->gate = (struct off_gate_cfg){ .margin_rel = OFF_GATE_CLOSED };
 	off_resid_fresh(&m->mlp, o->seed);
 	if (progress)
 		fprintf(progress, "offload-train: no margin gains reward on validation without costing it somewhere: gate closed, correction zeroed\n");
+	return 0;
 }
 
 static void name_it(struct off_model *m, const struct off_train_opts *o)
@@ -196,7 +198,9 @@ static void name_it(struct off_model *m, const struct off_train_opts *o)
 			 o->nsc ? "+" : "", o->ngen);
 }
 
-int off_train_sim(struct off_model *out, const struct off_train_opts *o, FILE *progress)
+/* One training run from o->seed; *gain is its validation gain (0: closed). */
+static int train_one(struct off_model *out, const struct off_train_opts *o, FILE *progress,
+		     double *gain)
 {
 	static struct off_scenario sc;
 	struct off_model m = {};
@@ -236,11 +240,45 @@ int off_train_sim(struct off_model *out, const struct off_train_opts *o, FILE *p
 	m.meta.seed = o->seed;
 	m.meta.steps = t.steps;
 	name_it(&m, o);
-	pick_margin(&m, o, progress);
+	*gain = pick_margin(&m, o, progress);
 	off_resid_free(&t.r);
 	*out = m;
 	return 0;
 out:
 	off_mlp_free(&m.mlp);
 	return ret;
+}
+
+/* A network's worth depends on its start: each seed trains afresh on the
+ * same scenarios, and the one that gains most on validation ships. With no
+ * gain anywhere, the first (closed) one does: the choice stays a function of
+ * the options. */
+int off_train_sim(struct off_model *out, const struct off_train_opts *o, FILE *progress)
+{
+	struct off_train_opts one = *o;
+	double best = -1, gain;
+	struct off_model m;
+	int ret;
+
+	for (uint32_t i = 0; i < (o->nseeds ? o->nseeds : 1); i++) {
+		one.seed = o->seed + i;
+		if (progress && o->nseeds > 1)
+			fprintf(progress, "offload-train: training seed %llu (%u of %u)\n",
+				(unsigned long long)one.seed, i + 1, o->nseeds);
+		ret = train_one(&m, &one, progress, &gain);
+		if (ret) {
+			if (best >= 0)
+				off_model_free(out);
+			return ret;
+		}
+		if (gain > best) {
+			if (best >= 0)
+				off_model_free(out);
+			*out = m;
+			best = gain;
+		} else {
+			off_model_free(&m);
+		}
+	}
+	return 0;
 }

@@ -22,6 +22,7 @@ struct off_train_opts {
 	uint32_t nval;			/* validation scenarios for the margin */
 	uint64_t steps;			/* decisions */
 	uint64_t seed;
+	uint32_t nseeds;		/* networks trained from seed, seed+1...; the best ships */
 	float epsilon;			/* exploration around the model's pick */
 	struct off_resid_cfg fit;
 };
@@ -31,6 +32,8 @@ struct off_train_opts {
 
 /* The scenario training episode k runs: named ones first, then generated. */
 void off_train_scenario(const struct off_train_opts *o, uint64_t k, struct off_scenario *out);
+/* Trains o->nseeds networks (each for o->steps) and keeps the one that
+ * gains most over the estimate on validation. */
 int off_train_sim(struct off_model *out, const struct off_train_opts *o, FILE *progress);
 /* Widens m's training range to take in a normalised row. */
 void off_train_range(struct off_model *m, const float *row);

@@ -19,10 +19,11 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: offload-train COMMAND [options]\n"
 "\n"
-"  train [--scenario FILE ...] [--generated N] [--steps N] [--seed K] --out MODEL\n"
+"  train [--scenario FILE ...] [--generated N] [--steps N] [--seed K] [--seeds N] --out MODEL\n"
 "        learn the correction to the estimate on named and N generated scenarios\n"
 "        (default 400, half with switching cost, a slow peer and stale views),\n"
-"        then pick the gate's margin on validation scenarios; deterministic\n"
+"        then pick the gate's margin on validation scenarios; with --seeds N,\n"
+"        N networks from seeds K.. and the best on validation; deterministic\n"
 "  fit   --log EXPERIENCE --init MODEL --out MODEL [--steps N] [--seed K] [--margin REL]\n"
 "        fit the correction on transitions logged by offloadd; a closed gate\n"
 "        opens at --margin (default 0.1)\n"
@@ -49,7 +50,7 @@ struct args {
 	const char *scenarios[MAX_SCENARIOS];
 	int nsc, episodes, json, effects, generated;
 	const char *out, *model, *log, *init;
-	uint64_t steps, seed, seed_from;
+	uint64_t steps, seed, seed_from, seeds;
 	double margin;			/* < 0: the model's own */
 };
 
@@ -75,7 +76,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "init", required_argument, NULL, 'i' }, { "episodes", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
 		{ "generated", required_argument, NULL, 'g' }, { "effects", no_argument, NULL, 'x' },
-		{ "seed-from", required_argument, NULL, 'f' }, { "margin", required_argument, NULL, 'M' }, {}
+		{ "seed-from", required_argument, NULL, 'f' }, { "margin", required_argument, NULL, 'M' },
+		{ "seeds", required_argument, NULL, 'S' }, {}
 	};
 	uint64_t v;
 	int c;
@@ -91,6 +93,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'n': if (parse_u64("steps", optarg, &a->steps)) return -EINVAL; break;
 		case 'k': if (parse_u64("seed", optarg, &a->seed)) return -EINVAL; break;
+		case 'S':
+			if (parse_u64("seeds", optarg, &a->seeds) || a->seeds < 1 || a->seeds > 64) {
+				fprintf(stderr, "offload-train: --seeds: expected 1..64\n");
+				return -EINVAL;
+			}
+			break;
 		case 'e':
 			if (parse_u64("episodes", optarg, &v) || v < 1 || v > 100000) {
 				fprintf(stderr, "offload-train: --episodes: expected 1..100000\n");
@@ -157,6 +165,7 @@ static int cmd_train(struct args *a)
 	o.sc = sc;
 	o.nsc = a->nsc;
 	o.seed = a->seed;
+	o.nseeds = a->seeds;
 	if (a->steps)
 		o.steps = a->steps;
 	if (a->generated >= 0)
