@@ -10,6 +10,11 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 BUILD=${BUILD:-build}
 [ "$(id -u)" = 0 ] || { echo "bench-agent: needs root" >&2; exit 1; }
+# Its VIP's route is its own: one there already is another run's.
+if ip route show 10.241.9.9/32 | grep -q .; then
+	echo "bench-agent: 10.241.9.9 is routed already: is another bench-agent running? (ip route del unreachable 10.241.9.9/32 if not)" >&2
+	exit 1
+fi
 CG=$CGROOT/offloadd-bench
 out=bench/results/agent.json
 tmp=$(mktemp -d)
