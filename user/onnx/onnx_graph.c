@@ -200,11 +200,11 @@ static int layer_shape(struct walk *w, const Onnx__NodeProto *n, int k, struct l
 				 NODE_ARGS(w, n), t->name);
 	L->out = L->trans ? t->d[0] : t->d[1];
 	if ((L->trans ? t->d[1] : t->d[0]) != L->in)
-		return onnx_fail(w->c, -EINVAL, NODE_FMT ": weight \"%.64s\" is %lldx%lld%s: layer %d takes %lld inputs, it must take %d%s",
+		return onnx_fail(w->c, -EINVAL, NODE_FMT ": weight \"%.64s\" [%lld, %lld]%s takes %lld inputs; layer %d gets %d%s",
 				 NODE_ARGS(w, n), t->name, (long long)t->d[0], (long long)t->d[1],
-				 L->trans ? " (transposed)" : "", k + 1,
-				 (long long)(L->trans ? t->d[1] : t->d[0]), L->in,
-				 k ? "" : " (the feature table's)");
+				 L->trans ? " (transB = 1)" : "",
+				 (long long)(L->trans ? t->d[1] : t->d[0]), k + 1, L->in,
+				 k ? "" : ", one per feature");
 	if (k == LAYERS - 1 && L->out != 1)
 		return onnx_fail(w->c, -EINVAL, NODE_FMT ": the last layer has %d outputs, the correction is one value",
 				 NODE_ARGS(w, n), L->out);
