@@ -97,3 +97,10 @@ if $M torch "$d/torch.onnx" "$d/rows.txt" "$d/torch.expected" 11 2>"$d/torch.err
 else
 	fail "PyTorch's torch.onnx.export imports; scores match PyTorch's to $TOL" "$(tail -n 3 "$d/torch.err")"
 fi
+if $M torch-roundtrip "$d/gemm2.onnx" "$d/torch-rt.onnx" 2>"$d/torch.err" &&
+	"$TRAIN" import "$d/torch-rt.onnx" --out "$d/torch-rt.omdl" 2>>"$d/torch.err"; then
+	check "exported, through PyTorch and torch.onnx.export, imported: byte-identical" \
+		cmp "$d/gemm.omdl" "$d/torch-rt.omdl"
+else
+	fail "exported, through PyTorch and torch.onnx.export, imported: byte-identical" "$(tail -n 3 "$d/torch.err")"
+fi

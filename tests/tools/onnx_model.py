@@ -177,6 +177,27 @@ def torch_model(path, rows_path, scores_path, seed):
         np.savetxt(scores_path, net(x).numpy()[:, 0].astype(np.float64), fmt='%.9g')
 
 
+def torch_roundtrip(src_path, out_path):
+    """The README's fine-tuning path, untrained: an exported model's
+    weights into an nn.Sequential, torch.onnx.export, metadata copied."""
+    import torch
+    src = onnx.load(src_path)
+    w = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in src.graph.initializer}
+    dims = [w['fc1.weight'].shape[1], w['fc1.weight'].shape[0], w['fc2.weight'].shape[0], 1]
+    net = torch.nn.Sequential(torch.nn.Linear(dims[0], dims[1]), torch.nn.ReLU(),
+                              torch.nn.Linear(dims[1], dims[2]), torch.nn.ReLU(),
+                              torch.nn.Linear(dims[2], 1))
+    with torch.no_grad():
+        for i, k in ((0, 'fc1'), (2, 'fc2'), (4, 'fc3')):
+            net[i].weight.copy_(w[k + '.weight'])
+            net[i].bias.copy_(w[k + '.bias'])
+    torch.onnx.export(net, torch.zeros(1, dims[0]), out_path, input_names=['features'],
+                      output_names=['correction'], dynamic_axes={'features': {0: 'batch'}})
+    tuned = onnx.load(out_path)
+    helper.set_model_props(tuned, {p.key: p.value for p in src.metadata_props})
+    onnx.save(tuned, out_path)
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == 'build':		# build OUT VARIANT SEED [H1 H2]
@@ -192,6 +213,8 @@ def main():
         compare(np.loadtxt(args[0], ndmin=1), args[1], float(args[2]))
     elif cmd == 'torch':		# torch OUT.onnx ROWS SCORES SEED
         torch_model(args[0], args[1], args[2], int(args[3]))
+    elif cmd == 'torch-roundtrip':	# torch-roundtrip EXPORTED.onnx OUT.onnx
+        torch_roundtrip(args[0], args[1])
     else:
         sys.exit('unknown command ' + cmd)
 
