@@ -37,6 +37,8 @@ check "a Gemm + Relu network with metadata_props passes onnx.checker" $M build "
 scores gemm "$d/gemm.onnx"
 check "MatMul + Add layers build" $M build "$d/matmul.onnx" matmul 4 48 16
 scores matmul "$d/matmul.onnx"
+check "Gemm layers with transB = 0 build" $M build "$d/gemm0.onnx" gemm0 6 16 8
+scores gemm0 "$d/gemm0.onnx"
 check "Sub/Div normalisation nodes build" $M build "$d/subdiv.onnx" subdiv 5
 scores subdiv "$d/subdiv.onnx"
 

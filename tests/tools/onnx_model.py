@@ -61,10 +61,11 @@ def gemm_graph(params, variant, nin):
             mm = '/%d/MatMul_output_0' % (2 * k)
             nodes.append(helper.make_node('MatMul', [cur, wn], [mm], name='/%d/MatMul' % (2 * k)))
             nodes.append(helper.make_node('Add', [bn, mm], [out], name='/%d/Add' % (2 * k)))
-        else:
-            inits += [numpy_helper.from_array(w, wn), numpy_helper.from_array(b, bn)]
+        else:		# 'gemm0': weights [in, out], transB = 0
+            t0 = variant == 'gemm0'
+            inits += [numpy_helper.from_array(w.T.copy() if t0 else w, wn), numpy_helper.from_array(b, bn)]
             nodes.append(helper.make_node('Gemm', [cur, wn, bn], [out], name='/%d/Gemm' % (2 * k),
-                                          alpha=1.0, beta=1.0, transB=1))
+                                          alpha=1.0, beta=1.0, transB=0 if t0 else 1))
         cur = out
         if k < len(params) - 1:
             op = 'Sigmoid' if variant == 'unsupported' else 'Relu'
