@@ -15,15 +15,18 @@ VERSION	:= 0.1.0
 
 # Every Debian 12 package that building and testing needs: both compilers
 # (CI builds with each), and libclang-rt-dev for the libFuzzer runtime the
-# fuzz targets link. Benchmark-only packages (PyTorch, libtorch,
-# libbpf-tools, perf, iptables and nft for the DNAT comparison, gnuplot for
-# the testbed's picture) are in BENCH_PKGS, and the testbed needs only
-# TESTBED_PKGS of them; test-fresh's debootstrap (and git, which clones HEAD)
-# in FRESH_PKGS.
+# fuzz targets link. offload-train's ONNX import and export need onnx.proto
+# (libonnx-dev) compiled by protoc-c at build time, and their tests build
+# models with python3-onnx and check scores with numpy. Benchmark-only
+# packages (PyTorch, libtorch, libbpf-tools, perf, iptables and nft for the
+# DNAT comparison, gnuplot for the testbed's picture) are in BENCH_PKGS, and
+# the testbed needs only TESTBED_PKGS of them; test-fresh's debootstrap (and
+# git, which clones HEAD) in FRESH_PKGS.
 DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
 	liburing-dev libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
-	prometheus systemd valgrind
+	prometheus systemd valgrind libonnx-dev protobuf-c-compiler libprotobuf-c-dev \
+	python3-onnx python3-numpy
 TESTBED_PKGS := gnuplot-nox
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables $(TESTBED_PKGS)
 FRESH_PKGS := debootstrap git
@@ -60,6 +63,11 @@ AGENT_SRCS	:= $(filter-out user/agent/main.c,$(wildcard user/agent/*.c user/agen
 AGENT_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS))
 TRAIN_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/train/*.c))
 CTL_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/ctl/*.c))
+# ONNX in and out (offload-train only): C generated from libonnx-dev's
+# onnx.proto into $(BUILD)/gen at build time, never committed.
+ONNX_PROTO	?= /usr/include/onnx/onnx.proto
+ONNX_GEN	:= $(BUILD)/gen/onnx.pb-c
+ONNX_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/onnx/*.c)) $(ONNX_GEN).o
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOL_BINS	:= $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
@@ -121,6 +129,16 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# protoc-c writes both files at once; the header is what others wait for.
+$(ONNX_GEN).c $(ONNX_GEN).h &: $(ONNX_PROTO)
+	@mkdir -p $(@D)
+	protoc-c --proto_path=$(dir $(ONNX_PROTO)) --c_out=$(@D) $(ONNX_PROTO)
+
+$(ONNX_GEN).o: $(ONNX_GEN).c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(filter-out $(ONNX_GEN).o,$(ONNX_OBJS)): $(ONNX_GEN).h
+
 # Archives are made afresh: `ar r` would keep the member of a file since
 # moved or removed.
 $(BUILD)/liboffload.a: $(LIB_OBJS)
@@ -134,8 +152,12 @@ $(BUILD)/libagent.a: $(AGENT_OBJS)
 $(BUILD)/offloadd: $(BUILD)/user/agent/main.o $(BUILD)/libagent.a $(BUILD)/liboffload.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/offload-train: $(TRAIN_OBJS) $(BUILD)/liboffload.a
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/libonnx.a: $(ONNX_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/offload-train: $(TRAIN_OBJS) $(BUILD)/libonnx.a $(BUILD)/liboffload.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lprotobuf-c -o $@
 
 $(BUILD)/offloadctl: $(CTL_OBJS) $(BUILD)/liboffload.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -158,12 +180,12 @@ SECONDS		?= 20
 
 fuzz-build: deps
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) SAN=fuzz \
-		$(FUZZ_BUILD)/libagent.a $(FUZZ_BUILD)/liboffload.a
+		$(FUZZ_BUILD)/libagent.a $(FUZZ_BUILD)/libonnx.a $(FUZZ_BUILD)/liboffload.a
 	@for t in $(FUZZ_TARGETS); do \
 		clang $(filter-out -fsanitize=%,$(CFLAGS)) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
 			-I$(FUZZ_BUILD) -fsanitize=fuzzer,address,undefined tests/fuzz/$$t.c \
-			$(FUZZ_BUILD)/libagent.a $(FUZZ_BUILD)/liboffload.a $(LDLIBS) \
-			-o $(FUZZ_BUILD)/$$t || exit 1; \
+			$(FUZZ_BUILD)/libagent.a $(FUZZ_BUILD)/libonnx.a $(FUZZ_BUILD)/liboffload.a \
+			$(LDLIBS) -lprotobuf-c -o $(FUZZ_BUILD)/$$t || exit 1; \
 	done
 
 fuzz: fuzz-build

@@ -5,7 +5,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 B=${FUZZ_BUILD:-build-fuzz}
 SECONDS_EACH=${SECONDS:-20}
-declare -A MAXLEN=([fuzz_model]=65536 [fuzz_peerstatus]=70000)
+declare -A MAXLEN=([fuzz_model]=65536 [fuzz_onnx]=16384 [fuzz_peerstatus]=70000)
 status=0
 for t in "$@"; do
 	name=${t#fuzz_}

@@ -70,6 +70,11 @@ void off_features_row(const struct off_est_env *env, const struct off_wl_raw *w,
 		      struct off_est *e)
 {
 	off_features_transform(env, w, c, row, e);
+	off_norm_apply(n, row);
+}
+
+void off_norm_apply(const struct off_norm *n, float *row)
+{
 	for (int i = 0; i < OFF_FEATURES; i++)
 		row[i] = (row[i] - n->mean[i]) / n->scale[i];
 }

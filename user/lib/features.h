@@ -152,6 +152,8 @@ void off_features_transform(const struct off_est_env *env, const struct off_wl_r
 void off_features_row(const struct off_est_env *env, const struct off_wl_raw *w,
 		      const struct off_cand_raw *c, const struct off_norm *n, float *row,
 		      struct off_est *e);
+/* Normalises one transformed row in place. */
+void off_norm_apply(const struct off_norm *n, float *row);
 /* Fits mean and scale to n transformed rows. */
 void off_norm_fit(struct off_norm *norm, const float *x, size_t n);
 void off_norm_identity(struct off_norm *norm);

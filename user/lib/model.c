@@ -201,7 +201,7 @@ static void put(uint8_t **p, const void *src, size_t n)
 	*p += n;
 }
 
-int off_model_save(const char *path, struct off_model *m, char *err, size_t errlen)
+void *off_model_encode(const struct off_model *m, size_t *lenp)
 {
 	uint32_t version = OFF_MODEL_VERSION, nf = OFF_FEATURES, crc;
 	uint32_t dims[4] = { m->mlp.in, m->mlp.h1, m->mlp.h2, 1 };
@@ -209,12 +209,9 @@ int off_model_save(const char *path, struct off_model *m, char *err, size_t errl
 	size_t len = HEAD_FIXED + OFF_FEATURES * FEATURE_BYTES + sizeof(dims) + META_BYTES + 8 +
 		     nparams * 4 + 4;
 	uint8_t *buf = calloc(1, len), *p = buf;
-	char tmp[4096];
-	FILE *f;
-	int ret = 0;
 
 	if (!buf)
-		return fail(err, errlen, path, -ENOMEM, "out of memory");
+		return NULL;
 	put(&p, OFF_MODEL_MAGIC, 4);
 	put(&p, &version, 4);
 	put(&p, &nf, 4);
@@ -238,18 +235,44 @@ int off_model_save(const char *path, struct off_model *m, char *err, size_t errl
 	put(&p, m->mlp.p, nparams * 4);
 	crc = crc32(0, buf, len - 4);
 	put(&p, &crc, 4);
-	/* Write then rename, so a reader never sees half a model. */
+	*lenp = len;
+	return buf;
+}
+
+int off_write_atomic(const char *path, const void *buf, size_t len, char *err, size_t errlen)
+{
+	char tmp[4096];
+	size_t n;
+	FILE *f;
+
+	/* Write then rename, so a reader never sees half a file. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "wb");
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f)) {
-		ret = fail(err, errlen, path, -EIO, "cannot write: %s", strerror(errno));
-		if (f)
-			unlink(tmp);
-	} else if (rename(tmp, path)) {
-		ret = fail(err, errlen, path, -errno, "cannot rename into place: %s", strerror(errno));
-	} else {
-		m->crc = crc;
+	if (!f)
+		return fail(err, errlen, path, -errno, "cannot write: %s", strerror(errno));
+	n = fwrite(buf, 1, len, f);
+	if (fclose(f) || n != len) {
+		int ret = fail(err, errlen, path, -EIO, "cannot write: %s", strerror(errno));
+
+		unlink(tmp);
+		return ret;
 	}
+	if (rename(tmp, path))
+		return fail(err, errlen, path, -errno, "cannot rename into place: %s", strerror(errno));
+	return 0;
+}
+
+int off_model_save(const char *path, struct off_model *m, char *err, size_t errlen)
+{
+	size_t len;
+	uint8_t *buf = off_model_encode(m, &len);
+	int ret;
+
+	if (!buf)
+		return fail(err, errlen, path, -ENOMEM, "out of memory");
+	ret = off_write_atomic(path, buf, len, err, errlen);
+	if (!ret)
+		memcpy(&m->crc, buf + len - 4, 4);
 	free(buf);
 	return ret;
 }

@@ -43,7 +43,11 @@ struct off_model {
 int off_model_load(const char *path, struct off_model *m, char *err, size_t errlen);
 int off_model_parse(const void *buf, size_t len, const char *name, struct off_model *m,
 		    char *err, size_t errlen);
+/* The file's bytes, malloc'd (NULL: out of memory); what save writes. */
+void *off_model_encode(const struct off_model *m, size_t *len);
 int off_model_save(const char *path, struct off_model *m, char *err, size_t errlen);
+/* Writes a temporary beside path and renames it into place. */
+int off_write_atomic(const char *path, const void *buf, size_t len, char *err, size_t errlen);
 void off_model_free(struct off_model *m);
 void off_model_print(FILE *f, const struct off_model *m);
 

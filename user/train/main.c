@@ -9,6 +9,7 @@
 #include "lib/eval.h"
 #include "lib/gen.h"
 #include "lib/train.h"
+#include "train/convert.h"
 #include "train/fit.h"
 #include "train/suite.h"
 
@@ -37,6 +38,14 @@ static void usage(FILE *f)
 "        run the model in the simulator and write its experience as offloadd does\n"
 "  gen   --seed K [--effects] [--out FILE]\n"
 "        write a generated scenario in the scenario format\n"
+"  import MODEL.onnx --out MODEL\n"
+"        read an MLP as torch.onnx.export writes it (Gemm or MatMul+Add, Relu),\n"
+"        its feature names, normalisation, range and gate in metadata_props\n"
+"  export MODEL --out MODEL.onnx\n"
+"        write a model as ONNX; import gives back the same bytes\n"
+"  score --model MODEL [--normalised]\n"
+"        the network's output for each row of features read from stdin\n"
+"        (normalised by the model unless --normalised)\n"
 "  show  MODEL\n"
 "        print a model's schema, ranges, gate and metadata\n"
 "  features\n"
@@ -383,6 +392,12 @@ int main(int argc, char **argv)
 		return cmd_show(argc - 1, argv + 1);
 	if (!strcmp(cmd, "features"))
 		return cmd_features();
+	if (!strcmp(cmd, "import"))
+		return off_train_import(argc - 1, argv + 1);
+	if (!strcmp(cmd, "export"))
+		return off_train_export(argc - 1, argv + 1);
+	if (!strcmp(cmd, "score"))
+		return off_train_score(argc - 1, argv + 1);
 	if (strcmp(cmd, "train") && strcmp(cmd, "fit") && strcmp(cmd, "eval") &&
 	    strcmp(cmd, "log") && strcmp(cmd, "gen")) {
 		fprintf(stderr, "offload-train: %s \"%s\" (try --help)\n",
