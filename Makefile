@@ -29,7 +29,8 @@ DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
 TESTBED_PKGS := gnuplot-nox
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables $(TESTBED_PKGS)
 FRESH_PKGS := debootstrap git
-# make deb's tools; the package's Build-Depends are among DEPS_PKGS.
+# make deb's tools; it installs the package's Build-Depends (debian/control,
+# all among DEPS_PKGS) with apt-get build-dep.
 DEB_PKGS := debhelper dpkg-dev build-essential lintian
 
 CFLAGS	?= -O2 -g
@@ -268,8 +269,11 @@ DEB_BUILD	?= build-deb
 DEB_OUT		?= $(DEB_BUILD)
 DEB_STAGE	= $(DEB_OUT)/offloadd-$(VERSION)
 
-deb: deps
+# Only what the package needs: the tools, then debian/control's Build-Depends.
+deb:
 	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(DEB_PKGS)"
+	@dpkg-checkbuilddeps 2>/dev/null || [ "$$(id -u)" != 0 ] || \
+		DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq ./ >/dev/null
 	dpkg-checkbuilddeps
 	rm -rf $(DEB_STAGE)
 	mkdir -p $(DEB_STAGE) $(DEB_BUILD)

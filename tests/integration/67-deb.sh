@@ -61,16 +61,19 @@ check "lintian reports no error" sh -c "[ $rc = 0 ] && [ -f '$tmp/out/lintian.lo
 # generator, belong to a package that Build-Depends names.
 bdeps=$(sed -n '/^Build-Depends:/,/^[A-Z]/p' "$TOP/debian/control" | sed 's/^Build-Depends://; s/([^)]*)//g' |
 	tr ',' '\n' | awk 'NF { print $1 }')
-missing=""
+paths=() missing=""
 for l in $(make -s -C "$TOP" --eval 'print-ldlibs: ; @echo $(LDLIBS)' print-ldlibs); do
 	[ "$l" = -lm ] && continue	# libc6-dev, build-essential's
 	so=$(ls /usr/lib/x86_64-linux-gnu/lib${l#-l}.so /usr/lib/lib${l#-l}.so 2>/dev/null | head -n 1)
-	pkg=$(dpkg -S "${so:-lib${l#-l}.so}" 2>/dev/null | head -n 1 | cut -d: -f1)
-	grep -qx "${pkg:-none}" <<<"$bdeps" || missing+=" $l(${pkg:-no package})"
+	[ -n "$so" ] && paths+=("$so") || missing+=" $l(no lib${l#-l}.so)"
 done
-for tool in clang bpftool; do
-	pkg=$(dpkg -S "$(readlink -f "$(command -v $tool)")" 2>/dev/null | cut -d: -f1)
-	grep -qx "$tool" <<<"$bdeps" || missing+=" $tool($pkg)"
+for tool in clang bpftool; do paths+=("$(readlink -f "$(command -v $tool)")"); done
+# One dpkg -S for all: each call reads the whole file database.
+owners=$(dpkg -S "${paths[@]}" 2>/dev/null)
+for p in "${paths[@]}"; do grep -q ": $p\$" <<<"$owners" || missing+=" $p(no package)"; done
+for pkg in $(cut -d: -f1 <<<"$owners" | sort -u); do
+	case $pkg in clang-[0-9]*) pkg=clang ;; esac	# the versioned compiler, by its default
+	grep -qx "$pkg" <<<"$bdeps" || missing+=" $pkg"
 done
 check "Build-Depends name the package of every library linked and the BPF tools" test -z "$missing"
 [ -z "$missing" ] || diag "not in Build-Depends:$missing"
