@@ -14,7 +14,7 @@ T=("make deb builds offloadd_VERSION_amd64.deb" "lintian reports no error"
    "the unit is enabled and not started"
    "systemd-analyze verify passes on the installed unit"
    "the installed model loads under the installed configuration"
-   "remove keeps the edited conffile and nothing else"
+   "remove keeps the edited conffile and the enablement, nothing else"
    "purge leaves the host as it was")
 need_root "${T[@]}"
 
@@ -138,7 +138,7 @@ dpkg -r offloadd >"$tmp/remove.log" 2>&1
 rc=$?
 leftovers >"$tmp/removed"
 diff "$tmp/before" "$tmp/removed" | sed -n 's/^> //p' >"$tmp/kept"
-check "remove keeps the edited conffile and nothing else" sh -c "[ $rc = 0 ] &&
+check "remove keeps the edited conffile and the enablement, nothing else" sh -c "[ $rc = 0 ] &&
 	tail -n 1 /etc/offloadd/offloadd.conf | grep -q 'edited by 67-deb' && [ ! -e /usr/sbin/offloadd ] &&
 	[ ! -e /var/lib/offloadd ] && ! grep -Ev '$kept_ok' '$tmp/kept'"
 diag "kept after remove: $(tr '\n' ' ' <"$tmp/kept")"
