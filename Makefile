@@ -1,4 +1,4 @@
-# offloadd: one entry point for build, test, bench, demo, install, vmlinux, model, deps.
+# offloadd: one entry point for build, test, bench, demo, install, deb, vmlinux, model, deps.
 # `make` only builds; `make deps` installs the Debian 12 packages, and the targets
 # that run things (test, unit, fuzz, demo, model, bench*, test-fresh) install theirs first.
 
@@ -11,7 +11,9 @@ ARCH	?= x86
 CLANG	?= clang
 BPFTOOL	?= bpftool
 CC	?= cc
-VERSION	:= 0.1.0
+# The version's one source is debian/changelog's newest entry: the binaries'
+# --version, /status, /metrics and the package all read it from there.
+VERSION	:= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 
 # Every Debian 12 package that building and testing needs: both compilers
 # (CI builds with each), and libclang-rt-dev for the libFuzzer runtime the
@@ -30,6 +32,9 @@ DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
 TESTBED_PKGS := gnuplot-nox
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables $(TESTBED_PKGS)
 FRESH_PKGS := debootstrap git
+# make deb's tools; it installs the package's Build-Depends (debian/control,
+# all among DEPS_PKGS) with apt-get build-dep.
+DEB_PKGS := debhelper dpkg-dev build-essential lintian
 
 CFLAGS	?= -O2 -g
 SAN	?=
@@ -51,8 +56,9 @@ endif
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DOFFLOAD_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(BUILD)
 LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd -lm
+# The skeletons embed the objects, debug info and all: no build path in it.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
-	-Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
+	-Ivmlinux/$(ARCH) -Iinclude -Wall -Werror -fdebug-prefix-map=$(CURDIR)=.
 
 BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -73,8 +79,8 @@ TOOL_BINS	:= $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/
 BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 		   $(if $(CTL_OBJS),$(BUILD)/offloadctl)
 
-.PHONY: all build deps test unit test-fresh check bench bench-deps bench-bpf bench-policy \
-	bench-redirect bench-agent bench-testbed demo model vmlinux install uninstall clean fuzz fuzz-build
+.PHONY: all build bin deps test unit test-fresh check bench bench-deps bench-bpf bench-policy \
+	bench-redirect bench-agent bench-testbed demo model vmlinux install uninstall clean fuzz fuzz-build deb
 
 # A recipe that fails leaves no half-written target behind (an empty
 # skeleton header from a failed `bpftool gen skeleton > $@`, say).
@@ -84,6 +90,9 @@ BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 all: build
 
 build: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
+
+# The programs alone, what the Debian package builds.
+bin: $(BINS)
 
 deps:
 	@missing=""; for p in $(DEPS_PKGS); do \
@@ -127,7 +136,7 @@ $(AGENT_OBJS) $(BUILD)/user/agent/main.o: $(SKELS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # protoc-c writes both files at once; the header is what others wait for.
 $(ONNX_GEN).c $(ONNX_GEN).h &: $(ONNX_PROTO)
@@ -270,12 +279,42 @@ uninstall:
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/offloadd $(DESTDIR)$(STATEDIR) $(DESTDIR)$(DATADIR)/grafana \
 		$(DESTDIR)$(DATADIR) 2>/dev/null
 
+# make deb: offloadd_VERSION_amd64.deb (with its -dbgsym, .buildinfo and
+# .changes) in DEB_OUT, by dpkg-buildpackage and debhelper from debian/,
+# whose rules run `make bin` and `make install DESTDIR=`; it fails if
+# lintian finds an error in the package. The source is
+# staged in a fresh copy (DEB_OUT/offloadd-VERSION, removed after) so the
+# tree stays clean; the copy's build/ is DEB_BUILD: build-deb by default,
+# a tree of its own built with Debian's hardening flags. DEB_BUILD=build
+# packages the programs already built there as they are (67-deb does).
+DEB_BUILD	?= build-deb
+DEB_OUT		?= $(DEB_BUILD)
+DEB_STAGE	= $(DEB_OUT)/offloadd-$(VERSION)
+
+# Only what the package needs: the tools, then debian/control's Build-Depends.
+deb:
+	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(DEB_PKGS)"
+	@dpkg-checkbuilddeps 2>/dev/null || [ "$$(id -u)" != 0 ] || \
+		DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq ./ >/dev/null
+	dpkg-checkbuilddeps
+	rm -rf $(DEB_STAGE)
+	mkdir -p $(DEB_STAGE) $(DEB_BUILD)
+	tar -c --exclude-vcs --exclude=./build --exclude='./build-*' --exclude=./bench/results \
+		--exclude=./$(DEB_OUT) . | tar -x -C $(DEB_STAGE)
+	ln -s $(abspath $(DEB_BUILD)) $(DEB_STAGE)/build
+	cd $(DEB_STAGE) && dpkg-buildpackage -b -nc --no-sign
+	rm -rf $(DEB_STAGE)
+	lintian --fail-on error $(DEB_OUT)/offloadd_$(VERSION)_amd64.deb >$(DEB_OUT)/lintian.log 2>&1; \
+		rc=$$?; grep -v 'root privileges' $(DEB_OUT)/lintian.log; exit $$rc
+	@ls $(DEB_OUT)/offloadd_$(VERSION)_amd64.deb
+
 clean:
 	rm -rf $(BUILD)
 
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# $(BUILD)/, so that a build tree reached through a symlink (make deb's) is searched.
+-include $(shell find $(BUILD)/ -name '*.d' 2>/dev/null)
 
 # The inference loops want the vectoriser at full strength.
 $(BUILD)/user/lib/mlp.o: override CFLAGS += -O3 -ffp-contract=off
