@@ -4,7 +4,7 @@
 # and a new flow to the target is measured (connections, srtt over a 5 ms
 # link), with ticks on time throughout. A connection to another port on the
 # peer's address is not a call to its service. A restart adopts a full map
-# and ages the last run's flows.
+# and ages the last run's flows; one with another max_flows makes it afresh.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 
@@ -13,7 +13,8 @@ T=("300 held connections fill the flows map, the drops counted"
    "the fill level comes back down"
    "ticks stay on time while the map is full and aged"
    "a connection to another port on the peer's address does not count toward it"
-   "a restart adopts a full map and ages the last run's flows")
+   "a restart adopts a full map and ages the last run's flows"
+   "a restart with another max_flows makes the flows map afresh and adopts the rest")
 need_root "${T[@]}"
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 cg_make gov flw
@@ -127,8 +128,17 @@ stop_pid "$AGENT"
 kill -TERM "$FILL"
 sleep 0.3
 old=$(bpftool -j map dump pinned "$PIN/flows" | jq length)
-agent_start "$tmp/agent2.log" "$tmp/offloadd.conf"
+agent_start "$tmp/agent2.log" "$tmp/offloadd.conf" --keep-pinned
 aged() { st=$("${CTL[@]}" -j status) && echo "$st" | jq -e '.ticks >= 2 and .flows <= 8' >/dev/null; }
 until_ok 3 aged
 diag "adopted $old pinned flows; now $(echo "$st" | jq -c '{adopted, flows, flows_aged}')"
 check "${T[5]}" sh -c "[ '$old' -ge 250 ] && echo '$st' | jq -e '.adopted and .flows <= 8 and .flows_aged >= 250' >/dev/null"
+
+# 5. max_flows 256 -> 512 across a restart: the flows map alone is renewed.
+stop_pid "$AGENT"
+sed -i 's/^max_flows = 256$/max_flows = 512/' "$tmp/offloadd.conf"
+agent_start "$tmp/agent3.log" "$tmp/offloadd.conf"
+st=$("${CTL[@]}" -j status)
+diag "$(grep flows "$tmp/agent3.log" | head -n 1); $(echo "$st" | jq -c '{adopted, flows_capacity}')"
+check "${T[6]}" sh -c "grep -q 'flows: pinned with another size or layout; made afresh' '$tmp/agent3.log' &&
+	echo '$st' | jq -e '.adopted and .flows_capacity == 512' >/dev/null"
