@@ -13,8 +13,8 @@ struct off_flowage {
 	uint64_t tick_ns;	/* under pressure, after one tick without an event */
 	uint64_t last_full;	/* the flow_full drops seen at the last tick */
 	uint64_t aged;		/* flows deleted, in total */
-	uint32_t entries;	/* left in the map after the last aging */
 	uint64_t pressed;	/* ticks that aged under pressure */
+	uint32_t entries;	/* left in the map after the last aging */
 };
 
 /* Called with each flow deleted and its final counts. */
