@@ -9,7 +9,7 @@
 
 #include "sockaddr.h"
 
-#define MAXC 4096
+#define MAXC 16384
 
 static volatile sig_atomic_t stop;
 
