@@ -23,15 +23,15 @@ ns_make flwedge
 delay_link "$NS_flwedge" 10.222.1.1 10.222.1.2 5
 ns_bg "$NS_flwedge" "$TOOLS/reqsrv" -i edge 10.222.1.2 22300
 ns_bg "$NS_flwedge" "$TOOLS/reqsrv" -i other 10.222.1.2 22301
-# Every 127.x.y.z reaches it: one flow per address the filler dials.
-"$TOOLS/reqsrv" -i fill 0.0.0.0 22500 >/dev/null & on_exit "kill $!"
+# Every 127.x.y.z of the namespace reaches it: a flow per address dialled.
+ns_bg "$NS_flwedge" "$TOOLS/reqsrv" -i fill 0.0.0.0 22500
 
 cat >"$tmp/offloadd.conf" <<CONF
 [agent]
 tick = 200ms
 lease = 50
 max_flows = 256
-flow_idle = 30s
+flow_idle = 3s
 metrics_listen = 127.0.0.1:22477
 pin_dir = $PIN
 ctl_socket = $tmp/ctl.sock
@@ -79,7 +79,8 @@ in_gov() {
 # fill HOLD_MS: 300 connections from the workload, held HOLD_MS or until
 # SIGTERM to $FILL; returns once they are open.
 fill() {
-	in_gov "$tmp/fill" "$TOOLS/flowfill" -n 300 -H "$1" 127.1.0.1 22500
+	in_gov "$tmp/fill" nsenter --net="/var/run/netns/$NS_flwedge" \
+		"$TOOLS/flowfill" -n 300 -H "$1" 127.1.0.1 22500
 	FILL=$BG
 	until_ok 10 grep -q '^connected 300' "$tmp/fill"
 }
@@ -103,7 +104,9 @@ until_ok 5 measured
 diag "after: edge1 connections $(edge_conns), srtt ${srtt:-none} s; $(grep -c '^answer edge' "$tmp/client") answers"
 # The link's 10 ms is a floor; a shared CPU's scheduling only adds to it.
 check "${T[1]}" awk -v s="${srtt:-0}" 'BEGIN { exit !(s >= 0.008 && s <= 0.06) }'
-until_ok 5 eval 'at_most "$(entries)" 8'
+# Under 7/8 full within a tick or two (aged under pressure), the rest
+# within flow_idle.
+until_ok 8 eval 'at_most "$(entries)" 8'
 st=$("${CTL[@]}" -j status)
 diag "$(echo "$st" | jq -c '{flows, flows_capacity, flows_aged, ticks, late_ticks, tick_us_max}')"
 check "${T[2]}" sh -c "echo '$st' | jq -e '.flows <= 8 and .flows_aged >= 250' >/dev/null"
@@ -130,7 +133,7 @@ sleep 0.3
 old=$(bpftool -j map dump pinned "$PIN/flows" | jq length)
 agent_start "$tmp/agent2.log" "$tmp/offloadd.conf" --keep-pinned
 aged() { st=$("${CTL[@]}" -j status) && echo "$st" | jq -e '.ticks >= 2 and .flows <= 8' >/dev/null; }
-until_ok 3 aged
+until_ok 8 aged
 diag "adopted $old pinned flows; now $(echo "$st" | jq -c '{adopted, flows, flows_aged}')"
 check "${T[5]}" sh -c "[ '$old' -ge 250 ] && echo '$st' | jq -e '.adopted and .flows <= 8 and .flows_aged >= 250' >/dev/null"
 
