@@ -23,6 +23,8 @@ rows() {
 		(.footprint[] | "agent\tCPU % and RSS MiB, \(.workloads) workloads at 1 s\t\(.cpu_pct * 1000 | round / 1000)% \(.rss_mib * 10 | round / 10) MiB\t\t"),
 		(.connect | map({(.case): (.connect_ns_p50_median / 100 | round / 10)}) | add |
 		 "agent\tconnect() p50 µs, governed (VIP | not a VIP)\t\(.["hook, VIP rewritten"]) | \(.["hook, not a VIP"])\tno hook\t\(.["no hook"])")' agent.json
+	[ -f flows.json ] && r1 '
+		"agent\tflows map, \(.connections) connections into \(.capacity): ticks to room | to empty (1 s tick)\t\(.ticks_to_room) | \(.ticks_to_empty) (tick max \(.tick_us_max / 1000 | round) ms, \(.late_ticks) late)\t\t"' flows.json
 	[ -f testbed.json ] && r1 '.headline[] |
 		"testbed\tp99 ms, \(.workload), \(.run) (ratio to best fixed \(.p99_ratio))\t\(.p99_ms)\t\(.best_fixed)\t\(.best_fixed_p99_ms)"' testbed.json
 	return 0

@@ -71,20 +71,26 @@ static __always_inline void flow_key(struct bpf_sock_ops *ops, struct off_sock *
 	}
 }
 
-static __always_inline struct off_flow *flow_get(struct off_flow_key *k, bool create)
+/* The socket's flow, created when missing: the agent deletes idle flows
+ * (user/agent/kernel/flowage.c), and a flow the map had no room for at
+ * connect time is recorded from the socket's next event once it has. */
+static __always_inline struct off_flow *flow_get(struct off_flow_key *k)
 {
 	struct off_flow *f = bpf_map_lookup_elem(&flows, k);
 	__u32 zero = 0;
 	void *init;
 
-	if (f || !create)
-		return f;
-	init = bpf_map_lookup_elem(&flow_zero, &zero);
-	if (!init)
-		return NULL;
-	if (bpf_map_update_elem(&flows, k, init, BPF_NOEXIST) == -E2BIG)
-		count(OFF_CNT_FLOW_FULL);
-	return bpf_map_lookup_elem(&flows, k);
+	if (!f) {
+		init = bpf_map_lookup_elem(&flow_zero, &zero);
+		if (!init)
+			return NULL;
+		if (bpf_map_update_elem(&flows, k, init, BPF_NOEXIST) == -E2BIG)
+			count(OFF_CNT_FLOW_FULL);
+		f = bpf_map_lookup_elem(&flows, k);
+	}
+	if (f)
+		f->last_ns = bpf_ktime_get_ns();
+	return f;
 }
 
 /* Fold what the socket moved since the last fold into its flow. */
@@ -111,7 +117,7 @@ static __always_inline void established(struct bpf_sock_ops *ops, struct off_soc
 	st->bytes_received = ops->bytes_received;
 	st->retrans = ops->total_retrans;
 	st->established = 1;
-	f = flow_get(&st->key, true);
+	f = flow_get(&st->key);
 	if (f) {
 		__sync_fetch_and_add(&f->conns_opened, 1);
 		if (ops->srtt_us)
@@ -126,7 +132,7 @@ static __always_inline void rtt(struct bpf_sock_ops *ops, struct off_sock *st)
 
 	if (!st->established)
 		return;
-	f = flow_get(&st->key, false);
+	f = flow_get(&st->key);
 	if (!f)
 		return;
 	f->srtt_us = ops->srtt_us >> 3;
@@ -140,7 +146,7 @@ static __always_inline void closed(struct bpf_sock_ops *ops, struct off_sock *st
 	if (!st->established)
 		return;
 	st->established = 0;
-	f = flow_get(&st->key, false);
+	f = flow_get(&st->key);
 	if (!f)
 		return;
 	__u64 life = bpf_ktime_get_ns() - st->open_ts;

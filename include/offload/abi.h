@@ -63,6 +63,7 @@ struct off_flow_key {
 
 struct off_flow {
 	__u64 srtt_us;		/* latest smoothed RTT, already divided by 8 */
+	__u64 last_ns;		/* its last event (bpf_ktime_get_ns): the agent ages idle flows */
 	__u64 conns_opened;
 	__u64 conns_closed;
 	__u64 bytes_acked;
@@ -134,7 +135,7 @@ struct off_revnat {
 /* Indexes of the per-CPU array "counters": every drop is counted somewhere. */
 enum off_counter {
 	OFF_CNT_TASK_FULL,	/* "tasks" was full: a task went untracked */
-	OFF_CNT_FLOW_FULL,	/* "flows" was full: a flow went untracked */
+	OFF_CNT_FLOW_FULL,	/* "flows" was full: a flow event went unrecorded */
 	OFF_CNT_SOCK_NOMEM,	/* sk_storage could not be allocated */
 	OFF_CNT_WIDX_RANGE,	/* a governed cgroup mapped past wl_stats */
 	OFF_CNT_REDIRECTS,	/* connect/sendmsg rewritten to a target */

@@ -67,6 +67,7 @@ static void defaults_of_a_minimal_file(void **state)
 	assert_int_equal(cfg.max_workloads, 256);
 	assert_int_equal(cfg.max_tasks, 65536);
 	assert_int_equal(cfg.max_flows, 16384);
+	assert_int_equal(cfg.flow_idle_ms, 60000);
 	assert_int_equal(cfg.peer_down_after, 3);
 	assert_int_equal(cfg.probe_timeout_ms, 500);
 	assert_near(cfg.reward.w_lat, 0.5, 0);
@@ -222,6 +223,8 @@ static const struct { const char *from, *to, *want; } mistakes[] = {
 	  "1099511627776 bytes, like 64M or 512K, got \"2T\"" },
 	{ "lease = 4", "cpu_ghz = 0", "t.conf:3: [agent] cpu_ghz: expected a number in 0.05..100, got \"0\"" },
 	{ "lease = 4", "lease = -4", "t.conf:3: [agent] lease: expected an integer in 1..1000, got \"-4\"" },
+	{ "lease = 4", "flow_idle = 500ms", "t.conf:3: [agent] flow_idle: expected a duration in 1s..60m, "
+	  "like 500ms or 2s, got \"500ms\"" },
 	{ "lease = 4", "w_lat = nan", "t.conf:3: [agent] w_lat: expected a number in 0..100, got \"nan\"" },
 	{ "lease = 4", "model = var/m.omdl",
 	  "t.conf:3: [agent] model: expected an absolute path under 256 bytes, got \"var/m.omdl\"" },

@@ -9,6 +9,7 @@
 
 #include "agent/config/config.h"
 #include "agent/kernel/collect.h"
+#include "agent/kernel/flowage.h"
 #include "agent/kernel/loader.h"
 #include "agent/serve/listener.h"
 #include "agent/serve/peers.h"
@@ -35,6 +36,7 @@ struct off_daemon {
 	bool verbose;
 	struct off_snapshot snap;
 	struct off_measure meas;
+	struct off_flowage age;
 	struct off_models models;
 	struct off_decider dec;
 	struct off_record rec;

@@ -244,6 +244,26 @@ static void account(struct off_daemon *d, uint64_t t0)
 		d->tick_ns_max = d->tick_ns_last;
 }
 
+static void retire(void *ctx, const struct off_flow_key *k, const struct off_flow *f)
+{
+	struct off_daemon *d = ctx;
+
+	off_measure_retire(&d->meas, &d->cfg, k, f);
+}
+
+/* After measuring: what the deleted flows counted is in this tick's totals,
+ * and retire keeps it in the next ones. */
+static void age_flows(struct off_daemon *d, uint64_t now_ns)
+{
+	int ret;
+
+	d->age.idle_ns = (uint64_t)d->cfg.flow_idle_ms * 1000000;
+	d->age.tick_ns = (uint64_t)d->cfg.tick_ms * 1000000;
+	ret = off_flows_age(&d->age, &d->bpf, &d->snap, now_ns, retire, d);
+	if (ret < 0)
+		fprintf(stderr, "offloadd: cannot age the flows map: %s\n", strerror(-ret));
+}
+
 static void on_tick(struct off_daemon *d)
 {
 	uint64_t t0 = off_mono_ns();
@@ -251,8 +271,10 @@ static void on_tick(struct off_daemon *d)
 
 	if (ret)
 		fprintf(stderr, "offloadd: cannot read the maps: %s\n", strerror(-ret));
-	else
+	if (!ret) {
 		off_measure_tick(&d->meas, &d->snap, &d->cfg, d->current, t0);
+		age_flows(d, t0);
+	}
 	renew_lease(d);
 	off_daemon_decide(d);
 	ret = off_daemon_actuate(d, 0);

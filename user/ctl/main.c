@@ -215,6 +215,10 @@ static void print_human(const char *cmd, json_t *r)
 		       json_integer_value(json_object_get(r, "ticks")),
 		       json_integer_value(json_object_get(r, "late_ticks")),
 		       json_is_true(json_object_get(r, "adopted")) ? ", adopted pinned state" : "");
+		printf("flows map %lld of %lld entries, %lld idle flows aged out\n",
+		       json_integer_value(json_object_get(r, "flows")),
+		       json_integer_value(json_object_get(r, "flows_capacity")),
+		       json_integer_value(json_object_get(r, "flows_aged")));
 	} else if (!strcmp(cmd, "workloads")) {
 		print_workloads(r);
 	} else if (!strcmp(cmd, "ab")) {

@@ -358,6 +358,7 @@ static void defaults(struct off_config *c)
 	c->peer_down_after = 3;
 	c->max_tasks = 65536;
 	c->max_flows = 16384;
+	c->flow_idle_ms = 60000;
 	c->max_workloads = 256;
 	c->reward = reward;
 	c->cpu_watts = 1.0;

@@ -18,7 +18,7 @@
 #define OFF_CFG_MAX_SERVICES	1024
 #define OFF_CFG_MAX_WORKLOADS	4096
 /* Room for the lines of the keys of [agent] and of a [workload]. */
-#define OFF_CFG_AGENT_KEYS	32
+#define OFF_CFG_AGENT_KEYS	40
 #define OFF_CFG_WORKLOAD_KEYS	8
 
 struct off_cfg_peer {
@@ -63,6 +63,7 @@ struct off_config {
 	uint32_t tick_ms, lease_ticks, mark_base;
 	uint32_t peer_down_after, probe_timeout_ms;
 	uint32_t max_tasks, max_flows, max_workloads;	/* BPF map sizes */
+	uint32_t flow_idle_ms;		/* a flow with no open connection is aged out after */
 	struct off_reward_cfg reward;
 	double cpu_watts;		/* energy model: per busy core */
 	double tx_watts;		/* while bytes are on the link */
@@ -118,6 +119,12 @@ const char *off_config_policy_name(const struct off_config *c, const struct off_
 static inline bool off_cfg_uses(const struct off_cfg_workload *w, int svc)
 {
 	return w->services[svc / 64] >> (svc % 64) & 1;
+}
+
+/* The port service s listens on at peer target t (1..npeers). */
+static inline uint16_t off_cfg_service_port(const struct off_cfg_service *s, int t)
+{
+	return s->port[t] ? s->port[t] : s->vip.port;
 }
 
 #endif

@@ -217,6 +217,7 @@ const struct key off_cfg_agent_keys[] = {
 	A("experience_log_max", set_size, experience_log_max, 0, 1099511627776.0),
 	S("serve_cgroup", set_path, serve_cgroup), S("local_cpus", set_cpus, local_cpus), A("mark_base", set_u32, mark_base, 0, 0xffff0000u),
 	A("max_tasks", set_u32, max_tasks, 1024, 4194304), A("max_flows", set_u32, max_flows, 256, 1048576),
+	A("flow_idle", set_ms, flow_idle_ms, 1000, 3600000),
 	A("max_workloads", set_u32, max_workloads, 1, OFF_CFG_MAX_WORKLOADS),
 	S("node", set_name, node), S("ctl_group", set_name, ctl_group),
 	S("ctl_admin_group", set_name, ctl_admin_group), S("pin_dir", set_pin_dir, pin_dir),

@@ -34,6 +34,30 @@ void off_adopt_maps(const char *pin_dir, struct bpf_object *obj, bool shared_too
 	}
 }
 
+bool off_adopt_renew(const char *pin_dir, struct bpf_map *m, bool unpin)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	char path[512];
+	bool other;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(m));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	other = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		(info.key_size != bpf_map__key_size(m) || info.value_size != bpf_map__value_size(m) ||
+		 info.max_entries != bpf_map__max_entries(m));
+	close(fd);
+	if (!other)
+		return false;
+	bpf_map__set_pin_path(m, NULL);
+	if (unpin)
+		unlink(path);
+	return true;
+}
+
 static void drop_link(const char *path)
 {
 	struct bpf_link *l = bpf_link__open(path);

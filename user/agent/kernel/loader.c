@@ -142,6 +142,18 @@ static int load_objects(struct off_bpf *b, char *err, size_t errlen)
 	return ret;
 }
 
+/* The flows map (and the zeroed flow it is filled from) of another
+ * max_flows or of an older struct off_flow: only counts, made afresh. */
+static void renew_flows(struct off_bpf *b, bool unpin)
+{
+	struct bpf_map *maps[] = { b->net->maps.flows, b->net->maps.flow_zero };
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(*maps); i++)
+		if (off_adopt_renew(b->pin_dir, maps[i], unpin) && unpin)
+			fprintf(stderr, "offloadd: %s/%s: pinned with another size or layout; made afresh\n",
+				b->pin_dir, bpf_map__name(maps[i]));
+}
+
 static int pin_path(const struct off_bpf *b, char *path, size_t len, const char *name)
 {
 	int n = snprintf(path, len, "%s/%s", b->pin_dir, name);
@@ -274,6 +286,7 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 		off_adopt_maps(b->pin_dir, b->net->obj, false);
 		if (b->redir)
 			off_adopt_maps(b->pin_dir, b->redir->obj, false);
+		renew_flows(b, !o->load_only);
 	}
 	if (!ret)
 		ret = load_objects(b, err, errlen);

@@ -28,7 +28,7 @@ static json_t *models(struct off_daemon *d)
 static json_t *status(struct off_daemon *d)
 {
 	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:b, s:I, s:I, s:f, s:b, s:f, s:f,"
-			 " s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
+			 " s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
 			 "version", OFFLOAD_VERSION, "config", d->path, "tick_ms", d->cfg.tick_ms,
 			 "lease_ticks", d->cfg.lease_ticks, "workloads", d->cfg.nworkloads,
 			 "dry_run", d->cfg.dry_run,
@@ -40,7 +40,9 @@ static json_t *status(struct off_daemon *d)
 			 "reloads", (json_int_t)d->reloads, "reloads_failed", (json_int_t)d->reloads_failed,
 			 "experience_lines", (json_int_t)d->rec.lines,
 			 "experience_dropped", (json_int_t)d->rec.dropped,
-			 "experience_write_errors", (json_int_t)d->rec.write_errors, "models", models(d));
+			 "experience_write_errors", (json_int_t)d->rec.write_errors,
+			 "flows", (json_int_t)d->age.entries, "flows_capacity", (json_int_t)d->snap.max_flows,
+			 "flows_aged", (json_int_t)d->age.aged, "models", models(d));
 }
 
 static json_t *peers(struct off_daemon *d)

@@ -272,12 +272,17 @@ static void agent_series(struct wr *w, const struct off_daemon *d)
 	put(w, "offloadd_fail_open_total %llu\n", (unsigned long long)d->snap.counters[OFF_CNT_FAIL_OPEN]);
 	/* The tasks map is not read per tick: its misses show as task_full drops. */
 	head(w, "map_entries", "gauge", "entries in use");
-	put(w, "offloadd_map_entries{map=\"flows\"} %u\n", d->snap.nflows);
+	put(w, "offloadd_map_entries{map=\"flows\"} %u\n", d->age.entries);
 	put(w, "offloadd_map_entries{map=\"workloads\"} %d\n", d->cfg.nworkloads);
 	head(w, "map_capacity", "gauge", "entries a map holds");
 	put(w, "offloadd_map_capacity{map=\"flows\"} %u\n", d->snap.max_flows);
 	put(w, "offloadd_map_capacity{map=\"tasks\"} %u\n", d->snap.max_tasks);
 	put(w, "offloadd_map_capacity{map=\"workloads\"} %u\n", d->bpf.max_workloads);
+	head(w, "flows_aged_total", "counter", "idle flows deleted from the flows map, their counts kept");
+	put(w, "offloadd_flows_aged_total %llu\n", (unsigned long long)d->age.aged);
+	head(w, "flows_pressure_ticks_total", "counter",
+	     "ticks that aged flows idle for a tick, the map 7/8 full or a flow unrecorded");
+	put(w, "offloadd_flows_pressure_ticks_total %llu\n", (unsigned long long)d->age.pressed);
 	head(w, "model_info", "gauge", "the models in use: path and CRC32");
 	for (int i = 0; i < d->models.n; i++) {
 		snprintf(crc, sizeof(crc), "%08x", d->models.m[i].m.crc);

@@ -3,6 +3,7 @@
  * remote end: a peer's address, or a used service's local endpoint; the
  * rest of a workload's traffic is not a call we decide on. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ int off_measure_init(struct off_measure *m, int nwl, int ntargets)
 	m->ntargets = ntargets;
 	m->scope.stat_fd = -1;
 	m->wl = calloc(nwl ? nwl : 1, sizeof(*m->wl));
-	m->mem = p = calloc(nt ? nt : 1, 2 * sizeof(struct off_tgt_sum) + sizeof(struct off_tgt_tick));
+	m->mem = p = calloc(nt ? nt : 1, 3 * sizeof(struct off_tgt_sum) + sizeof(struct off_tgt_tick));
 	if (!m->wl || !m->mem) {
 		off_measure_free(m);
 		return -ENOMEM;
@@ -31,7 +32,8 @@ int off_measure_init(struct off_measure *m, int nwl, int ntargets)
 
 		w->sum = (struct off_tgt_sum *)p + (size_t)i * ntargets;
 		w->prev_sum = (struct off_tgt_sum *)p + nt + (size_t)i * ntargets;
-		w->t = (struct off_tgt_tick *)((struct off_tgt_sum *)p + 2 * nt) + (size_t)i * ntargets;
+		w->retired = (struct off_tgt_sum *)p + 2 * nt + (size_t)i * ntargets;
+		w->t = (struct off_tgt_tick *)((struct off_tgt_sum *)p + 3 * nt) + (size_t)i * ntargets;
 	}
 	return 0;
 }
@@ -55,48 +57,85 @@ static void hist_delta(const uint64_t *cur, const uint64_t *prev, uint64_t *out)
 		out[i] = delta(cur[i], prev[i]);
 }
 
+/* The target a flow calls: the endpoint one of the workload's TCP services
+ * has there. Another port on a peer's address (its ssh, its own agent) is
+ * not a call we decide on. */
 static int flow_target(const struct off_config *c, const struct off_cfg_workload *w,
 		       const struct off_flow_key *k)
 {
+	int peer = 0;
+
 	if (!k->port)
 		return -1;	/* accepted: a call to us, not by us */
-	for (int p = 0; p < c->npeers; p++)
+	for (int p = 0; !peer && p < c->npeers; p++)
 		if (!memcmp(k->addr, c->peers[p].addr, 16))
-			return p + 1;
-	for (int s = 0; s < c->nservices; s++)
-		if (off_cfg_uses(w, s) && k->port == c->services[s].local.port &&
-		    !memcmp(k->addr, c->services[s].local.addr, 16))
+			peer = p + 1;
+	for (int s = 0; s < c->nservices; s++) {
+		const struct off_cfg_service *svc = &c->services[s];
+
+		if (!off_cfg_uses(w, s) || svc->vip.proto != IPPROTO_TCP)
+			continue;
+		if (peer && k->port == off_cfg_service_port(svc, peer))
+			return peer;
+		if (!peer && k->port == svc->local.port && !memcmp(k->addr, svc->local.addr, 16))
 			return OFF_TARGET_LOCAL;
+	}
 	return -1;
 }
 
+/* A flow's (workload, target) sums, or NULL: not a call we decide on. */
+static struct off_tgt_sum *flow_sum(struct off_measure *m, const struct off_config *c,
+				    const struct off_flow_key *k, int retired)
+{
+	int widx = k->widx, tidx;
+
+	if (widx < 1 || widx > m->nwl || widx > c->nworkloads)
+		return NULL;
+	tidx = flow_target(c, &c->workloads[widx - 1], k);
+	if (tidx < 0 || tidx >= m->ntargets)
+		return NULL;
+	return retired ? &m->wl[widx - 1].retired[tidx] : &m->wl[widx - 1].sum[tidx];
+}
+
+/* The counters only: a flow's srtt is its latest, not a sum over time. */
+static void add_counts(struct off_tgt_sum *t, const struct off_flow *f)
+{
+	t->opened += f->conns_opened;
+	t->closed += f->conns_closed;
+	t->up += f->bytes_acked;
+	t->down += f->bytes_received;
+	t->life_sum_us += f->lifetime_us_sum;
+	for (int h = 0; h < OFF_HIST_SLOTS; h++)
+		t->life_us[h] += f->lifetime_hist_us[h];
+}
+
+/* Totals start from what aged-out flows had counted, so they never go
+ * back when a flow leaves the map. */
 static void sum_flows(struct off_measure *m, const struct off_snapshot *s, const struct off_config *c)
 {
 	for (int i = 0; i < m->nwl; i++)
-		memset(m->wl[i].sum, 0, m->ntargets * sizeof(*m->wl[i].sum));
+		memcpy(m->wl[i].sum, m->wl[i].retired, m->ntargets * sizeof(*m->wl[i].sum));
 	for (uint32_t i = 0; i < s->nflows; i++) {
 		const struct off_flow_rec *r = &s->flows[i];
-		struct off_tgt_sum *t;
-		int widx = r->k.widx, tidx;
+		struct off_tgt_sum *t = flow_sum(m, c, &r->k, 0);
 
-		if (widx < 1 || widx > m->nwl)
+		if (!t)
 			continue;
-		tidx = flow_target(c, &c->workloads[widx - 1], &r->k);
-		if (tidx < 0 || tidx >= m->ntargets)
-			continue;
-		t = &m->wl[widx - 1].sum[tidx];
-		t->opened += r->f.conns_opened;
-		t->closed += r->f.conns_closed;
-		t->up += r->f.bytes_acked;
-		t->down += r->f.bytes_received;
-		t->life_sum_us += r->f.lifetime_us_sum;
+		add_counts(t, &r->f);
 		if (r->f.srtt_us) {
 			t->srtt_us += r->f.srtt_us;
 			t->srtt_n++;
 		}
-		for (int h = 0; h < OFF_HIST_SLOTS; h++)
-			t->life_us[h] += r->f.lifetime_hist_us[h];
 	}
+}
+
+void off_measure_retire(struct off_measure *m, const struct off_config *c,
+			const struct off_flow_key *k, const struct off_flow *f)
+{
+	struct off_tgt_sum *t = flow_sum(m, c, k, 1);
+
+	if (t)
+		add_counts(t, f);
 }
 
 static void target_tick(const struct off_tgt_sum *cur, const struct off_tgt_sum *prev,

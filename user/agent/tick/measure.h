@@ -42,6 +42,7 @@ struct off_wl_meas {
 	double runnable;		/* its tasks running or waiting, on average */
 	uint64_t requests;		/* connections opened, every target */
 	struct off_tgt_sum *sum, *prev_sum;
+	struct off_tgt_sum *retired;	/* what flows aged out of the map had counted */
 	struct off_tgt_tick *t;		/* ntargets */
 };
 
@@ -65,5 +66,9 @@ void off_measure_free(struct off_measure *m);
  * while local, where the work runs on this host. Allocation-free. */
 void off_measure_tick(struct off_measure *m, const struct off_snapshot *s,
 		      const struct off_config *c, const uint32_t *current, uint64_t now_ns);
+/* A flow leaves the kernel's map with these final counts: they stay in its
+ * target's totals, so the next tick's deltas neither drop nor lose them. */
+void off_measure_retire(struct off_measure *m, const struct off_config *c,
+			const struct off_flow_key *k, const struct off_flow *f);
 
 #endif
