@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/ssl.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "agent/config/parse.h"
 #include "agent/kernel/cgroup.h"
 #include "agent/kernel/loader.h"
+#include "agent/serve/tls.h"
 #include "agent/tick/capacity.h"
 #include "agent/tick/models.h"
 
@@ -233,6 +235,23 @@ static void check_files(struct check *k)
 			"%s: cannot be written: %s", c->experience_log, strerror(errno));
 }
 
+/* Mutual TLS's files as run and reload load them; its message is already
+ * FILE:LINE: [section] key: what. */
+static void check_tls(struct check *k)
+{
+	char err[1024];
+	SSL_CTX *tls;
+
+	if (off_tls_load(&k->cfg, k->path, &tls, err, sizeof(err))) {
+		fflush(stdout);
+		fprintf(stderr, "%s\n", err);
+		k->problems++;
+		return;
+	}
+	printf("peers: %s\n", tls ? "mutual TLS 1.3" : "plain HTTP, unauthenticated");
+	SSL_CTX_free(tls);
+}
+
 /* As run loads them (the same objects, map sizes and hooks, and a previous
  * agent's pinned maps, as --keep-pinned restarts adopt them), then
  * unloaded: the verifier's verdict on this kernel, leaving nothing behind. */
@@ -314,7 +333,10 @@ static void print_governed(const struct off_config *c)
 
 		printf("peer %s: %s %s, ", p->name, p->kind == OFF_KIND_EDGE ? "edge" : "cloud",
 		       fmt_ep(p->addr, 0, a, sizeof(a)));
-		if (p->status_port)
+		if (p->status_port && c->tls_ca[0])
+			printf("status port %u, TLS name %s\n", p->status_port,
+			       p->tls_name[0] ? p->tls_name : p->name);
+		else if (p->status_port)
 			printf("status port %u\n", p->status_port);
 		else
 			printf("not probed\n");
@@ -364,6 +386,7 @@ int off_check_main(int argc, char **argv)
 	check_listen(&k, "status_listen", c->status_listen);
 	check_listen(&k, "metrics_listen", c->metrics_listen);
 	check_files(&k);
+	check_tls(&k);
 	check_bpf(&k);
 	fflush(stdout);
 	if (k.problems)
