@@ -215,6 +215,10 @@ static void print_human(const char *cmd, json_t *r)
 		       json_integer_value(json_object_get(r, "ticks")),
 		       json_integer_value(json_object_get(r, "late_ticks")),
 		       json_is_true(json_object_get(r, "adopted")) ? ", adopted pinned state" : "");
+		printf("peers: %lld of %lld up, authenticated by %s\n",
+		       json_integer_value(json_object_get(r, "peers_up")),
+		       json_integer_value(json_object_get(r, "peers")),
+		       json_string_value(json_object_get(r, "peer_auth")));
 	} else if (!strcmp(cmd, "workloads")) {
 		print_workloads(r);
 	} else if (!strcmp(cmd, "ab")) {
