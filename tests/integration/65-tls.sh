@@ -18,6 +18,7 @@ T=("offloadd check accepts the TLS configuration"
    "metrics and offloadctl status show each peer's state and mutual TLS"
    "the TLS peer answers a client with the CA's certificate"
    "the TLS peer refuses no certificate, a self-signed one and plain HTTP"
+   "an oversized request over TLS gets 413"
    "check refuses a missing tls_ca"
    "check refuses a tls_key that is no key"
    "check refuses an encrypted tls_key"
@@ -148,6 +149,10 @@ refused=$(curl -s -m 2 http://127.0.0.1:23410/metrics | awk '/^offloadd_listener
 diag "curl exit codes: no certificate $r1, self-signed $r2, plain $r3; refused handshakes $refused"
 check "the TLS peer refuses no certificate, a self-signed one and plain HTTP" sh -c \
 	"[ $r1 != 0 ] && [ $r2 != 0 ] && [ $r3 != 0 ] && [ ${refused:-0} -ge 3 ] && ! grep -q node none.out ss.out plain.out"
+
+long=$(head -c 5000 /dev/zero | tr '\0' x)
+code=$("${https[@]}" --cert a.crt --key a.key -o /dev/null -w '%{http_code}' -H "X-Long: $long")
+check "an oversized request over TLS gets 413" test "$code" = 413
 
 # Bad files: each named with file, line and key by check.
 bad() {	# bad NAME SED EXPECTED: check on a.conf edited by SED says EXPECTED

@@ -293,12 +293,12 @@ static int tls_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 {
 	int ret = off_tls_take(conn->tls, res, conn->buf, &conn->len, sizeof(conn->buf) - 1);
 
-	if (ret >= 0 && off_tls_ready(conn->tls))
+	if (ret == -EFBIG || (ret >= 0 && off_tls_ready(conn->tls)))
 		return 0;
 	conn->out = off_tls_flight(conn->tls);
 	conn->sent = 0;
-	conn->then_recv = ret >= 0 && ret != -EFBIG;
-	conn->owner->tls_refused += ret < 0 && ret != -EFBIG;
+	conn->then_recv = ret >= 0;
+	conn->owner->tls_refused += ret < 0;
 	if (conn->out)
 		submit(ring, conn, TAG_SEND, prep_send);
 	else

@@ -176,7 +176,7 @@ static const char *finish(struct off_peer *p, char *err, size_t errlen)
 	return "";
 }
 
-/* Sends what waits in p->out, then receives. */
+/* Sends (the rest of) p->out; once it is out, step() receives. */
 static void send_out(struct off_peers *ps, struct io_uring *ring, struct off_peer *p)
 {
 	struct io_uring_sqe *sqe = off_ring_sqe(ring, 2);
