@@ -84,7 +84,7 @@ BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 		   $(if $(CTL_OBJS),$(BUILD)/offloadctl)
 
 .PHONY: all build bin deps test unit test-fresh check bench bench-deps bench-bpf bench-policy \
-	bench-redirect bench-agent bench-testbed demo model vmlinux install uninstall clean fuzz fuzz-build deb
+	bench-redirect bench-agent bench-tls bench-testbed demo model vmlinux install uninstall clean fuzz fuzz-build deb
 
 # A recipe that fails leaves no half-written target behind (an empty
 # skeleton header from a failed `bpftool gen skeleton > $@`, say).
@@ -209,7 +209,7 @@ bench-deps: deps
 	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(BENCH_PKGS)"
 
 # One after another, never in parallel: each measures the whole machine.
-BENCHES := bpf policy redirect agent
+BENCHES := bpf policy redirect agent tls
 
 bench: bench-deps
 	@$(MAKE) --no-print-directory build

@@ -23,6 +23,8 @@ rows() {
 		(.footprint[] | "agent\tCPU % and RSS MiB, \(.workloads) workloads at 1 s\t\(.cpu_pct * 1000 | round / 1000)% \(.rss_mib * 10 | round / 10) MiB\t\t"),
 		(.connect | map({(.case): (.connect_ns_p50_median / 100 | round / 10)}) | add |
 		 "agent\tconnect() p50 µs, governed (VIP | not a VIP)\t\(.["hook, VIP rewritten"]) | \(.["hook, not a VIP"])\tno hook\t\(.["no hook"])")' agent.json
+	[ -f tls.json ] && r1 '(.runs | map({(.mode): .}) | add) as $r |
+		"peers\tCPU µs per probe, prober | peer, mutual TLS 1.3\t\($r.tls.prober_us_per_probe) | \($r.tls.peer_us_per_probe)\tplain HTTP\t\($r.plain.prober_us_per_probe) | \($r.plain.peer_us_per_probe)"' tls.json
 	[ -f testbed.json ] && r1 '.headline[] |
 		"testbed\tp99 ms, \(.workload), \(.run) (ratio to best fixed \(.p99_ratio))\t\(.p99_ms)\t\(.best_fixed)\t\(.best_fixed_p99_ms)"' testbed.json
 	return 0
