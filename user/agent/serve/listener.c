@@ -296,7 +296,6 @@ static int tls_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 	if (ret == -EFBIG || (ret >= 0 && off_tls_ready(conn->tls)))
 		return 0;
 	conn->out = off_tls_flight(conn->tls);
-	conn->sent = 0;
 	conn->then_recv = ret >= 0;
 	conn->owner->tls_refused += ret < 0;
 	if (conn->out)
@@ -477,6 +476,7 @@ int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
 			/* A handshake flight is out: the client's turn. */
 			off_reply_put(conn->out);
 			conn->out = NULL;
+			conn->sent = 0;
 			conn->then_recv = 0;
 			submit(ring, conn, TAG_RECV, prep_recv);
 		} else {
