@@ -26,7 +26,7 @@ VERSION	:= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 # git, which clones HEAD) in FRESH_PKGS.
 DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
 	liburing-dev libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
-	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
+	libsystemd-dev libssl-dev openssl iproute2 jq util-linux procps libcap2-bin man-db curl \
 	prometheus systemd valgrind libonnx-dev protobuf-c-compiler libprotobuf-c-dev \
 	python3-onnx python3-numpy
 TESTBED_PKGS := gnuplot-nox
@@ -55,7 +55,11 @@ override CFLAGS += -gdwarf-4
 endif
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DOFFLOAD_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(BUILD)
-LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd -lm
+# OpenSSL 3 (mutual TLS between peers) as pkg-config describes it.
+OPENSSL_CFLAGS	:= $(shell pkg-config --cflags openssl 2>/dev/null)
+OPENSSL_LIBS	:= $(or $(shell pkg-config --libs openssl 2>/dev/null),-lssl -lcrypto)
+override CFLAGS += $(OPENSSL_CFLAGS)
+LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd $(OPENSSL_LIBS) -lm
 # The skeletons embed the objects, debug info and all: no build path in it.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-Ivmlinux/$(ARCH) -Iinclude -Wall -Werror -fdebug-prefix-map=$(CURDIR)=.
@@ -80,7 +84,7 @@ BINS		:= $(BUILD)/offloadd $(if $(TRAIN_OBJS),$(BUILD)/offload-train) \
 		   $(if $(CTL_OBJS),$(BUILD)/offloadctl)
 
 .PHONY: all build bin deps test unit test-fresh check bench bench-deps bench-bpf bench-policy \
-	bench-redirect bench-agent bench-flows bench-testbed demo model vmlinux install uninstall clean fuzz fuzz-build deb
+	bench-redirect bench-agent bench-flows bench-tls bench-testbed demo model vmlinux install uninstall clean fuzz fuzz-build deb
 
 # A recipe that fails leaves no half-written target behind (an empty
 # skeleton header from a failed `bpftool gen skeleton > $@`, say).
@@ -205,7 +209,7 @@ bench-deps: deps
 	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(BENCH_PKGS)"
 
 # One after another, never in parallel: each measures the whole machine.
-BENCHES := bpf policy redirect agent flows
+BENCHES := bpf policy redirect agent flows tls
 
 bench: bench-deps
 	@$(MAKE) --no-print-directory build

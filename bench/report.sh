@@ -25,6 +25,8 @@ rows() {
 		 "agent\tconnect() p50 µs, governed (VIP | not a VIP)\t\(.["hook, VIP rewritten"]) | \(.["hook, not a VIP"])\tno hook\t\(.["no hook"])")' agent.json
 	[ -f flows.json ] && r1 '
 		"agent\tflows map, \(.connections) connections into \(.capacity): ticks to room | to empty (1 s tick)\t\(.ticks_to_room) | \(.ticks_to_empty) (tick max \(.tick_us_max / 1000 | round) ms, \(.late_ticks) late)\t\t"' flows.json
+	[ -f tls.json ] && r1 '(.runs | map({(.mode): .}) | add) as $r |
+		"peers\tCPU µs per probe, prober | peer, mutual TLS 1.3\t\($r.tls.prober_us_per_probe) | \($r.tls.peer_us_per_probe)\tplain HTTP\t\($r.plain.prober_us_per_probe) | \($r.plain.peer_us_per_probe)"' tls.json
 	[ -f testbed.json ] && r1 '.headline[] |
 		"testbed\tp99 ms, \(.workload), \(.run) (ratio to best fixed \(.p99_ratio))\t\(.p99_ms)\t\(.best_fixed)\t\(.best_fixed_p99_ms)"' testbed.json
 	return 0

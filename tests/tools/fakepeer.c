@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A fake peer for probe tests: answers GET /status on IP:PORT with a valid
  * reply, whole, or with -t MS one byte every MS milliseconds (a peer that
- * trickles and never quite fails). Prints "ready" once listening. */
+ * trickles and never quite fails); with -r FILE, FILE's bytes are the
+ * reply (a spoofer's). Prints "ready" once listening. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,11 +12,29 @@
 
 #include "sockaddr.h"
 
-static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+static const char fixed[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 	"Connection: close\r\n\r\n"
 	"{\"node\":\"fake\",\"version\":\"0.1.0\",\"cpu_util\":0.25,\"rq_p99_us\":512.0,"
 	"\"capacity_cores\":4.0,\"services\":[\"api\"]}";
 static int trickle_ms;
+static const char *reply = fixed;
+static size_t reply_len = sizeof(fixed) - 1;
+
+/* The whole file, once: the reply to every request. */
+static int load_reply(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	reply_len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	reply = buf;
+	return 0;
+}
 
 static void *serve(void *arg)
 {
@@ -24,10 +43,10 @@ static void *serve(void *arg)
 
 	if (read(fd, req, sizeof(req)) > 0) {
 		if (!trickle_ms) {
-			if (write(fd, reply, sizeof(reply) - 1) < 0)
+			if (write(fd, reply, reply_len) < 0)
 				perror("write");
 		}
-		for (size_t i = 0; trickle_ms && i < sizeof(reply) - 1; i++) {
+		for (size_t i = 0; trickle_ms && i < reply_len; i++) {
 			if (write(fd, reply + i, 1) != 1)
 				break;
 			usleep(trickle_ms * 1000);
@@ -44,10 +63,11 @@ int main(int argc, char **argv)
 	int lfd, one = 1, o;
 
 	signal(SIGPIPE, SIG_IGN);	/* a probe that gave up closed its end */
-	while ((o = getopt(argc, argv, "t:")) != -1) {
-		if (o != 't')
+	while ((o = getopt(argc, argv, "t:r:")) != -1) {
+		if (o == 't')
+			trickle_ms = atoi(optarg);
+		else if (o != 'r' || load_reply(optarg))
 			goto usage;
-		trickle_ms = atoi(optarg);
 	}
 	if (argc - optind != 2 || sa_parse(argv[optind], argv[optind + 1], &ss, &len))
 		goto usage;
@@ -69,6 +89,6 @@ int main(int argc, char **argv)
 			close(fd);
 	}
 usage:
-	fprintf(stderr, "usage: fakepeer [-t TRICKLE_MS] IP PORT\n");
+	fprintf(stderr, "usage: fakepeer [-t TRICKLE_MS] [-r REPLY_FILE] IP PORT\n");
 	return 2;
 }

@@ -106,8 +106,9 @@ static void parses_every_key(void **state)
 		 "max_tasks = 4096\nmax_flows = 2048\nmax_workloads = 8\nnode = edge-a.lan\n"
 		 "pin_dir = /sys/fs/bpf/o2\npeer_down_after = 5\nprobe_timeout = 100ms\n"
 		 "experience_log_max = 64K\ncpu_ghz = 2.5\ntx_watts = 0.8\nswitch_rtts = 2\n"
+		 "tls_ca = /etc/o/ca.crt\ntls_cert = /etc/o/n.crt\ntls_key = /etc/o/n.key\n"
 		 "[peer edge1]\naddress = 10.0.0.2\nkind = edge\nstatus_port = 7401\ncapacity = 3.5\n"
-		 "cost = 0.002\ncpu_ghz = 3\nbandwidth = 250\n"
+		 "cost = 0.002\ncpu_ghz = 3\nbandwidth = 250\ntls_name = edge1.example.org\n"
 		 "[peer cloud]\naddress = 10.9.0.1\nkind = cloud ; inline comment\nstatus_port = 0\n"
 		 "[service api]\nvip = 10.1.1.1:80\nprotocol = tcp\nlocal = 127.0.0.1:8080\n"
 		 "port.cloud = 443\nport.edge1 = 8081\n"
@@ -138,6 +139,11 @@ static void parses_every_key(void **state)
 	assert_near(cfg.cpu_ghz, 2.5, 0);
 	assert_near(cfg.tx_watts, 0.8, 0);
 	assert_near(cfg.switch_rtts, 2, 0);
+	assert_string_equal(cfg.tls_ca, "/etc/o/ca.crt");
+	assert_string_equal(cfg.tls_cert, "/etc/o/n.crt");
+	assert_string_equal(cfg.tls_key, "/etc/o/n.key");
+	assert_string_equal(cfg.peers[0].tls_name, "edge1.example.org");
+	assert_string_equal(cfg.peers[1].tls_name, "");
 	assert_near(cfg.peers[0].cpu_ghz, 3, 0);
 	assert_near(cfg.peers[0].bw_mbps, 250, 0);
 	assert_near(off_config_peer_bw(&cfg.peers[1]), 100, 0);
@@ -240,6 +246,10 @@ static const struct { const char *from, *to, *want; } mistakes[] = {
 	{ "kind = edge", "  kind = edge", "t.conf:7: indented line (continuation lines are not supported)" },
 	{ "kind = edge", "kind edge", "t.conf:7: syntax error: expected [section], key = value or a comment" },
 	{ "[agent]\n", "", "t.conf:1: tick: outside any section" },
+	{ "lease = 4", "tls_key = n.key",
+	  "t.conf:3: [agent] tls_key: expected an absolute path under 256 bytes, got \"n.key\"" },
+	{ "kind = edge", "kind = edge\ntls_name = edge 1", "t.conf:8: [peer edge1] tls_name: expected "
+	  "letters, digits, '.', '_' and '-', under 128 bytes, got \"edge 1\"" },
 	{ "policy = static:cloud", "[agent]", "t.conf:19: [agent] duplicate section (first at line 1)" },
 };
 

@@ -39,7 +39,7 @@ static void overflowing_model_keeps_the_target(void **state)
 	for (size_t k = 0; k < ms.m[0].m.mlp.nparams; k++)
 		ms.m[0].m.mlp.p[k] = 1e30f;	/* finite, and the layers overflow */
 	assert_int_equal(off_measure_init(&m, 1, 2), 0);
-	assert_int_equal(off_peers_init(&ps, &c), 0);
+	assert_int_equal(off_peers_init(&ps, &c, NULL), 0);
 	assert_int_equal(off_decider_init(&d, 1, 2), 0);
 	m.dt_s = 1;		/* a tick of measurements is in */
 	d.ch[0].target = 1;	/* on edge1 */

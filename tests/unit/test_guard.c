@@ -54,7 +54,7 @@ static int rig_setup(void **state)
 	if (off_config_parse_str(guard_conf, "guard.conf", &r->c, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(off_measure_init(&r->m, 1, 3), 0);
-	assert_int_equal(off_peers_init(&r->ps, &r->c), 0);
+	assert_int_equal(off_peers_init(&r->ps, &r->c, NULL), 0);
 	assert_int_equal(off_decider_init(&r->d, 1, 3), 0);
 	r->m.dt_s = 1;
 	r->m.scope.ncpus = 1;

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/ssl.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "agent/config/parse.h"
 #include "agent/kernel/cgroup.h"
 #include "agent/kernel/loader.h"
+#include "agent/serve/tls.h"
 #include "agent/tick/capacity.h"
 #include "agent/tick/models.h"
 
@@ -36,13 +38,14 @@ static void usage(FILE *f)
 "\n"
 "Test FILE as `run` would use it, changing nothing: the file itself, every\n"
 "model it names (schema, feature table, weights), every workload's cgroup\n"
-"(exists, on cgroup v2), serve_cgroup and local_cpus, the listen addresses\n"
-"and ctl_group; then load the BPF programs through the verifier with the\n"
-"file's map sizes and unload them, attaching and pinning nothing. Prints one\n"
-"line per workload, service and peer that would be governed; each problem\n"
-"goes to standard error as FILE:LINE: [section] key: what. Exits 0 when\n"
-"there is none, 1 otherwise. Loading BPF programs needs root (or CAP_BPF,\n"
-"CAP_PERFMON and CAP_NET_ADMIN, as the unit grants).\n"
+"(exists, on cgroup v2), serve_cgroup and local_cpus, the listen addresses,\n"
+"ctl_group and the TLS files (tls_ca, tls_cert, tls_key); then load the BPF\n"
+"programs through the verifier with the file's map sizes and unload them,\n"
+"attaching and pinning nothing. Prints one line per workload, service and\n"
+"peer that would be governed; each problem goes to standard error as\n"
+"FILE:LINE: [section] key: what. Exits 0 when there is none, 1 otherwise.\n"
+"Loading BPF programs needs root (or CAP_BPF, CAP_PERFMON and\n"
+"CAP_NET_ADMIN, as the unit grants).\n"
 "\n"
 "  -c, --config FILE   configuration (default /etc/offloadd/offloadd.conf)\n"
 "  -v, --verbose       print libbpf's debug output\n"
@@ -233,6 +236,23 @@ static void check_files(struct check *k)
 			"%s: cannot be written: %s", c->experience_log, strerror(errno));
 }
 
+/* Mutual TLS's files as run and reload load them; its message is already
+ * FILE:LINE: [section] key: what. */
+static void check_tls(struct check *k)
+{
+	char err[1024];
+	SSL_CTX *tls;
+
+	if (off_tls_load(&k->cfg, k->path, &tls, err, sizeof(err))) {
+		fflush(stdout);
+		fprintf(stderr, "%s\n", err);
+		k->problems++;
+		return;
+	}
+	printf("peers: %s\n", tls ? "mutual TLS 1.3" : "plain HTTP, unauthenticated");
+	SSL_CTX_free(tls);
+}
+
 /* As run loads them (the same objects, map sizes and hooks, and a previous
  * agent's pinned maps, as --keep-pinned restarts adopt them), then
  * unloaded: the verifier's verdict on this kernel, leaving nothing behind. */
@@ -314,7 +334,10 @@ static void print_governed(const struct off_config *c)
 
 		printf("peer %s: %s %s, ", p->name, p->kind == OFF_KIND_EDGE ? "edge" : "cloud",
 		       fmt_ep(p->addr, 0, a, sizeof(a)));
-		if (p->status_port)
+		if (p->status_port && c->tls_ca[0])
+			printf("status port %u, TLS name %s\n", p->status_port,
+			       p->tls_name[0] ? p->tls_name : p->name);
+		else if (p->status_port)
 			printf("status port %u\n", p->status_port);
 		else
 			printf("not probed\n");
@@ -364,6 +387,7 @@ int off_check_main(int argc, char **argv)
 	check_listen(&k, "status_listen", c->status_listen);
 	check_listen(&k, "metrics_listen", c->metrics_listen);
 	check_files(&k);
+	check_tls(&k);
 	check_bpf(&k);
 	fflush(stdout);
 	if (k.problems)

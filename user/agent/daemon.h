@@ -30,6 +30,7 @@ struct off_daemon {
 	struct io_uring ring;
 	struct off_listener ctl, status, metrics;
 	struct off_peers peers;
+	SSL_CTX *tls;			/* mutual TLS for peer status; NULL: plain */
 	int sfd;
 	uint64_t started_ns, next_ns, ticks, late;
 	int stop;

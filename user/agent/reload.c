@@ -3,6 +3,7 @@
  * local scope are all loaded and checked before any replaces the running
  * ones; what would need the kernel side rebuilt is refused. */
 #include <errno.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "agent/config/trust.h"
 #include "agent/daemon.h"
 #include "agent/kernel/actuate.h"
+#include "agent/serve/tls.h"
 
 static int same_peers(const struct off_config *a, const struct off_config *b)
 {
@@ -41,6 +43,9 @@ static const char *needs_restart(const struct off_config *c, const struct off_co
 		return "experience log";
 	if (strcmp(c->ctl_socket, old->ctl_socket) || strcmp(c->status_listen, old->status_listen))
 		return "listen address";
+	/* Certificates may be renewed by a reload; leaving TLS may not. */
+	if (!c->tls_ca[0] != !old->tls_ca[0])
+		return "peer protocol (mutual TLS or plain HTTP)";
 	return NULL;
 }
 
@@ -49,6 +54,7 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	static struct off_config c;
 	struct off_models ms = {};
 	struct off_local scope = { .stat_fd = -1 };
+	SSL_CTX *tls = NULL;
 	uint8_t *cpus = malloc(d->snap.nr_cpus);
 	const char *changed;
 
@@ -63,7 +69,8 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: the %s changed; restart to apply", d->path, changed);
 		goto drop;
 	}
-	if (off_trust_models(&c, err, errlen) || off_models_load(&ms, &c, err, errlen) ||
+	if (off_tls_load(&c, d->path, &tls, err, errlen) ||
+	    off_trust_models(&c, err, errlen) || off_models_load(&ms, &c, err, errlen) ||
 	    off_local_scope(c.serve_cgroup, c.local_cpus, cpus, d->snap.nr_cpus, &scope, err, errlen))
 		goto drop;
 	if (off_actuate_services(&d->bpf, &c)) {
@@ -74,6 +81,9 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	off_config_free(&d->cfg);
 	d->cfg = c;
 	off_peers_configure(&d->peers, &d->cfg);
+	/* Connections in flight hold the old context until they end. */
+	SSL_CTX_free(d->tls);
+	d->tls = d->peers.tls = d->status.tls = tls;
 	off_models_free(&d->models);
 	d->models = ms;
 	memcpy(d->snap.local_cpu, cpus, d->snap.nr_cpus);
@@ -92,6 +102,7 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	off_daemon_actuate(d, 0);
 	return 0;
 drop:
+	SSL_CTX_free(tls);
 	off_local_close(&scope);
 	off_models_free(&ms);
 	off_config_free(&c);

@@ -4,6 +4,7 @@
  * a dead or hung agent lets it lapse and the hooks fail open. */
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/ssl.h>
 #include <liburing.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "agent/kernel/cgroup.h"
 #include "agent/run.h"
 #include "agent/serve/ring.h"
+#include "agent/serve/tls.h"
 #include "lib/hist.h"
 
 enum { EV_SIGNAL = 1, EV_TICK, EV_LOG };
@@ -349,6 +351,20 @@ static void raise_nofile(void)
 		fprintf(stderr, "offloadd: cannot raise the open-file limit: %s\n", strerror(errno));
 }
 
+/* Once, at start: anyone who can answer on a peer's address and port (a
+ * spoofer on the LAN, any user on the peer's host while its agent is down)
+ * could report an idle peer and draw work to itself. */
+static void warn_plain(const struct off_config *c, const SSL_CTX *tls)
+{
+	int probed = 0;
+
+	for (int i = 0; i < c->npeers; i++)
+		probed += c->peers[i].status_port != 0;
+	if (!tls && (probed || c->status_listen[0]))
+		fprintf(stderr, "offloadd: warning: peers are unauthenticated: their status travels as plain "
+			"HTTP (set [agent] tls_ca, tls_cert and tls_key for mutual TLS)\n");
+}
+
 static int parse_args(struct off_daemon *d, int argc, char **argv, int *keep)
 {
 	static const struct option opts[] = {
@@ -388,10 +404,12 @@ int off_run_main(int argc, char **argv)
 	if (off_trust_file(d.path, err, sizeof(err)) ||
 	    off_config_load(d.path, &d.cfg, err, sizeof(err)) ||
 	    off_trust_models(&d.cfg, err, sizeof(err)) ||
-	    off_models_load(&d.models, &d.cfg, err, sizeof(err))) {
+	    off_models_load(&d.models, &d.cfg, err, sizeof(err)) ||
+	    off_tls_load(&d.cfg, d.path, &d.tls, err, sizeof(err))) {
 		fprintf(stderr, "offloadd: %s\n", err);
 		return 1;
 	}
+	warn_plain(&d.cfg, d.tls);
 	/* A peer or a log reader that goes away must cost an EPIPE, counted
 	 * where it happens, never the agent: io_uring's writes to a pipe
 	 * cannot take MSG_NOSIGNAL. */
@@ -409,7 +427,8 @@ int off_run_main(int argc, char **argv)
 		return 1;
 	}
 	d.started_ns = off_mono_ns();
-	if (off_peers_init(&d.peers, &d.cfg)) {
+	d.status.tls = d.tls;
+	if (off_peers_init(&d.peers, &d.cfg, d.tls)) {
 		fprintf(stderr, "offloadd: out of memory\n");
 		return 1;
 	}
@@ -447,6 +466,7 @@ int off_run_main(int argc, char **argv)
 	off_abtest_free(&d.ab);
 	off_models_free(&d.models);
 	off_peers_free(&d.peers);
+	SSL_CTX_free(d.tls);
 	off_config_free(&d.cfg);
 	io_uring_queue_exit(&d.ring);
 	close(d.sfd);

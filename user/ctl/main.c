@@ -219,6 +219,10 @@ static void print_human(const char *cmd, json_t *r)
 		       json_integer_value(json_object_get(r, "flows")),
 		       json_integer_value(json_object_get(r, "flows_capacity")),
 		       json_integer_value(json_object_get(r, "flows_aged")));
+		printf("peers: %lld of %lld up, authenticated by %s\n",
+		       json_integer_value(json_object_get(r, "peers_up")),
+		       json_integer_value(json_object_get(r, "peers")),
+		       json_string_value(json_object_get(r, "peer_auth")));
 	} else if (!strcmp(cmd, "workloads")) {
 		print_workloads(r);
 	} else if (!strcmp(cmd, "ab")) {

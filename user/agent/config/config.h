@@ -18,7 +18,7 @@
 #define OFF_CFG_MAX_SERVICES	1024
 #define OFF_CFG_MAX_WORKLOADS	4096
 /* Room for the lines of the keys of [agent] and of a [workload]. */
-#define OFF_CFG_AGENT_KEYS	40
+#define OFF_CFG_AGENT_KEYS	44
 #define OFF_CFG_WORKLOAD_KEYS	8
 
 struct off_cfg_peer {
@@ -30,6 +30,7 @@ struct off_cfg_peer {
 	double cpu_ghz;			/* per-core speed; 0: as this host's */
 	double bw_mbps;			/* to it, Mbit/s */
 	double cost_per_req;
+	char tls_name[128];		/* its certificate's DNS name; "": its NAME */
 	int line;
 };
 
@@ -83,6 +84,8 @@ struct off_config {
 	char local_cpus[128];		/* "": serve_cgroup's cpuset, or every CPU */
 	char node[64];
 	char pin_dir[128];
+	/* Mutual TLS for peer status: all three set, or none (plain HTTP). */
+	char tls_ca[OFF_CFG_PATH_LEN], tls_cert[OFF_CFG_PATH_LEN], tls_key[OFF_CFG_PATH_LEN];
 	int npeers, nservices, nworkloads;
 	int agent_line;			/* 0: no [agent] section */
 	int key_line[OFF_CFG_AGENT_KEYS];	/* per [agent] key; 0: not given */

@@ -223,6 +223,7 @@ const struct key off_cfg_agent_keys[] = {
 	S("ctl_admin_group", set_name, ctl_admin_group), S("pin_dir", set_pin_dir, pin_dir),
 	A("peer_down_after", set_u32, peer_down_after, 1, 100),
 	A("probe_timeout", set_ms, probe_timeout_ms, 1, 60000),
+	S("tls_ca", set_path, tls_ca), S("tls_cert", set_path, tls_cert), S("tls_key", set_path, tls_key),
 };
 const size_t off_cfg_nagent_keys = sizeof(off_cfg_agent_keys) / sizeof(off_cfg_agent_keys[0]);
 _Static_assert(sizeof(off_cfg_agent_keys) / sizeof(off_cfg_agent_keys[0]) <= OFF_CFG_AGENT_KEYS,
@@ -236,6 +237,7 @@ const struct key off_cfg_peer_keys[] = {
 	P("cpu_ghz", set_double, cpu_ghz, 0, 100, false),
 	P("bandwidth", set_double, bw_mbps, 0.001, 1e6, false),
 	P("cost", set_double, cost_per_req, 0, 1e6, false),
+	P("tls_name", set_name, tls_name, 0, sizeof(((struct off_cfg_peer *)0)->tls_name), false),
 };
 const size_t off_cfg_npeer_keys = sizeof(off_cfg_peer_keys) / sizeof(off_cfg_peer_keys[0]);
 

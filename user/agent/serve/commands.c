@@ -27,7 +27,12 @@ static json_t *models(struct off_daemon *d)
 
 static json_t *status(struct off_daemon *d)
 {
-	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:b, s:I, s:I, s:f, s:b, s:f, s:f,"
+	json_t *r;
+	int up = 0;
+
+	for (int i = 0; i < d->peers.n; i++)
+		up += d->peers.p[i].up;
+	r = json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:b, s:I, s:I, s:f, s:b, s:f, s:f,"
 			 " s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
 			 "version", OFFLOAD_VERSION, "config", d->path, "tick_ms", d->cfg.tick_ms,
 			 "lease_ticks", d->cfg.lease_ticks, "workloads", d->cfg.nworkloads,
@@ -43,6 +48,12 @@ static json_t *status(struct off_daemon *d)
 			 "experience_write_errors", (json_int_t)d->rec.write_errors,
 			 "flows", (json_int_t)d->age.entries, "flows_capacity", (json_int_t)d->snap.max_flows,
 			 "flows_aged", (json_int_t)d->age.aged, "models", models(d));
+	if (r && json_object_update_new(r, json_pack("{s:i, s:i, s:s}", "peers", d->peers.n, "peers_up", up,
+				"peer_auth", d->tls ? "mutual TLS 1.3" : "none (plain HTTP)"))) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
 }
 
 static json_t *peers(struct off_daemon *d)

@@ -3,7 +3,10 @@
  * so a slow client never blocks the tick. Requests are capped in size and
  * header lines, connections in number (in all and per source address), and
  * each one has a deadline from accept to the last byte sent: a client too
- * slow for it is dropped. Replies are allocated to their size and shared. */
+ * slow for it is dropped. Replies are allocated to their size and shared.
+ * With mutual TLS (peer status), the same receives and sends carry the
+ * handshake's flights, and a client without the CA's certificate gets an
+ * alert and is closed before its request is read. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
@@ -19,6 +22,7 @@
 
 #include "agent/serve/listener.h"
 #include "agent/serve/ring.h"
+#include "agent/serve/tls.h"
 #include "lib/clock.h"
 
 /* Completions carry a tag in the low bits of user_data, above an 8-byte
@@ -237,7 +241,10 @@ static int header_lines(const char *req)
 
 static void prep_recv(struct io_uring_sqe *sqe, struct off_listen_conn *c)
 {
-	io_uring_prep_recv(sqe, c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+	if (c->tls)
+		io_uring_prep_recv(sqe, c->fd, off_tls_raw(c->tls), OFF_TLS_RAW, 0);
+	else
+		io_uring_prep_recv(sqe, c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
 }
 
 static void prep_send(struct io_uring_sqe *sqe, struct off_listen_conn *c)
@@ -279,6 +286,26 @@ static const char *refusal(const struct off_listener *l, enum off_req state)
 	return NULL;
 }
 
+/* Ciphertext in: 1 when the handshake took the next step itself (its
+ * flight sent, more read, or an alert and close), 0 when the plaintext
+ * so far is in buf (past its size: as a plain request too long). */
+static int tls_recv(struct io_uring *ring, struct off_listen_conn *conn, int res)
+{
+	int ret = off_tls_take(conn->tls, res, conn->buf, &conn->len, sizeof(conn->buf) - 1);
+
+	if (ret == -EFBIG || (ret >= 0 && off_tls_ready(conn->tls)))
+		return 0;
+	conn->out = off_tls_flight(conn->tls);
+	conn->then_recv = ret >= 0;
+	conn->owner->tls_refused += ret < 0;
+	if (conn->out)
+		submit(ring, conn, TAG_SEND, prep_send);
+	else
+		submit(ring, conn, conn->then_recv ? TAG_RECV : TAG_CLOSE,
+		       conn->then_recv ? prep_recv : prep_close);
+	return 1;
+}
+
 static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res)
 {
 	struct off_listener *c = conn->owner;
@@ -290,7 +317,10 @@ static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 		submit(ring, conn, TAG_CLOSE, prep_close);
 		return;
 	}
-	conn->len += res;
+	if (!conn->tls)
+		conn->len += res;
+	else if (tls_recv(ring, conn, res))
+		return;
 	conn->buf[conn->len] = '\0';
 	state = off_listen_check(c, conn->buf, conn->len);
 	if (state == OFF_REQ_PARTIAL) {
@@ -299,6 +329,8 @@ static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 	}
 	no = refusal(c, state);
 	conn->out = no ? off_reply_str(no) : c->handle(c->user, conn->buf, conn->admin);
+	if (conn->tls)
+		conn->out = off_tls_seal(conn->tls, conn->out);
 	submit(ring, conn, conn->out ? TAG_SEND : TAG_CLOSE, conn->out ? prep_send : prep_close);
 }
 
@@ -386,6 +418,11 @@ static void on_accept(struct io_uring *ring, struct off_listener *l, int fd)
 		close(fd);
 		return;
 	}
+	if (l->tls && !(conn->tls = off_tls_server(l->tls))) {
+		free(conn);
+		close(fd);
+		return;
+	}
 	conn->slot = l->nconns;
 	l->conns[l->nconns++] = conn;
 	conn->owner = l;
@@ -403,6 +440,7 @@ static void on_close(struct off_listen_conn *conn)
 	l->conns[conn->slot] = l->conns[--l->nconns];
 	l->conns[conn->slot]->slot = conn->slot;
 	off_reply_put(conn->out);
+	off_tls_conn_free(conn->tls);
 	free(conn);
 }
 
@@ -434,6 +472,13 @@ int off_listen_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
 		if (cqe->res > 0 && conn->sent + cqe->res < conn->out->len) {
 			conn->sent += cqe->res;
 			submit(ring, conn, TAG_SEND, prep_send);
+		} else if (cqe->res > 0 && conn->then_recv) {
+			/* A handshake flight is out: the client's turn. */
+			off_reply_put(conn->out);
+			conn->out = NULL;
+			conn->sent = 0;
+			conn->then_recv = 0;
+			submit(ring, conn, TAG_RECV, prep_recv);
 		} else {
 			submit(ring, conn, TAG_CLOSE, prep_close);
 		}

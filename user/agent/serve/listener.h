@@ -5,6 +5,7 @@
 #define OFFLOAD_AGENT_SERVE_LISTENER_H
 
 #include <liburing.h>
+#include <openssl/types.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -39,6 +40,8 @@ void off_reply_put(struct off_reply *r);
  * client may change things (root, or in the admin group). */
 typedef struct off_reply *(*off_listen_handler)(void *user, const char *req, int admin);
 
+struct off_tls_conn;
+
 struct off_listener {
 	int lfd;
 	char path[108];		/* UNIX socket to unlink at close, if any */
@@ -51,7 +54,8 @@ struct off_listener {
 	socklen_t srclen;
 	int paused;		/* accept failed: re-armed at the next tick */
 	int admin_gid;		/* -1: none; TCP clients are never admins */
-	unsigned long long refused, refused_source, timed_out, accept_errors;
+	SSL_CTX *tls;		/* not NULL: mutual TLS (the daemon's) */
+	unsigned long long refused, refused_source, timed_out, accept_errors, tls_refused;
 };
 
 struct off_listen_conn {
@@ -62,6 +66,8 @@ struct off_listen_conn {
 	char buf[OFF_LISTEN_MAX_MSG];
 	struct off_reply *out;
 	size_t sent;
+	struct off_tls_conn *tls;	/* NULL: plain */
+	int then_recv;			/* out is a handshake flight, not the reply */
 	struct __kernel_timespec deadline;	/* CLOCK_MONOTONIC */
 };
 

@@ -327,6 +327,11 @@ static void io_series(struct wr *w, const struct off_daemon *d)
 		put(w, "offloadd_listener_accept_errors_total{listener=\"%s\"} %llu\n", names[i],
 		    l->accept_errors);
 	}
+	head(w, "peers_mutual_tls", "gauge", "1: peer status served and probed over mutual TLS; 0: plain HTTP");
+	put(w, "offloadd_peers_mutual_tls %d\n", d->tls != NULL);
+	head(w, "listener_tls_refused_total", "counter",
+	     "TLS handshakes refused: no certificate of the CA, or not TLS");
+	put(w, "offloadd_listener_tls_refused_total{listener=\"status\"} %llu\n", d->status.tls_refused);
 	head(w, "metrics_renders_total", "counter", "renderings of /metrics: at most one per tick");
 	put(w, "offloadd_metrics_renders_total %llu\n", (unsigned long long)d->metrics_renders);
 	head(w, "build_info", "gauge", "the running version");

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Probes are connect -> send -> recv until EOF, each step bounded by a
  * linked timeout, so a dead or slow peer costs a failed probe and never
- * a blocked tick. Replies are capped and parsed strictly: peers are not
- * trusted. */
+ * a blocked tick. With TLS the sends and receives carry the handshake's
+ * flights too, and the reply counts only once the peer's certificate was
+ * verified and its close_notify arrived. Replies are capped and parsed
+ * strictly: peers are not trusted. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -20,6 +22,9 @@
 
 /* user_data: peer pointer | tag. Tags 1 and 2 are not the listener's. */
 enum { TAG_OP = 1, TAG_TIMEOUT = 2, TAG_MASK = 7 };
+enum { STEP_CONNECT, STEP_SEND, STEP_RECV };
+
+static const char req[] = "GET /status HTTP/1.1\r\nHost: offloadd\r\nConnection: close\r\n\r\n";
 
 void off_peers_configure(struct off_peers *ps, const struct off_config *c)
 {
@@ -31,9 +36,10 @@ void off_peers_configure(struct off_peers *ps, const struct off_config *c)
 	ps->budget_ms = c->tick_ms - c->tick_ms / 10;
 }
 
-int off_peers_init(struct off_peers *ps, const struct off_config *c)
+int off_peers_init(struct off_peers *ps, const struct off_config *c, SSL_CTX *tls)
 {
 	ps->n = c->npeers;
+	ps->tls = tls;
 	off_peers_configure(ps, c);
 	ps->p = calloc(c->npeers ? c->npeers : 1, sizeof(*ps->p));
 	if (!ps->p)
@@ -45,7 +51,9 @@ int off_peers_init(struct off_peers *ps, const struct off_config *c)
 
 		p->cfg = &c->peers[i];
 		p->fd = -1;
-		p->up = true;	/* until probes say otherwise: decisions apply at once */
+		/* Plain: up until probes say otherwise, so decisions apply at
+		 * once. Mutual TLS: up only once a reply was verified. */
+		p->up = !tls || !p->cfg->status_port;
 		if (!memcmp(a, v4, 12)) {
 			struct sockaddr_in *s = (struct sockaddr_in *)&p->addr;
 
@@ -63,30 +71,42 @@ int off_peers_init(struct off_peers *ps, const struct off_config *c)
 	return 0;
 }
 
+static void probe_end(struct off_peer *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	off_tls_conn_free(p->tls);
+	p->tls = NULL;
+	off_reply_put(p->out);
+	p->out = NULL;
+}
+
 void off_peers_free(struct off_peers *ps)
 {
 	for (int i = 0; i < ps->n; i++)
-		if (ps->p[i].fd >= 0)
-			close(ps->p[i].fd);
+		probe_end(&ps->p[i]);
 	free(ps->p);
 	ps->p = NULL;
 }
 
 static void outcome(struct off_peers *ps, struct off_peer *p, const char *why)
 {
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
+	probe_end(p);
 	if (!why) {
 		if (!p->up)
-			fprintf(stderr, "offloadd: peer %s is up again (rtt %.0f us)\n", p->cfg->name, p->rtt_us);
+			fprintf(stderr, "offloadd: peer %s is up%s (rtt %.0f us)\n", p->cfg->name,
+				p->down_logged ? " again" : "", p->rtt_us);
 		p->up = true;
 		p->fails = 0;
+		p->down_logged = false;
 		return;
 	}
 	snprintf(p->why, sizeof(p->why), "%s", why);
-	if (++p->fails >= ps->down_after && p->up) {
+	/* Logged once a run, also for a TLS peer never up: why it is refused. */
+	if (++p->fails >= ps->down_after && !p->down_logged) {
 		p->up = false;
+		p->down_logged = true;
 		fprintf(stderr, "offloadd: peer %s is down after %u failed probes: %s\n", p->cfg->name,
 			p->fails, why);
 	}
@@ -130,7 +150,8 @@ void off_peers_tick(struct off_peers *ps, struct io_uring *ring)
 			continue;
 		}
 		p->len = 0;
-		p->receiving = 0;
+		p->step = STEP_CONNECT;
+		p->asked = false;
 		p->started_ns = off_mono_ns();
 		sqe = off_ring_sqe(ring, 2);
 		io_uring_prep_connect(sqe, p->fd, (struct sockaddr *)&p->addr, sizeof(p->addr));
@@ -138,11 +159,13 @@ void off_peers_tick(struct off_peers *ps, struct io_uring *ring)
 	}
 }
 
+/* The whole reply: "" if it is a good status, else why not. */
 static const char *finish(struct off_peer *p, char *err, size_t errlen)
 {
-	char *body = strstr(p->buf, "\r\n\r\n");
+	char *body;
 
-	p->buf[p->len] = '\0';
+	p->buf[p->len] = '\0';		/* before searching: the last reply's bytes lie past it */
+	body = strstr(p->buf, "\r\n\r\n");
 	if (strncmp(p->buf, "HTTP/1.1 200 ", 13) && strncmp(p->buf, "HTTP/1.0 200 ", 13))
 		return "status: not HTTP 200";
 	if (!body)
@@ -150,6 +173,117 @@ static const char *finish(struct off_peer *p, char *err, size_t errlen)
 	body += 4;
 	if (off_peer_status_parse(body, p->len - (body - p->buf), &p->st, err, errlen))
 		return err;
+	return "";
+}
+
+/* Sends (the rest of) p->out; once it is out, step() receives. */
+static void send_out(struct off_peers *ps, struct io_uring *ring, struct off_peer *p)
+{
+	struct io_uring_sqe *sqe = off_ring_sqe(ring, 2);
+
+	p->step = STEP_SEND;
+	io_uring_prep_send(sqe, p->fd, p->out->data + p->sent, p->out->len - p->sent, MSG_NOSIGNAL);
+	op(ps, ring, p, sqe);
+}
+
+static void recv_more(struct off_peers *ps, struct io_uring *ring, struct off_peer *p)
+{
+	struct io_uring_sqe *sqe = off_ring_sqe(ring, 2);
+
+	p->step = STEP_RECV;
+	if (p->tls)
+		io_uring_prep_recv(sqe, p->fd, off_tls_raw(p->tls), OFF_TLS_RAW, 0);
+	else
+		io_uring_prep_recv(sqe, p->fd, p->buf + p->len, OFF_PEER_MAX_REPLY - p->len, 0);
+	op(ps, ring, p, sqe);
+}
+
+/* Connected: the connect time is the RTT sample; ask (plain) or say hello
+ * (TLS), then read the reply to EOF (the peer closes after answering). */
+static const char *connected(struct off_peers *ps, struct io_uring *ring, struct off_peer *p)
+{
+	double rtt = (off_mono_ns() - p->started_ns) / 1e3;
+
+	/* RFC 3550's interarrival jitter, on successive RTT samples. */
+	if (p->rtt_us)
+		p->rtt_jitter_us += (fabs(rtt - p->rtt_us) - p->rtt_jitter_us) / 16;
+	p->rtt_us = rtt;
+	if (ps->tls) {
+		p->tls = off_tls_client(ps->tls, p->cfg->tls_name[0] ? p->cfg->tls_name : p->cfg->name);
+		p->out = p->tls ? off_tls_flight(p->tls) : NULL;
+		if (!p->out)
+			return "tls: out of memory";
+		p->sent = 0;
+		send_out(ps, ring, p);
+		return NULL;
+	}
+	if (send(p->fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != sizeof(req) - 1)
+		return "cannot send the request";
+	recv_more(ps, ring, p);
+	return NULL;
+}
+
+/* Ciphertext arrived (n bytes, 0 at EOF): the handshake's next flight or
+ * the request to send, more to read, or the verified reply to parse. */
+static const char *tls_read(struct off_peers *ps, struct io_uring *ring, struct off_peer *p, int n,
+			    char *err, size_t errlen)
+{
+	int ret = off_tls_take(p->tls, n, p->buf, &p->len, OFF_PEER_MAX_REPLY);
+
+	if (ret == -EFBIG)
+		return "status: reply too large";
+	if (ret < 0) {
+		snprintf(err, errlen, "tls: %s", off_tls_why(p->tls));
+		return err;
+	}
+	if (off_tls_ready(p->tls) && !p->asked) {
+		p->asked = true;
+		if (off_tls_put(p->tls, req, sizeof(req) - 1)) {
+			snprintf(err, errlen, "tls: %s", off_tls_why(p->tls));
+			return err;
+		}
+	}
+	if ((p->out = off_tls_flight(p->tls))) {
+		p->sent = 0;
+		send_out(ps, ring, p);
+	} else if (ret == OFF_TLS_CLOSED) {
+		return finish(p, err, errlen);
+	} else {
+		recv_more(ps, ring, p);
+	}
+	return NULL;
+}
+
+/* One completed step of p's probe: NULL while it goes on, "" when it
+ * ended well, else why it failed. */
+static const char *step(struct off_peers *ps, struct io_uring *ring, struct off_peer *p, int res,
+			char *err, size_t errlen)
+{
+	if (res < 0) {
+		snprintf(err, errlen, "%s", res == -ECANCELED ? "timed out" : strerror(-res));
+		return err;
+	}
+	if (p->step == STEP_CONNECT)
+		return connected(ps, ring, p);
+	if (p->step == STEP_SEND) {
+		p->sent += res;
+		if (p->sent < p->out->len) {
+			send_out(ps, ring, p);
+			return NULL;
+		}
+		off_reply_put(p->out);
+		p->out = NULL;
+		recv_more(ps, ring, p);
+		return NULL;
+	}
+	if (p->tls)
+		return tls_read(ps, ring, p, res, err, errlen);
+	if (!res)
+		return finish(p, err, errlen);
+	p->len += res;
+	if (p->len >= OFF_PEER_MAX_REPLY)
+		return "status: reply too large";
+	recv_more(ps, ring, p);
 	return NULL;
 }
 
@@ -157,9 +291,7 @@ int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_ur
 {
 	uint64_t data = io_uring_cqe_get_data64(cqe);
 	struct off_peer *p = (struct off_peer *)(uintptr_t)(data & ~(uint64_t)TAG_MASK);
-	static const char req[] = "GET /status HTTP/1.1\r\nHost: offloadd\r\nConnection: close\r\n\r\n";
-	struct io_uring_sqe *sqe;
-	char err[256], msg[160];
+	char err[256];
 	const char *why;
 
 	if (data < OFF_LISTEN_BASE || (data & TAG_MASK) > TAG_TIMEOUT)
@@ -168,38 +300,8 @@ int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_ur
 		return 0;
 	if ((data & TAG_MASK) == TAG_TIMEOUT || p->fd < 0)
 		return 1;
-	if (cqe->res < 0) {
-		snprintf(msg, sizeof(msg), "%s", cqe->res == -ECANCELED ? "timed out" : strerror(-cqe->res));
-		outcome(ps, p, msg);
-		return 1;
-	}
-	if (!p->receiving) {
-		/* Connected: the connect time is the RTT sample; ask, then read
-		 * the reply to EOF (the peer closes after answering). */
-		double rtt = (off_mono_ns() - p->started_ns) / 1e3;
-
-		/* RFC 3550's interarrival jitter, on successive RTT samples. */
-		if (p->rtt_us)
-			p->rtt_jitter_us += (fabs(rtt - p->rtt_us) - p->rtt_jitter_us) / 16;
-		p->rtt_us = rtt;
-		p->receiving = 1;
-		if (send(p->fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != sizeof(req) - 1) {
-			outcome(ps, p, "cannot send the request");
-			return 1;
-		}
-	} else if (cqe->res == 0) {
-		why = finish(p, err, sizeof(err));
-		outcome(ps, p, why);
-		return 1;
-	} else {
-		p->len += cqe->res;
-	}
-	if (p->len >= OFF_PEER_MAX_REPLY) {
-		outcome(ps, p, "status: reply too large");
-		return 1;
-	}
-	sqe = off_ring_sqe(ring, 2);
-	io_uring_prep_recv(sqe, p->fd, p->buf + p->len, OFF_PEER_MAX_REPLY - p->len, 0);
-	op(ps, ring, p, sqe);
+	why = step(ps, ring, p, cqe->res, err, sizeof(err));
+	if (why)
+		outcome(ps, p, why[0] ? why : NULL);
 	return 1;
 }

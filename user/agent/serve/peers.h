@@ -11,6 +11,7 @@
 
 #include "agent/config/config.h"
 #include "agent/serve/peerreply.h"
+#include "agent/serve/tls.h"
 
 #define OFF_PEER_MAX_REPLY	OFF_STATUS_MAX_BYTES	/* HTTP headers count too */
 
@@ -18,14 +19,19 @@ struct off_peer {
 	const struct off_cfg_peer *cfg;
 	struct sockaddr_storage addr;
 	int fd;				/* -1: no probe in flight */
-	int receiving;			/* connected: reading the reply */
+	int step;			/* connecting, sending or receiving */
 	uint64_t started_ns;
 	struct __kernel_timespec timeout;	/* CLOCK_MONOTONIC, absolute */
 	double rtt_us;			/* connect time of the last good probe */
 	double rtt_jitter_us;
-	bool up;
+	bool up;			/* with TLS: only after a verified reply */
+	bool down_logged;		/* this run of failures was logged */
 	uint32_t fails;
-	char why[160];			/* the last failure */
+	char why[200];			/* the last failure */
+	struct off_tls_conn *tls;	/* with TLS: the probe's session */
+	struct off_reply *out;		/* ciphertext being sent */
+	size_t sent;
+	bool asked;			/* the request is written */
 	struct off_peer_status st;
 	int len;
 	char buf[OFF_PEER_MAX_REPLY + 1];
@@ -35,10 +41,12 @@ struct off_peers {
 	int n;
 	uint32_t down_after, timeout_ms;	/* timeout_ms: per step */
 	uint32_t budget_ms;			/* a whole probe: under a tick */
+	SSL_CTX *tls;				/* NULL: plain HTTP */
 	struct off_peer *p;
 };
 
-int off_peers_init(struct off_peers *ps, const struct off_config *c);
+/* tls: NULL for plain HTTP, else probed peers are down until verified. */
+int off_peers_init(struct off_peers *ps, const struct off_config *c, SSL_CTX *tls);
 void off_peers_free(struct off_peers *ps);
 /* Takes the probe settings of c (at start and on reload). */
 void off_peers_configure(struct off_peers *ps, const struct off_config *c);
