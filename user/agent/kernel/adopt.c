@@ -15,6 +15,8 @@
 #include "agent/kernel/adopt.h"
 #include "agent/kernel/loader.h"
 #include "sched.skel.h"
+#include "net.skel.h"
+#include "redirect.skel.h"
 
 void off_adopt_maps(const char *pin_dir, struct bpf_object *obj, bool shared_too)
 {
@@ -82,6 +84,21 @@ static bool governs(const struct off_bpf *b, uint64_t cgid)
 	return false;
 }
 
+/* A link of a program this version no longer has (an upgrade dropped it)
+ * would keep running the old code: link_PROG_CGID names it. */
+static bool known_prog(const struct off_bpf *b, const char *link, const char *us)
+{
+	char prog[128];
+	int n = (int)(us - link) - 5;
+
+	if (n <= 0 || n >= (int)sizeof(prog))
+		return false;
+	memcpy(prog, link + 5, n);
+	prog[n] = '\0';
+	return bpf_object__find_program_by_name(b->net->obj, prog) ||
+	       (b->redir && bpf_object__find_program_by_name(b->redir->obj, prog));
+}
+
 void off_adopt_sweep(const struct off_bpf *b)
 {
 	int fd = bpf_map__fd(b->sched->maps.governed);
@@ -95,7 +112,7 @@ void off_adopt_sweep(const struct off_bpf *b)
 		const char *us = strrchr(e->d_name, '_');
 
 		if (strncmp(e->d_name, "link_", 5) || !us || !us[1] ||
-		    governs(b, strtoull(us + 1, NULL, 10)) ||
+		    (governs(b, strtoull(us + 1, NULL, 10)) && known_prog(b, e->d_name, us)) ||
 		    !strncmp(e->d_name, "link_tp_", 8) || !strncmp(e->d_name, "link_raw_", 9))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", b->pin_dir, e->d_name);

@@ -103,8 +103,7 @@ static int open_objects(struct off_bpf *b, const struct off_bpf_opts *o, char *e
 	if (b->redir) {
 		bpf_map__set_max_entries(b->redir->maps.governed, o->max_workloads);
 		bpf_map__set_max_entries(b->redir->maps.decisions, o->max_workloads + 1);
-		bpf_map__set_max_entries(b->redir->maps.services, o->max_services);
-		bpf_map__set_max_entries(b->redir->maps.targets, o->max_services * OFF_MAX_TARGETS);
+		bpf_map__set_max_entries(b->redir->maps.wl_services, o->max_workloads + 1);
 	}
 	pick_hooks(b, o);
 	return 0;
