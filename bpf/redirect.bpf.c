@@ -49,7 +49,7 @@ struct {
  * reused, so an entry outliving its socket matches nothing. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 1);		/* max_flows, set by the loader */
 	__type(key, struct off_revnat_key);
 	__type(value, struct off_endpoint);
 } revnat SEC(".maps");

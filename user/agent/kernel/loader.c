@@ -104,6 +104,8 @@ static int open_objects(struct off_bpf *b, const struct off_bpf_opts *o, char *e
 		bpf_map__set_max_entries(b->redir->maps.governed, o->max_workloads);
 		bpf_map__set_max_entries(b->redir->maps.decisions, o->max_workloads + 1);
 		bpf_map__set_max_entries(b->redir->maps.wl_services, o->max_workloads + 1);
+		/* Live redirected sockets, bounded as flows are. */
+		bpf_map__set_max_entries(b->redir->maps.revnat, o->max_flows);
 	}
 	pick_hooks(b, o);
 	return 0;
