@@ -21,6 +21,7 @@ need_root "a workload's decision skips services it does not use" \
 	"the last churned VIP lands on the peer" \
 	"the maps hold exactly the configured services and targets" \
 	"a --keep-pinned restart drops the removed services' VIPs" \
+	"an older version's revnat is replaced on adoption" \
 	"a cgroup 17 levels deep: offloadd check names path and limit" \
 	"a cgroup 17 levels deep: offloadd run refuses it" \
 	"a cgroup 16 levels deep is governed" \
@@ -136,11 +137,18 @@ nsvc=$(count services); ntgt=$(count targets)
 diag "services $nsvc, targets $ntgt"
 check "the maps hold exactly the configured services and targets" sh -c "[ '$nsvc' = 253 ] && [ '$ntgt' = 506 ]"
 
-# Adoption: the next agent starts without b or the churned services.
+# Adoption: the next agent starts without b or the churned services, over
+# a revnat of another shape, as an older version left it.
 stop_pid "$agent"
+rm "$PIN/revnat"
+bpftool map create "$PIN/revnat" type hash key 8 value 8 entries 16 name revnat
 conf "c d" "c, d" >"$tmp/offloadd.conf"
 agent_start "$tmp/agent2.log" "$tmp/offloadd.conf"
 agent=$AGENT
+cg_exec "$web" "$TOOLS/udpvips" 10.221.9.3 21003 >"$tmp/newrev" 2>&1
+check "an older version's revnat is replaced on adoption" sh -c \
+	"[ \"\$(bpftool -j map show pinned '$PIN/revnat' | jq -r .type)\" = lru_hash ] &&
+	 grep -q '^answer edge-c peer 10.221.9.3:21003 ' '$tmp/newrev'"
 cg_exec "$web" "$TOOLS/reqcli" -t 500 10.221.9.2 21002 >"$tmp/adopted" 2>&1
 nsvc=$(count services)
 diag "b's VIP after adoption: $(head -1 "$tmp/adopted"); services $nsvc"

@@ -18,7 +18,30 @@
 #include "net.skel.h"
 #include "redirect.skel.h"
 
-void off_adopt_maps(const char *pin_dir, struct bpf_object *obj, bool shared_too)
+/* "revnat" only caches what the programs write again per socket, and
+ * "counters" restart from zero as any counter does at a restart: pinned in
+ * another shape (by an older version) they are replaced, not refused, so an
+ * upgrade that changes only them can still be a --keep-pinned restart. */
+static bool stale_cache(const struct bpf_map *m, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	bool stale;
+	int fd;
+
+	if (strcmp(bpf_map__name(m), "revnat") && strcmp(bpf_map__name(m), "counters"))
+		return false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	stale = bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != bpf_map__type(m) ||
+		info.key_size != bpf_map__key_size(m) || info.value_size != bpf_map__value_size(m) ||
+		info.max_entries != bpf_map__max_entries(m);
+	close(fd);
+	return stale;
+}
+
+void off_adopt_maps(const char *pin_dir, struct bpf_object *obj, bool shared_too, bool load_only)
 {
 	struct bpf_map *m;
 	char path[512];
@@ -31,8 +54,12 @@ void off_adopt_maps(const char *pin_dir, struct bpf_object *obj, bool shared_too
 		if (!shared_too && (!strcmp(name, "governed") || !strcmp(name, "counters")))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
-		if (access(path, F_OK) == 0)
+		if (access(path, F_OK))
+			continue;
+		if (!stale_cache(m, path))
 			bpf_map__set_pin_path(m, path);
+		else if (!load_only)
+			unlink(path);	/* a new one is pinned after load */
 	}
 }
 

@@ -13,8 +13,9 @@ struct bpf_link;
 struct off_bpf;
 
 /* Points OBJ's maps at their pins so loading reuses them (the shared
- * governed/counters maps come from sched and are skipped elsewhere). */
-void off_adopt_maps(const char *pin_dir, struct bpf_object *obj, bool shared_too);
+ * governed/counters maps come from sched and are skipped elsewhere); a
+ * stale cache map is unpinned instead, unless LOAD_ONLY. */
+void off_adopt_maps(const char *pin_dir, struct bpf_object *obj, bool shared_too, bool load_only);
 /* Detaches and unpins the scheduler hooks' links, of either twin. */
 void off_adopt_drop_sched_links(const char *pin_dir);
 /* The pinned link at PATH switched to PROG, or NULL if there is none. */

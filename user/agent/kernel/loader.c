@@ -271,10 +271,10 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 	}
 	ret = open_objects(b, o, err, errlen);
 	if (!ret && b->adopted) {
-		off_adopt_maps(b->pin_dir, b->sched->obj, true);
-		off_adopt_maps(b->pin_dir, b->net->obj, false);
+		off_adopt_maps(b->pin_dir, b->sched->obj, true, o->load_only);
+		off_adopt_maps(b->pin_dir, b->net->obj, false, o->load_only);
 		if (b->redir)
-			off_adopt_maps(b->pin_dir, b->redir->obj, false);
+			off_adopt_maps(b->pin_dir, b->redir->obj, false, o->load_only);
 	}
 	if (!ret)
 		ret = load_objects(b, err, errlen);
