@@ -3,10 +3,11 @@
 # a reload, or across a --keep-pinned restart, redirects nowhere; a workload's
 # decision applies to its own services only; 1,250 distinct VIPs churned
 # through reloads fit the 1,024-entry map. One UDP socket's replies from two
-# VIPs, and across a decision change, each show their VIP. The mark names the
-# target a socket was sent to. Every program resolves cgroups the same way:
-# deeper than 16 levels is refused, naming the path and the limit, and CPU
-# nested far below a workload is still its own.
+# VIPs, and across a decision change, each show their VIP; a closed TCP
+# socket leaves no reverse entry. The mark names the target a socket was sent
+# to. Every program resolves cgroups the same way: deeper than 16 levels is
+# refused, naming the path and the limit, and CPU nested far below a
+# workload is still its own.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 NS_PREFIX=rdr
@@ -15,6 +16,7 @@ need_root "a workload's decision skips services it does not use" \
 	"one UDP socket: each VIP's reply shows that VIP" \
 	"UDP replies across a decision change show the VIP" \
 	"the mark names the target connect() chose" \
+	"closed TCP sockets leave no reverse entries" \
 	"a reload removing a service: its VIP is redirected nowhere" \
 	"the remaining service still lands on the peer" \
 	"1,250 VIPs over 5 reloads: every reload applied" \
@@ -115,6 +117,15 @@ sleep 0.2; "${CTL[@]}" unpin web >/dev/null
 wait "$client"
 diag "mark: $(head -1 "$tmp/mark")"
 check "the mark names the target connect() chose" grep -q '^answer edge-a .* mark 0x5201$' "$tmp/mark"
+
+# Each redirected TCP socket had its reverse entry; closing it drops it.
+# The UDP sockets above were never connected: theirs age out of the LRU.
+cg_exec "$web" "$TOOLS/reqcli" -n 20 10.221.9.2 21002 >"$tmp/twenty" 2>&1
+rev() { bpftool -j map dump pinned "$PIN/revnat" | jq "[.[] | select(.formatted.key.target.proto == $1)] | length"; }
+ntcp=$(rev 6); nudp=$(rev 17)
+diag "reverse entries: TCP $ntcp, UDP $nudp"
+check "closed TCP sockets leave no reverse entries" sh -c \
+	"[ \"\$(grep -c '^answer edge-b ' '$tmp/twenty')\" = 20 ] && [ '$ntcp' = 0 ] && [ '$nudp' = 4 ]"
 
 conf "b c d" "b, c, d" >"$tmp/no-a.conf"
 reload "$tmp/no-a.conf" 1
