@@ -66,7 +66,8 @@ CONF
 	for i in $(seq 0 $(($1 - 1))); do
 		printf '[service s%d]\nvip = %s:%d\nprotocol = tcp\nlocal = 127.0.0.1:%d\n' "$i" "$(vip "$i")" $PORT $PORT
 	done
-	printf '[workload w]\ncgroup = %s/governed\nservices = s0\npolicy = static:local\n' "$CG"
+	# It uses the service it dials: a decision applies to a workload's own.
+	printf '[workload w]\ncgroup = %s/governed\nservices = s%d\npolicy = static:local\n' "$CG" $(($1 - 1))
 }
 
 # The same rewrites as iptables rules.

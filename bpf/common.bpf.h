@@ -15,6 +15,8 @@
 #define EEXIST	17
 #define AF_INET		2
 #define AF_INET6	10
+#define SOL_SOCKET	1
+#define SO_MARK		36
 
 /* Governed cgroup v2 roots: cgroup id -> workload index (1..N). */
 struct {
@@ -59,7 +61,9 @@ static __always_inline __u32 hist_slot(__u64 ns)
 	return s < OFF_HIST_SLOTS ? s : OFF_HIST_SLOTS - 1;
 }
 
-/* Deepest governed ancestor of the current task's cgroup. */
+/* Deepest governed ancestor of the current task's cgroup among absolute
+ * levels 1..OFF_MAX_CGROUP_DEPTH, as sched.bpf.c resolves a task's: the
+ * walk starts at the root, so nesting deeper below a workload hides nothing. */
 static __always_inline __u32 current_widx(void)
 {
 	__u32 widx = OFF_WIDX_HOST;

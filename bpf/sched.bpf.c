@@ -84,19 +84,45 @@ static __always_inline struct cgroup *task_cgroup(struct task_struct *p, const b
 	return cg;
 }
 
-static __always_inline __u32 cgroup_widx(struct cgroup *cg, const bool btf)
-{
-	for (int i = 0; i < OFF_MAX_CGROUP_DEPTH && cg; i++) {
-		__u64 id = cgroup_id(cg, btf);
-		__u32 *w = bpf_map_lookup_elem(&governed, &id);
-		struct cgroup_subsys_state *parent = NULL;
+/* Before 6.1 a cgroup kept its ancestors' ids, not pointers. */
+struct cgroup___ids {
+	int level;
+	__u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
 
+static __always_inline __u64 ancestor_id(struct cgroup *cg, int lvl)
+{
+	struct cgroup___ids *old = (void *)cg;
+	struct cgroup *a = NULL;
+	__u64 id = 0;
+
+	if (bpf_core_field_exists(old->ancestor_ids)) {
+		bpf_core_read(&id, sizeof(id), &old->ancestor_ids[lvl]);
+		return id;
+	}
+	bpf_core_read(&a, sizeof(a), &cg->ancestors[lvl]);
+	return a ? BPF_CORE_READ(a, kn, id) : 0;
+}
+
+/* The deepest governed ancestor among absolute levels 1..16, as
+ * current_widx() finds it for sockets: a walk up from the task's cgroup
+ * stopped 16 levels below a workload, and nesting deeper hid its CPU. Probe
+ * reads: the verifier takes no variable index into the flexible array. The
+ * result is cached per task (cgid, gen), so this runs on a change only. */
+static __always_inline __u32 cgroup_widx(struct cgroup *cg)
+{
+	int level = BPF_CORE_READ(cg, level);
+
+	for (int lvl = OFF_MAX_CGROUP_DEPTH; lvl >= 1; lvl--) {
+		__u64 id;
+		__u32 *w;
+
+		if (lvl > level)
+			continue;
+		id = ancestor_id(cg, lvl);
+		w = id ? bpf_map_lookup_elem(&governed, &id) : NULL;
 		if (w)
 			return *w;
-		RD(btf, parent, cg->self.parent);
-		if (!parent)
-			break;
-		RD(btf, cg, parent->cgroup);
 	}
 	return OFF_WIDX_HOST;
 }
@@ -109,7 +135,7 @@ static __always_inline void task_resolve(struct task_struct *p, struct off_task 
 
 	if (t->cgid == cgid && t->gen == gen)
 		return;
-	t->widx = cg ? cgroup_widx(cg, btf) : OFF_WIDX_HOST;
+	t->widx = cg ? cgroup_widx(cg) : OFF_WIDX_HOST;
 	t->cgid = cgid;
 	t->gen = gen;
 }
@@ -223,7 +249,7 @@ static __always_inline void switch_out(struct task_struct *prev, __u64 now, __u6
 	} else {
 		struct cgroup *cg = task_cgroup(prev, btf);
 
-		widx = cg ? cgroup_widx(cg, btf) : OFF_WIDX_HOST;
+		widx = cg ? cgroup_widx(cg) : OFF_WIDX_HOST;
 	}
 	account_ran(widx, ran);
 }

@@ -12,7 +12,11 @@
 #define OFF_PIN_DIR		"/sys/fs/bpf/offloadd"
 #define OFF_CTL_SOCKET		"/run/offloadd/ctl.sock"	/* offloadctl's default too */
 #define OFF_HIST_SLOTS		32	/* log2 slots: slot i holds [2^i, 2^(i+1)) µs, slot 0 also 0 */
-#define OFF_MAX_CGROUP_DEPTH	16	/* ancestors walked when resolving a workload */
+/* A governed cgroup is at most this many levels below the root cgroup
+ * (absolute level 1..16); every cgroup below it, at any depth, is its
+ * workload's. Every program resolves a workload the same way: the deepest
+ * governed ancestor among absolute levels 1..16. */
+#define OFF_MAX_CGROUP_DEPTH	16
 #define OFF_COMM_LEN		16
 
 /* Workload index 0 is the host as a whole; governed workloads are 1..N. */
@@ -89,6 +93,9 @@ struct off_sock {
 
 #define OFF_MAX_TARGETS		16	/* target 0 is the service's local target */
 #define OFF_TARGET_LOCAL	0
+/* Service ids are 0..OFF_MAX_SERVICES-1: the size of the "services" map and
+ * of every workload's bitmap in "wl_services". */
+#define OFF_MAX_SERVICES	1024
 
 /* An endpoint: IPv4 uses the IPv4-mapped IPv6 form; port in host order. */
 struct off_endpoint {
@@ -98,16 +105,29 @@ struct off_endpoint {
 	__u8 pad;
 };
 
-/* Hash "services": VIP endpoint -> service id. */
+/* Hash "services": VIP endpoint -> service id. An id is the agent's, stable
+ * while the VIP stays configured; it is given to another service only after
+ * every entry under it (its VIP, its targets, its bits) is deleted, and
+ * never within the reconciliation that deleted them. */
 struct off_service {
 	__u32 id;
 	__u32 pad;
 };
 
-/* Hash "targets": where target tidx of service svc lives. */
+/* Hash "targets": where target tidx of service svc lives. Present for the
+ * configured targets of live services only. */
 struct off_target_key {
 	__u32 svc;
 	__u32 tidx;
+};
+
+/* Array "wl_services", indexed by workload index: bit id set when the
+ * workload uses service id. A workload's decision applies to those services
+ * only; its connections to any other VIP are left alone. (What a peer
+ * offers is the decision's part: a peer that does not serve every service
+ * of the workload is never decided for it.) */
+struct off_wl_services {
+	__u64 bits[OFF_MAX_SERVICES / 64];
 };
 
 /* Array "decisions", indexed by workload index: the target its new
@@ -121,15 +141,21 @@ struct off_decision {
  * past it the hooks fail open to each service's local target. */
 struct off_lease {
 	__u64 expires_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
-	__u32 mark_base;	/* SO_MARK = mark_base + tidx; 0: don't mark */
+	__u32 mark_base;	/* SO_MARK = mark_base + the tidx a socket was sent
+				 * to, set with the address at connect/sendmsg;
+				 * 0: don't mark */
 	__u32 pad;
 };
 
-/* sk_storage "revnat": the VIP a socket was sent elsewhere from, so
- * getpeername() and recvmsg() can show the VIP again. */
-struct off_revnat {
-	struct off_endpoint vip;
+/* LRU hash "revnat": (socket cookie, target endpoint) -> the VIP endpoint
+ * the socket addressed, so getpeername() and recvmsg() show the VIP again:
+ * one entry per (socket, target), so a UDP socket talking to several VIPs,
+ * or to one VIP across a decision change, gets every reply from its VIP.
+ * The endpoint's proto is the socket's. */
+struct off_revnat_key {
+	__u64 cookie;		/* bpf_get_socket_cookie: never reused */
 	struct off_endpoint target;
+	__u32 pad;
 };
 
 /* Indexes of the per-CPU array "counters": every drop is counted somewhere. */
@@ -141,6 +167,7 @@ enum off_counter {
 	OFF_CNT_REDIRECTS,	/* connect/sendmsg rewritten to a target */
 	OFF_CNT_FAIL_OPEN,	/* lease expired: sent to the local target */
 	OFF_CNT_NO_TARGET,	/* decided target has no endpoint: left alone */
+	OFF_CNT_REVNAT_FAIL,	/* "revnat" refused an entry: replies show the target */
 	OFF_CNT_MAX,
 };
 

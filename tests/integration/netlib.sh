@@ -2,9 +2,10 @@
 # Source after lib.sh. Everything made here is removed at exit.
 # Addresses are private ones inside namespaces the test itself created.
 
-# ns_make NAME: a network namespace "ot<pid>NAME" with lo up; sets NS_<NAME>.
+# ns_make NAME: a network namespace "ot<pid>NAME" (NS_PREFIX for "ot") with
+# lo up; sets NS_<NAME>.
 ns_make() {
-	local ns=ot$$$1
+	local ns=${NS_PREFIX:-ot}$$$1
 	ip netns add "$ns" || return 1
 	on_exit "ip netns del '$ns'"
 	ip -n "$ns" link set lo up
@@ -80,4 +81,12 @@ vip = $1.9.9:7300
 protocol = tcp
 local = $1.1.2:7300
 CONF
+}
+
+# edge1_conf ADDR [AGENT_LINES]: a config's head: [agent] with 100 ms ticks,
+# no metrics, pinned in $PIN (and AGENT_LINES), and [peer edge1] at ADDR,
+# not probed (taken as up).
+edge1_conf() {
+	printf '[agent]\nmetrics_listen = off\ntick = 100ms\npin_dir = %s\n%s\n' "$PIN" "${2:-}"
+	printf '[peer edge1]\naddress = %s\nkind = edge\nstatus_port = 0\n' "$1"
 }

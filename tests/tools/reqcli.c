@@ -2,7 +2,8 @@
 /* A test client: N requests, each on a new TCP connection (or a UDP
  * datagram), printing per request the answer, latency, the bytes received,
  * the wall clock time it started, the peer address the socket API shows and
- * the socket's SO_MARK, then a JSON summary. Every step is bounded by -t. */
+ * the socket's SO_MARK once it was sent, then a JSON summary. Every step is
+ * bounded by -t; -w waits between socket() and connect()/sendto(). */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -20,6 +21,7 @@ static long long now_us(void)
 }
 
 static long req_bytes, reply_bytes;	/* payloads, -b and -B */
+static long wait_ms;			/* -w */
 
 /* Waits until fd is ready for events or the deadline (µs) passes. */
 static int wait_for(int fd, short events, long long deadline)
@@ -121,8 +123,10 @@ static int request(const struct sockaddr_storage *to, socklen_t len, int udp, in
 
 	if (fd < 0)
 		return -1;
-	if (getsockopt(fd, SOL_SOCKET, SO_MARK, mark, &mlen))
-		*mark = 0;
+	if (wait_ms) {
+		usleep(wait_ms * 1000);
+		deadline += wait_ms * 1000LL;
+	}
 	if (udp) {
 		if (sendto(fd, "req\n", 4, 0, (const struct sockaddr *)to, len) == 4 &&
 		    !wait_for(fd, POLLIN, deadline))
@@ -133,6 +137,8 @@ static int request(const struct sockaddr_storage *to, socklen_t len, int udp, in
 		n = tcp_request(fd, to, len, deadline, answer, alen, peer, &plen);
 	}
 	saved = errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_MARK, mark, &mlen))
+		*mark = 0;
 	close(fd);
 	errno = saved;
 	if (n <= 0) {
@@ -171,7 +177,7 @@ int main(int argc, char **argv)
 	/* Each answer as it comes: watchers read the output live. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((c = getopt(argc, argv, "n:ut:i:qb:B:")) != -1) {
+	while ((c = getopt(argc, argv, "n:ut:i:qb:B:w:")) != -1) {
 		switch (c) {
 		case 'n': count = atoi(optarg); break;
 		case 'u': udp = 1; break;
@@ -180,10 +186,11 @@ int main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'b': req_bytes = atol(optarg); break;
 		case 'B': reply_bytes = atol(optarg); break;
+		case 'w': wait_ms = atol(optarg); break;
 		default: goto usage;
 		}
 	}
-	if (argc - optind != 2 || count < 1 || timeout_ms < 1 || req_bytes < 0 || reply_bytes < 0 ||
+	if (argc - optind != 2 || count < 1 || timeout_ms < 1 || wait_ms < 0 || req_bytes < 0 || reply_bytes < 0 ||
 	    ((req_bytes || reply_bytes) && udp) || sa_parse(argv[optind], argv[optind + 1], &to, &len))
 		goto usage;
 	lat = calloc(count, sizeof(*lat));
@@ -214,7 +221,8 @@ int main(int argc, char **argv)
 	return errors ? 1 : 0;
 usage:
 	fprintf(stderr, "usage: reqcli [-n COUNT] [-u] [-t TIMEOUT_MS] [-i INTERVAL_MS] [-q]\n"
-		"              [-b REQUEST_BYTES] [-B REPLY_BYTES] ADDR PORT\n"
-		"-t bounds each request as a whole (default 2000 ms); -b and -B are TCP only.\n");
+		"              [-b REQUEST_BYTES] [-B REPLY_BYTES] [-w WAIT_MS] ADDR PORT\n"
+		"-t bounds each request as a whole (default 2000 ms); -b and -B are TCP only;\n"
+		"-w waits between socket() and connect() or sendto().\n");
 	return 2;
 }

@@ -11,6 +11,7 @@
 #include "agent/config/trust.h"
 #include "agent/daemon.h"
 #include "agent/kernel/actuate.h"
+#include "agent/kernel/reconcile.h"
 #include "agent/serve/tls.h"
 
 static int same_peers(const struct off_config *a, const struct off_config *b)
@@ -73,9 +74,9 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	    off_trust_models(&c, err, errlen) || off_models_load(&ms, &c, err, errlen) ||
 	    off_local_scope(c.serve_cgroup, c.local_cpus, cpus, d->snap.nr_cpus, &scope, err, errlen))
 		goto drop;
-	if (off_actuate_services(&d->bpf, &c)) {
+	if (off_reconcile_services(&d->bpf, &c)) {
 		snprintf(err, errlen, "%s: could not apply it; the running configuration is restored", d->path);
-		off_actuate_services(&d->bpf, &d->cfg);
+		off_reconcile_services(&d->bpf, &d->cfg);
 		goto drop;
 	}
 	off_config_free(&d->cfg);

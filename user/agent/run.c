@@ -21,6 +21,7 @@
 #include "agent/daemon.h"
 #include "agent/kernel/actuate.h"
 #include "agent/kernel/cgroup.h"
+#include "agent/kernel/reconcile.h"
 #include "agent/run.h"
 #include "agent/serve/ring.h"
 #include "agent/serve/tls.h"
@@ -169,7 +170,7 @@ static int govern(struct off_daemon *d)
 	off_bpf_sweep(&d->bpf);
 	ret = renew_lease(d);
 	if (!ret)
-		ret = off_actuate_services(&d->bpf, &d->cfg);
+		ret = off_reconcile_services(&d->bpf, &d->cfg);
 	if (ret)
 		return ret;
 	off_daemon_decide(d);

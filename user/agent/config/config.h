@@ -15,7 +15,7 @@
 /* The kernel's per-service target table has OFF_MAX_TARGETS slots, local
  * included; the others bound the maps and the daemon's tables. */
 #define OFF_CFG_MAX_PEERS	(OFF_MAX_TARGETS - 1)
-#define OFF_CFG_MAX_SERVICES	1024
+#define OFF_CFG_MAX_SERVICES	OFF_MAX_SERVICES	/* one kernel id each */
 #define OFF_CFG_MAX_WORKLOADS	4096
 /* Room for the lines of the keys of [agent] and of a [workload]. */
 #define OFF_CFG_AGENT_KEYS	44

@@ -2,7 +2,6 @@
 /* Plain map updates: the kernel side decides per connection, we only tell
  * it what the targets are and which one each workload uses. */
 #include <errno.h>
-#include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
 
@@ -19,30 +18,6 @@ static int update(int fd, const void *k, const void *v)
 	if (fd < 0)
 		return fd;
 	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
-}
-
-int off_actuate_services(const struct off_bpf *b, const struct off_config *c)
-{
-	for (int s = 0; s < c->nservices; s++) {
-		const struct off_cfg_service *svc = &c->services[s];
-		struct off_service id = { .id = s };
-		struct off_target_key k = { .svc = s, .tidx = OFF_TARGET_LOCAL };
-		int ret = update(MAP_FD(b, services), &svc->vip, &id);
-
-		if (!ret)
-			ret = update(MAP_FD(b, targets), &k, &svc->local);
-		for (int p = 0; !ret && p < c->npeers; p++) {
-			struct off_endpoint ep = svc->vip;
-
-			k.tidx = p + 1;
-			memcpy(ep.addr, c->peers[p].addr, sizeof(ep.addr));
-			ep.port = svc->port[k.tidx] ? svc->port[k.tidx] : svc->vip.port;
-			ret = update(MAP_FD(b, targets), &k, &ep);
-		}
-		if (ret)
-			return ret;
-	}
-	return 0;
 }
 
 int off_actuate_decide(const struct off_bpf *b, uint32_t widx, uint32_t tidx)

@@ -4,11 +4,9 @@
 #define OFFLOAD_AGENT_KERNEL_ACTUATE_H
 
 #include <stdint.h>
-#include "agent/config/config.h"
+#include "offload/abi.h"
 #include "agent/kernel/loader.h"
 
-/* Services and every target's endpoint for each. */
-int off_actuate_services(const struct off_bpf *b, const struct off_config *c);
 int off_actuate_decide(const struct off_bpf *b, uint32_t widx, uint32_t tidx);
 /* The decision in force, e.g. one an earlier agent left pinned. */
 int off_actuate_read(const struct off_bpf *b, uint32_t widx, uint32_t *tidx);

@@ -14,12 +14,10 @@ struct bpf_link;
 struct off_bpf;
 
 /* Points OBJ's maps at their pins so loading reuses them (the shared
- * governed/counters maps come from sched and are skipped elsewhere). */
-void off_adopt_maps(const char *pin_dir, struct bpf_object *obj, bool shared_too);
-/* A map M holding only telemetry, pinned with another size or layout
- * (another max_flows, an older agent's struct): made afresh instead of
- * failing the whole adoption, its pin removed if unpin. True if so. */
-bool off_adopt_renew(const char *pin_dir, struct bpf_map *m, bool unpin);
+ * governed/counters maps come from sched and are skipped elsewhere); a
+ * telemetry or cache map pinned in another shape is made afresh instead,
+ * its pin removed unless LOAD_ONLY. */
+void off_adopt_maps(const char *pin_dir, struct bpf_object *obj, bool shared_too, bool load_only);
 /* Detaches and unpins the scheduler hooks' links, of either twin. */
 void off_adopt_drop_sched_links(const char *pin_dir);
 /* The pinned link at PATH switched to PROG, or NULL if there is none. */

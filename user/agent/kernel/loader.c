@@ -103,8 +103,9 @@ static int open_objects(struct off_bpf *b, const struct off_bpf_opts *o, char *e
 	if (b->redir) {
 		bpf_map__set_max_entries(b->redir->maps.governed, o->max_workloads);
 		bpf_map__set_max_entries(b->redir->maps.decisions, o->max_workloads + 1);
-		bpf_map__set_max_entries(b->redir->maps.services, o->max_services);
-		bpf_map__set_max_entries(b->redir->maps.targets, o->max_services * OFF_MAX_TARGETS);
+		bpf_map__set_max_entries(b->redir->maps.wl_services, o->max_workloads + 1);
+		/* Live redirected sockets, bounded as flows are. */
+		bpf_map__set_max_entries(b->redir->maps.revnat, o->max_flows);
 	}
 	pick_hooks(b, o);
 	return 0;
@@ -144,16 +145,6 @@ static int load_objects(struct off_bpf *b, char *err, size_t errlen)
 
 /* The flows map (and the zeroed flow it is filled from) of another
  * max_flows or of an older struct off_flow: only counts, made afresh. */
-static void renew_flows(struct off_bpf *b, bool unpin)
-{
-	struct bpf_map *maps[] = { b->net->maps.flows, b->net->maps.flow_zero };
-
-	for (size_t i = 0; i < sizeof(maps) / sizeof(*maps); i++)
-		if (off_adopt_renew(b->pin_dir, maps[i], unpin) && unpin)
-			fprintf(stderr, "offloadd: %s/%s: pinned with another size or layout; made afresh\n",
-				b->pin_dir, bpf_map__name(maps[i]));
-}
-
 static int pin_path(const struct off_bpf *b, char *path, size_t len, const char *name)
 {
 	int n = snprintf(path, len, "%s/%s", b->pin_dir, name);
@@ -282,11 +273,10 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 	}
 	ret = open_objects(b, o, err, errlen);
 	if (!ret && b->adopted) {
-		off_adopt_maps(b->pin_dir, b->sched->obj, true);
-		off_adopt_maps(b->pin_dir, b->net->obj, false);
+		off_adopt_maps(b->pin_dir, b->sched->obj, true, o->load_only);
+		off_adopt_maps(b->pin_dir, b->net->obj, false, o->load_only);
 		if (b->redir)
-			off_adopt_maps(b->pin_dir, b->redir->obj, false);
-		renew_flows(b, !o->load_only);
+			off_adopt_maps(b->pin_dir, b->redir->obj, false, o->load_only);
 	}
 	if (!ret)
 		ret = load_objects(b, err, errlen);

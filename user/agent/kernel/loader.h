@@ -32,11 +32,10 @@ struct off_bpf_opts {
 	 * nothing, pin nothing, make no pin_dir; with adopt, load against
 	 * its pinned maps as a restart would, changing none of them. */
 	bool load_only;
-	uint32_t max_services;
 };
 
 #define OFF_BPF_OPTS_DEFAULT { .max_workloads = 256, .max_tasks = 65536, \
-			       .max_flows = 16384, .max_services = 1024, .pin_dir = OFF_PIN_DIR }
+			       .max_flows = 16384, .pin_dir = OFF_PIN_DIR }
 
 #define OFF_CG_LINKS 12	/* net's 2 programs + redirect's 9, with room */
 

@@ -49,7 +49,7 @@ static const struct {
 } drops[] = {
 	{ OFF_CNT_TASK_FULL, "task_full" }, { OFF_CNT_FLOW_FULL, "flow_full" },
 	{ OFF_CNT_SOCK_NOMEM, "sock_nomem" }, { OFF_CNT_WIDX_RANGE, "widx_range" },
-	{ OFF_CNT_NO_TARGET, "no_target" },
+	{ OFF_CNT_NO_TARGET, "no_target" }, { OFF_CNT_REVNAT_FAIL, "revnat_fail" },
 };
 
 static void put(struct wr *w, const char *fmt, ...)

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The kernel's service tables reconciled with a configuration. */
+#ifndef OFFLOAD_AGENT_KERNEL_RECONCILE_H
+#define OFFLOAD_AGENT_KERNEL_RECONCILE_H
+
+#include "agent/config/config.h"
+#include "agent/kernel/loader.h"
+
+/* Makes services, targets and wl_services hold exactly c's services, their
+ * targets and who uses them: ids kept per VIP, the rest deleted. Safe to
+ * call again with another configuration after a failure (a refused reload
+ * restores the running one so). */
+int off_reconcile_services(const struct off_bpf *b, const struct off_config *c);
+
+#endif
