@@ -15,7 +15,8 @@ VERSION	:= 0.1.0
 
 # Every Debian 12 package that building and testing needs: both compilers
 # (CI builds with each), and libclang-rt-dev for the libFuzzer runtime the
-# fuzz targets link. Benchmark-only packages (PyTorch, libtorch,
+# fuzz targets link; the EdgeX buses' clients (libmosquitto, hiredis; libssl
+# for base64) and the brokers and Python clients its test runs. Benchmark-only packages (PyTorch, libtorch,
 # libbpf-tools, perf, iptables and nft for the DNAT comparison, gnuplot for
 # the testbed's picture) are in BENCH_PKGS, and the testbed needs only
 # TESTBED_PKGS of them; test-fresh's debootstrap (and git, which clones HEAD)
@@ -23,7 +24,8 @@ VERSION	:= 0.1.0
 DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
 	liburing-dev libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
-	prometheus systemd valgrind
+	prometheus systemd valgrind libmosquitto-dev libhiredis-dev libssl-dev mosquitto \
+	redis-server python3-paho-mqtt python3-redis
 TESTBED_PKGS := gnuplot-nox
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables $(TESTBED_PKGS)
 FRESH_PKGS := debootstrap git
@@ -47,7 +49,7 @@ override CFLAGS += -gdwarf-4
 endif
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DOFFLOAD_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(BUILD)
-LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd -lm
+LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd -lmosquitto -lhiredis -lcrypto -lm
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
 

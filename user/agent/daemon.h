@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "agent/config/config.h"
+#include "agent/edgex/edgex.h"
 #include "agent/kernel/collect.h"
 #include "agent/kernel/loader.h"
 #include "agent/serve/listener.h"
@@ -39,6 +40,7 @@ struct off_daemon {
 	struct off_decider dec;
 	struct off_record rec;
 	struct off_abtest ab;
+	struct off_edgex edgex;
 	uint64_t tick_ns_last, tick_ns_max, tick_ns_sum;	/* collect + decide + actuate */
 	uint64_t reloads, reloads_failed;
 	uint64_t tick_hist[OFF_TICK_BUCKETS + 1];	/* the last: +Inf */

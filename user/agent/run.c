@@ -259,6 +259,7 @@ static void on_tick(struct off_daemon *d)
 	if (ret)
 		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(-ret));
 	account(d, t0);
+	off_edgex_tick(&d->edgex, d);
 	off_record_tick(&d->rec, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
 	off_abtest_tick(&d->ab, d);
 	off_peers_tick(&d->peers, &d->ring);
@@ -304,7 +305,7 @@ static int loop(struct off_daemon *d)
 				off_record_written(&d->rec, cqe->res);
 			else if (ev == EV_SIGNAL)
 				on_signal(d);
-			else if (!off_listen_complete(&d->ring, cqe))
+			else if (!off_listen_complete(&d->ring, cqe) && !off_edgex_complete(cqe))
 				off_peers_complete(&d->peers, &d->ring, cqe);
 			io_uring_cqe_seen(&d->ring, cqe);
 		}
@@ -391,6 +392,10 @@ int off_run_main(int argc, char **argv)
 		fprintf(stderr, "offloadd: out of memory\n");
 		return 1;
 	}
+	if (off_edgex_init(&d.edgex, &d.cfg, &d.ring, err, sizeof(err))) {
+		fprintf(stderr, "offloadd: %s\n", err);
+		return 1;
+	}
 	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, d.cfg.ctl_group, d.cfg.ctl_admin_group,
 			      off_daemon_command, &d, err, sizeof(err));
 	if (!ret && d.cfg.status_listen[0])
@@ -425,6 +430,7 @@ int off_run_main(int argc, char **argv)
 	off_abtest_free(&d.ab);
 	off_models_free(&d.models);
 	off_peers_free(&d.peers);
+	off_edgex_free(&d.edgex);
 	off_config_free(&d.cfg);
 	io_uring_queue_exit(&d.ring);
 	close(d.sfd);

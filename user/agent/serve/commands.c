@@ -25,10 +25,26 @@ static json_t *models(struct off_daemon *d)
 	return list;
 }
 
+/* [edgex], or null when off. */
+static json_t *edgex(struct off_daemon *d)
+{
+	const struct off_edgex *x = &d->edgex;
+
+	if (!x->cfg.line)
+		return json_null();
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:f}", "connected", x->state == OFF_EDGEX_UP,
+			 "published", (json_int_t)x->published,
+			 "dropped_disconnected", (json_int_t)x->dropped[OFF_EDGEX_DROP_DOWN],
+			 "dropped_backlog", (json_int_t)x->dropped[OFF_EDGEX_DROP_BACKLOG],
+			 "dropped_error", (json_int_t)x->dropped[OFF_EDGEX_DROP_ERROR],
+			 "connects", (json_int_t)x->connects,
+			 "publish_us_mean", x->ticks ? x->ns_sum / 1e3 / x->ticks : 0.0);
+}
+
 static json_t *status(struct off_daemon *d)
 {
 	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:b, s:I, s:I, s:f, s:b, s:f, s:f,"
-			 " s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
+			 " s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "ok", 1,
 			 "version", OFFLOAD_VERSION, "config", d->path, "tick_ms", d->cfg.tick_ms,
 			 "lease_ticks", d->cfg.lease_ticks, "workloads", d->cfg.nworkloads,
 			 "dry_run", d->cfg.dry_run,
@@ -40,7 +56,8 @@ static json_t *status(struct off_daemon *d)
 			 "reloads", (json_int_t)d->reloads, "reloads_failed", (json_int_t)d->reloads_failed,
 			 "experience_lines", (json_int_t)d->rec.lines,
 			 "experience_dropped", (json_int_t)d->rec.dropped,
-			 "experience_write_errors", (json_int_t)d->rec.write_errors, "models", models(d));
+			 "experience_write_errors", (json_int_t)d->rec.write_errors, "models", models(d),
+			 "edgex", edgex(d));
 }
 
 static json_t *peers(struct off_daemon *d)
