@@ -19,9 +19,9 @@
 
 static const struct off_edgex_source src = { "offloadd", "offloadd-workload", "gw1", "camera" };
 static const struct off_edgex_reading readings[] = {
-	{ "target", OFF_EDGEX_STRING, 1, "edge1" }, { "cpu_util", OFF_EDGEX_FLOAT64, 0.25, NULL },
-	{ "rq_p99_ms", OFF_EDGEX_FLOAT64, 1234.5, NULL }, { "srtt_ms", OFF_EDGEX_FLOAT64, -0.00012, NULL },
-	{ "reward", OFF_EDGEX_FLOAT64, NAN, NULL },
+	{ "target", OFF_EDGEX_STRING, 1, "edge1", NULL }, { "cpu_util", OFF_EDGEX_FLOAT64, 0.25, NULL, NULL },
+	{ "rq_p99_ms", OFF_EDGEX_FLOAT64, 1234.5, NULL, NULL }, { "srtt_ms", OFF_EDGEX_FLOAT64, -0.00012, NULL, NULL },
+	{ "reward", OFF_EDGEX_FLOAT64, NAN, NULL, NULL },
 };
 static const char *const values[] = { "edge1", "2.500000e-01", "1.234500e+03", "-1.200000e-04", "NaN" };
 static const uint64_t origin = 1796080939861147857ULL;	/* past 2^53: a double would round it */
@@ -117,12 +117,12 @@ static void edgex3_carries_it_in_base64(void **state)
 static void values_as_go_formats_them(void **state)
 {
 	static const struct { struct off_edgex_reading r; const char *want; } cases[] = {
-		{ { "x", OFF_EDGEX_FLOAT64, 0, NULL }, "0.000000e+00" },
-		{ { "x", OFF_EDGEX_FLOAT64, 1e300, NULL }, "1.000000e+300" },
-		{ { "x", OFF_EDGEX_FLOAT64, INFINITY, NULL }, "+Inf" },
-		{ { "x", OFF_EDGEX_FLOAT64, -INFINITY, NULL }, "-Inf" },
-		{ { "x", OFF_EDGEX_BOOL, 1, NULL }, "true" },
-		{ { "x", OFF_EDGEX_BOOL, 0, NULL }, "false" },
+		{ { "x", OFF_EDGEX_FLOAT64, 0, NULL, NULL }, "0.000000e+00" },
+		{ { "x", OFF_EDGEX_FLOAT64, 1e300, NULL, NULL }, "1.000000e+300" },
+		{ { "x", OFF_EDGEX_FLOAT64, INFINITY, NULL, NULL }, "+Inf" },
+		{ { "x", OFF_EDGEX_FLOAT64, -INFINITY, NULL, NULL }, "-Inf" },
+		{ { "x", OFF_EDGEX_BOOL, 1, NULL, NULL }, "true" },
+		{ { "x", OFF_EDGEX_BOOL, 0, NULL, NULL }, "false" },
 	};
 	char v[64];
 

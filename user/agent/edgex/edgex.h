@@ -32,10 +32,14 @@ enum off_edgex_drop { OFF_EDGEX_DROP_DOWN, OFF_EDGEX_DROP_BACKLOG, OFF_EDGEX_DRO
 		      OFF_EDGEX_DROP_KINDS };
 extern const char *const off_edgex_drop_names[OFF_EDGEX_DROP_KINDS];
 
-/* What change mode compares: the readings last published. */
+/* Per source: what change mode compares (the readings last published),
+ * and each value last formatted, reused while it stays the same. */
 struct off_edgex_last {
 	bool sent;
 	double v[OFF_EDGEX_MAX_READINGS];
+	uint8_t formatted;		/* bit i: val[i] is memo[i]'s */
+	double memo[OFF_EDGEX_MAX_READINGS];
+	char val[OFF_EDGEX_MAX_READINGS][24];
 };
 
 struct off_edgex {
@@ -54,6 +58,7 @@ struct off_edgex {
 	uint64_t published, connects, disconnects;
 	uint64_t dropped[OFF_EDGEX_DROP_KINDS];
 	uint64_t ns_last, ns_sum, ticks;	/* the publisher's own time per tick */
+	uint64_t cpu_ns_sum;		/* and its CPU time */
 	char topic[512];
 	char msg[OFF_EDGEX_MSG_MAX];
 };
@@ -83,6 +88,8 @@ int off_mqtt_connect(struct off_edgex *x);
 int off_mqtt_publish(struct off_edgex *x, const char *topic, const char *msg, size_t len);
 bool off_mqtt_backlogged(struct off_edgex *x);
 void off_mqtt_ready(struct off_edgex *x, unsigned int events);
+/* Around a tick's burst of publishes. */
+void off_mqtt_cork(struct off_edgex *x, int on);
 void off_mqtt_tick(struct off_edgex *x);
 void off_mqtt_close(struct off_edgex *x);
 

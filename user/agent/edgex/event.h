@@ -20,6 +20,7 @@ struct off_edgex_reading {
 	enum off_edgex_type type;
 	double num;			/* FLOAT64 and BOOL */
 	const char *str;		/* STRING: a name */
+	const char *value;		/* the value formatted already, or NULL */
 };
 
 /* Who the events are from; every string a name of [A-Za-z0-9._-]. */

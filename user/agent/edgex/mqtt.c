@@ -6,7 +6,10 @@
  * QoS 0, as EdgeX publishes events. */
 #include <errno.h>
 #include <mosquitto.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -85,6 +88,14 @@ int off_mqtt_publish(struct off_edgex *x, const char *topic, const char *msg, si
 bool off_mqtt_backlogged(struct off_edgex *x)
 {
 	return mosquitto_want_write(x->client);
+}
+
+/* libmosquitto sends each message as it is published: corked, a tick's
+ * burst leaves in full segments rather than a loopback round per event. */
+void off_mqtt_cork(struct off_edgex *x, int on)
+{
+	if (x->fd >= 0)
+		setsockopt(x->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 }
 
 void off_mqtt_ready(struct off_edgex *x, unsigned int events)
