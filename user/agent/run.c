@@ -231,10 +231,11 @@ static void notify(struct off_daemon *d)
 }
 
 /* The kernel's and the agent's work of a tick, timed for the metrics. */
-static void account(struct off_daemon *d, uint64_t t0)
+static void account(struct off_daemon *d, uint64_t t0, uint64_t cpu0)
 {
 	int b = 0;
 
+	d->tick_cpu_ns_sum += off_cpu_ns() - cpu0;
 	d->tick_ns_last = off_mono_ns() - t0;
 	d->tick_ns_sum += d->tick_ns_last;
 	while (b < OFF_TICK_BUCKETS && d->tick_ns_last > off_tick_buckets_s[b] * 1e9)
@@ -246,7 +247,7 @@ static void account(struct off_daemon *d, uint64_t t0)
 
 static void on_tick(struct off_daemon *d)
 {
-	uint64_t t0 = off_mono_ns();
+	uint64_t t0 = off_mono_ns(), cpu0 = off_cpu_ns();
 	int ret = off_collect(&d->bpf, &d->snap);
 
 	if (ret)
@@ -258,7 +259,7 @@ static void on_tick(struct off_daemon *d)
 	ret = off_daemon_actuate(d, 0);
 	if (ret)
 		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(-ret));
-	account(d, t0);
+	account(d, t0, cpu0);
 	off_edgex_tick(&d->edgex, d);
 	off_record_tick(&d->rec, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
 	off_abtest_tick(&d->ab, d);

@@ -32,19 +32,20 @@ static json_t *edgex(struct off_daemon *d)
 
 	if (!x->cfg.line)
 		return json_null();
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:f}", "connected", x->state == OFF_EDGEX_UP,
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "connected", x->state == OFF_EDGEX_UP,
 			 "published", (json_int_t)x->published,
 			 "dropped_disconnected", (json_int_t)x->dropped[OFF_EDGEX_DROP_DOWN],
 			 "dropped_backlog", (json_int_t)x->dropped[OFF_EDGEX_DROP_BACKLOG],
 			 "dropped_error", (json_int_t)x->dropped[OFF_EDGEX_DROP_ERROR],
 			 "connects", (json_int_t)x->connects,
-			 "publish_us_mean", x->ticks ? x->ns_sum / 1e3 / x->ticks : 0.0);
+			 "publish_us_mean", x->ticks ? x->ns_sum / 1e3 / x->ticks : 0.0,
+			 "publish_cpu_us_mean", x->ticks ? x->cpu_ns_sum / 1e3 / x->ticks : 0.0);
 }
 
 static json_t *status(struct off_daemon *d)
 {
 	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:b, s:I, s:I, s:f, s:b, s:f, s:f,"
-			 " s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "ok", 1,
+			 " s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "ok", 1,
 			 "version", OFFLOAD_VERSION, "config", d->path, "tick_ms", d->cfg.tick_ms,
 			 "lease_ticks", d->cfg.lease_ticks, "workloads", d->cfg.nworkloads,
 			 "dry_run", d->cfg.dry_run,
@@ -52,6 +53,7 @@ static json_t *status(struct off_daemon *d)
 			 "uptime_s", (off_mono_ns() - d->started_ns) / 1e9, "adopted", d->bpf.adopted,
 			 "tick_us_mean", d->ticks ? d->tick_ns_sum / 1e3 / d->ticks : 0.0,
 			 "tick_us_max", d->tick_ns_max / 1e3,
+			 "tick_cpu_us_mean", d->ticks ? d->tick_cpu_ns_sum / 1e3 / d->ticks : 0.0,
 			 "local_util", d->meas.local_util, "local_capacity_cores", d->meas.scope.capacity,
 			 "reloads", (json_int_t)d->reloads, "reloads_failed", (json_int_t)d->reloads_failed,
 			 "experience_lines", (json_int_t)d->rec.lines,
