@@ -12,11 +12,12 @@ T=("offloadd check lists the [edgex] bus" "a bad [edgex] url is refused naming f
 for bus in MQTT Redis; do
 	T+=("$bus: every field of every event is as EdgeX requires, one per workload and peer each tick"
 	    "$bus: with the broker killed, ticks stay on time" "$bus: events dropped while it is down are counted"
-	    "$bus: publishing resumes after the broker restarts")
+	    "$bus: publishing resumes after the broker restarts" "$bus: /metrics with [edgex] passes promtool")
 done
-T+=("change mode: one event per source while nothing changes")
+T+=("change mode: one event per source while nothing changes"
+    "a reload that changes [edgex] is refused and the publisher keeps running")
 need_root "${T[@]}"
-for tool in mosquitto redis-server curl; do
+for tool in mosquitto redis-server curl promtool; do
 	command -v $tool >/dev/null || { for t in "${T[@]}"; do skip "$t" "no $tool"; done; exit 0; }
 done
 /usr/bin/python3 -c 'import paho.mqtt.client, redis' 2>/dev/null ||
@@ -120,6 +121,9 @@ phase() {
 	check "$kind: publishing resumes after the broker restarts" \
 		fields "$tmp/$kind-back.jsonl" "$version" --min-events 2 --tick-ms 200
 	diag "$kind: $(status | jq -c .edgex)"
+	curl -sf "http://$METRICS/metrics" >"$tmp/$kind.metrics"
+	check "$kind: /metrics with [edgex] passes promtool" sh -c \
+		"grep -q '^offloadd_edgex_connected 1' '$tmp/$kind.metrics' && [ -z \"\$(promtool check metrics <'$tmp/$kind.metrics' 2>&1)\" ]"
 	stop_pid "$AGENT"
 }
 phase MQTT mqtt://127.0.0.1:$MQTT_PORT 4
@@ -132,4 +136,10 @@ agent_start "$tmp/change.log" "$tmp/change.conf"
 wait "$LISTENER"
 check "change mode: one event per source while nothing changes" \
 	fields "$tmp/change.jsonl" 3 --per-source 1
+sed -i 's/^version = 3$/version = 4/' "$tmp/change.conf"
+out=$("$BUILD/offloadctl" -s "$tmp/ctl.sock" reload 2>&1)
+diag "reload: $out"
+check "a reload that changes [edgex] is refused and the publisher keeps running" sh -c \
+	'grep -qF "the [edgex] section changed; restart to apply" && [ "$("$0" -s "$1" -j status | jq .edgex.connected)" = true ]' \
+	"$BUILD/offloadctl" "$tmp/ctl.sock" <<<"$out"
 stop_pid "$AGENT"
