@@ -4,8 +4,9 @@
 # loopback; a Python subscriber checks every field EdgeX requires, origins
 # as exact integers. Each broker is then killed mid-run: ticks stay on
 # time, the events dropped meanwhile are counted, and publishing resumes
-# once it is back. Change mode sends each source once while nothing
-# changes; a bad [edgex] is refused naming file, line and key.
+# once it is back; a stopped (slow) broker costs dropped events too, never
+# a late tick. Change mode sends each source once while nothing changes; a
+# bad [edgex] is refused naming file, line and key, a reload changing it too.
 . "$(dirname "$0")/lib.sh"
 
 T=("offloadd check lists the [edgex] bus" "a bad [edgex] url is refused naming file, line and key")
@@ -14,7 +15,9 @@ for bus in MQTT Redis; do
 	    "$bus: with the broker killed, ticks stay on time" "$bus: events dropped while it is down are counted"
 	    "$bus: publishing resumes after the broker restarts" "$bus: /metrics with [edgex] passes promtool")
 done
-T+=("change mode: one event per source while nothing changes"
+T+=("a stopped broker: ticks stay on time, the backlog's events are dropped and counted"
+    "a stopped broker: publishing resumes once it drains"
+    "change mode: one event per source while nothing changes"
     "a reload that changes [edgex] is refused and the publisher keeps running")
 need_root "${T[@]}"
 for tool in mosquitto redis-server curl promtool; do
@@ -128,6 +131,44 @@ phase() {
 }
 phase MQTT mqtt://127.0.0.1:$MQTT_PORT 4
 phase Redis redis://127.0.0.1:$REDIS_PORT 3
+
+# A slow broker: mosquitto stopped, in a namespace of this test's whose TCP
+# buffers are 8 KiB, so that a few ticks of events fill them and the client
+# holds a backlog. The agent and broker run there (nsenter keeps /sys).
+NS=edgex$$
+ip netns add $NS && on_exit "ip netns del $NS"
+ip -n $NS link set lo up
+ip netns exec $NS sysctl -q -w net.ipv4.tcp_wmem="4096 4096 8192" net.ipv4.tcp_rmem="4096 4096 8192"
+printf '#!/bin/sh\nexec nsenter --net=/var/run/netns/%s %s "$@"\n' $NS "$OFFLOADD" >"$tmp/offloadd-ns"
+chmod +x "$tmp/offloadd-ns"
+nsenter --net=/var/run/netns/$NS mosquitto -c "$tmp/mosquitto.conf" >>"$tmp/broker.log" 2>&1 &
+BROKER=$!; on_exit "kill -CONT $BROKER; kill -9 $BROKER"
+conf mqtt://127.0.0.1:$MQTT_PORT 4 tick >"$tmp/slow.conf"
+sleep 0.3
+OFFLOADD=$tmp/offloadd-ns agent_start "$tmp/slow.log" "$tmp/slow.conf"
+sleep 1
+s0=$(status) t0=$(date +%s%N)
+kill -STOP $BROKER
+sleep 2.5
+s1=$(status) t1=$(date +%s%N)
+ticks=$(($(jq .ticks <<<"$s1") - $(jq .ticks <<<"$s0"))) due=$(((t1 - t0) / 200000000))
+late=$(($(jq .late_ticks <<<"$s1") - $(jq .late_ticks <<<"$s0")))
+backlog=$(($(jq .edgex.dropped_backlog <<<"$s1") - $(jq .edgex.dropped_backlog <<<"$s0")))
+diag "stopped: $ticks ticks ($due due), $late late, $backlog events dropped for the backlog; $(jq -c .edgex <<<"$s1")"
+check "a stopped broker: ticks stay on time, the backlog's events are dropped and counted" \
+	test "$late" = 0 -a "$ticks" -ge $((due - 1)) -a "$ticks" -le $((due + 1)) -a "$backlog" -ge 9
+kill -CONT $BROKER
+rm -f "$tmp/ready"
+nsenter --net=/var/run/netns/$NS "${BUS[@]}" listen --url mqtt://127.0.0.1:$MQTT_PORT --seconds 6 --out "$tmp/slow.jsonl" --count 6 \
+	--ready "$tmp/ready" &
+LISTENER=$!
+wait $LISTENER
+fields "$tmp/slow.jsonl" 4 --min-events 2 --tick-ms 200 >"$tmp/slow.check"
+rc=$?
+check "a stopped broker: publishing resumes once it drains" sh -c \
+	"[ $rc = 0 ] && [ $(status | jq .edgex.connected) = true ] || { cat '$tmp/slow.check'; exit 1; }"
+stop_pid "$AGENT"
+kill -9 $BROKER
 
 # Idle workloads and an unprobed peer: nothing changes after the first.
 conf redis://127.0.0.1:$REDIS_PORT 3 change >"$tmp/change.conf"
