@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 
 UUID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$')
-# Go's fmt "%e" of a float64, as go-mod-core-contracts writes Float64 values.
+# Go's fmt "%e" of a float64, as EdgeX writes Float64 values.
 FLOAT = re.compile(r'^(-?[0-9]\.[0-9]{6}e[+-][0-9]{2,3}|NaN|[+-]Inf)$')
 WORKLOAD = {'target': 'String', 'cpu_util': 'Float64', 'rq_p99_ms': 'Float64',
             'srtt_ms': 'Float64', 'reward': 'Float64'}

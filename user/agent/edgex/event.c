@@ -2,8 +2,8 @@
 /* EdgeX 3/4 events, formatted into fixed buffers once per workload and
  * tick: no allocation, and no escaping, since every string in them is a
  * name the configuration checked to [A-Za-z0-9._-]. Field names, order and
- * value formats are go-mod-core-contracts' (dtos.Event, dtos.BaseReading,
- * requests.AddEventRequest) and go-mod-messaging's MessageEnvelope. */
+ * value formats are those EdgeX 3 and 4 marshal for an AddEventRequest (its
+ * Event and readings) inside a message envelope. */
 #include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
