@@ -183,12 +183,20 @@ size_t off_edgex_event(struct off_edgex_fmt *f, const struct off_edgex_source *s
 size_t off_edgex_topic(const char *prefix, const struct off_edgex_source *s, int redis, char *out,
 		       size_t cap)
 {
-	int n = snprintf(out, cap, "%s/%s/%s/%s/%s", prefix, s->service, s->profile, s->device, s->source);
+	const char *level[] = { prefix, s->service, s->profile, s->device, s->source };
+	struct wr w = { out, out + cap - 1 };
+	char sep = redis ? '.' : '/';
 
-	if (n < 0 || (size_t)n >= cap)
+	for (size_t i = 0; i < sizeof(level) / sizeof(level[0]); i++) {
+		if (i)
+			str(&w, &sep, 1);
+		name(&w, level[i]);
+	}
+	if (w.p > w.end)
 		return 0;
-	for (char *c = out; redis && *c; c++)
+	*w.p = '\0';
+	for (char *c = out; redis && c < w.p; c++)
 		if (*c == '/')
-			*c = '.';
-	return n;
+			*c = '.';	/* the prefix's own levels */
+	return w.p - out;
 }

@@ -7,6 +7,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <poll.h>
+#include <string.h>
 
 #include "agent/edgex/edgex.h"
 
@@ -85,7 +86,10 @@ int off_redis_connect(struct off_edgex *x)
 
 int off_redis_publish(struct off_edgex *x, const char *topic, const char *msg, size_t len)
 {
-	if (redisAsyncCommand(x->client, NULL, NULL, "PUBLISH %s %b", topic, msg, len) != REDIS_OK) {
+	const char *argv[] = { "PUBLISH", topic, msg };
+	size_t lens[] = { 7, strlen(topic), len };
+
+	if (redisAsyncCommandArgv(x->client, NULL, NULL, 3, argv, lens) != REDIS_OK) {
 		x->lost = true;
 		return -EIO;
 	}
