@@ -91,10 +91,10 @@ static void down(struct off_edgex *x, const char *why)
 	uint64_t now = off_mono_ns();
 	uint32_t max = x->cfg.reconnect_max_ms;
 
-	if (x->state == OFF_EDGEX_UP) {
-		x->disconnects++;
-		fprintf(stderr, "offloadd: edgex: %s; events are dropped until it is back\n", why);
-	}
+	/* Once per outage: at the loss, or at the first failed connect. */
+	if (x->state == OFF_EDGEX_UP || !x->backoff_ms)
+		fprintf(stderr, "offloadd: edgex: %s://%s:%u: %s; events are dropped until it is back\n",
+			mqtt(x) ? "mqtt" : "redis", x->cfg.host, x->cfg.port, why);
 	if (mqtt(x))
 		off_mqtt_close(x);
 	else
@@ -124,10 +124,15 @@ static void connect_due(struct off_edgex *x, uint64_t now)
 }
 
 /* Where the connection stands at the tick: lost, timed out, or due. */
+static const char *lost(const struct off_edgex *x)
+{
+	return x->state == OFF_EDGEX_UP ? "the broker closed the connection" : "cannot connect";
+}
+
 void off_edgex_manage(struct off_edgex *x, uint64_t now)
 {
 	if (x->lost)
-		down(x, "the broker closed the connection");
+		down(x, lost(x));
 	else if (x->state == OFF_EDGEX_CONNECTING && now > x->deadline_ns)
 		down(x, "connect timed out");
 	if (x->state == OFF_EDGEX_DOWN)
@@ -135,7 +140,7 @@ void off_edgex_manage(struct off_edgex *x, uint64_t now)
 	else if (mqtt(x) && x->client)
 		off_mqtt_tick(x);
 	if (x->lost)
-		down(x, "the broker closed the connection");
+		down(x, lost(x));
 }
 
 void off_edgex_flush(struct off_edgex *x)

@@ -55,7 +55,7 @@ struct off_edgex {
 	int nwl, npeers;
 	struct off_edgex_last *last;	/* nwl workloads, then npeers peers */
 	struct off_edgex_fmt fmt;
-	uint64_t published, connects, disconnects;
+	uint64_t published, connects;
 	uint64_t dropped[OFF_EDGEX_DROP_KINDS];
 	uint64_t ns_last, ns_sum, ticks;	/* the publisher's own time per tick */
 	uint64_t cpu_ns_sum;		/* and its CPU time */
