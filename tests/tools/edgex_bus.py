@@ -126,7 +126,7 @@ def check_event(m, a, ids):
         bad += problem('%s readings %s, expected %s' % (kind, sorted(names), sorted(kinds)))
     for r in ev.get('readings', []):
         bad += check_reading(r, ev, kinds, a.targets.split(','))
-        want = dict(t.split('=') for t in a.decided.split(',')).get(ev.get('sourceName'))
+        want = dict(t.split('=') for t in a.decided.split(',') if t).get(ev.get('sourceName'))
         if kind == 'workload' and r['resourceName'] == 'target' and want and r['value'] != want:
             bad += problem('%s: target %s, decided %s' % (ev.get('sourceName'), r['value'], want))
     return (kind, ev.get('sourceName')), ev.get('origin'), bad
