@@ -19,16 +19,18 @@ VERSION	:= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 # (CI builds with each), and libclang-rt-dev for the libFuzzer runtime the
 # fuzz targets link. offload-train's ONNX import and export need onnx.proto
 # (libonnx-dev) compiled by protoc-c at build time, and their tests build
-# models with python3-onnx and check scores with numpy. Benchmark-only
-# packages (PyTorch, libtorch, libbpf-tools, perf, iptables and nft for the
-# DNAT comparison, gnuplot for the testbed's picture) are in BENCH_PKGS, and
-# the testbed needs only TESTBED_PKGS of them; test-fresh's debootstrap (and
-# git, which clones HEAD) in FRESH_PKGS.
+# models with python3-onnx and check scores with numpy. The EdgeX buses'
+# clients (libmosquitto, hiredis), and the brokers and Python clients its
+# test runs. Benchmark-only packages (PyTorch, libtorch, libbpf-tools, perf,
+# iptables and nft for the DNAT comparison, gnuplot for the testbed's
+# picture) are in BENCH_PKGS, and the testbed needs only TESTBED_PKGS of
+# them; test-fresh's debootstrap (and git, which clones HEAD) in FRESH_PKGS.
 DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
 	liburing-dev libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev libssl-dev openssl iproute2 jq util-linux procps libcap2-bin man-db curl \
 	prometheus systemd valgrind libonnx-dev protobuf-c-compiler libprotobuf-c-dev \
-	python3-onnx python3-numpy
+	python3-onnx python3-numpy libmosquitto-dev libhiredis-dev mosquitto \
+	redis-server python3-paho-mqtt python3-redis
 TESTBED_PKGS := gnuplot-nox
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables $(TESTBED_PKGS)
 FRESH_PKGS := debootstrap git
@@ -59,7 +61,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 OPENSSL_CFLAGS	:= $(shell pkg-config --cflags openssl 2>/dev/null)
 OPENSSL_LIBS	:= $(or $(shell pkg-config --libs openssl 2>/dev/null),-lssl -lcrypto)
 override CFLAGS += $(OPENSSL_CFLAGS)
-LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd $(OPENSSL_LIBS) -lm
+LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd -lmosquitto -lhiredis $(OPENSSL_LIBS) -lm
 # The skeletons embed the objects, debug info and all: no build path in it.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-Ivmlinux/$(ARCH) -Iinclude -Wall -Werror -fdebug-prefix-map=$(CURDIR)=.

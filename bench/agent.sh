@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Agent benchmark, in one run: (1) tick cost (collect + decide + actuate) for
 # 10, 100 and 1,000 governed workloads with 4 candidates each under the
-# default model; (2) CPU and RSS while governing 10, 100 and 1,000 workloads
+# default model, and at the largest size again with [edgex] publishing every
+# workload's and peer's event each tick to a local mosquitto, then to a local
+# redis-server (the publisher's own time per tick against the tick's); (2) CPU and RSS while governing 10, 100 and 1,000 workloads
 # at a 1 s tick; (3) connect() latency from a governed cgroup (hook attached: a VIP
 # rewritten, and a plain address passed through) against an ungoverned one,
 # interleaved. Writes bench/results/agent.json and prints a summary.
@@ -18,10 +20,11 @@ fi
 CG=$CGROOT/offloadd-bench
 out=bench/results/agent.json
 tmp=$(mktemp -d)
-agent=
+agent= broker=
 cleanup() {
 	set +e
 	[ -z "$agent" ] || kill "$agent" 2>/dev/null
+	[ -z "$broker" ] || kill "$broker" 2>/dev/null
 	wait 2>/dev/null
 	ip route del unreachable 10.241.9.9/32 2>/dev/null
 	for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d"; done 2>/dev/null
@@ -65,12 +68,43 @@ for n in ${SIZES:-10 100 1000}; do
 	conf "$n" 100ms >"$tmp/conf"
 	start
 	sleep 10
-	status | jq -c --argjson n "$n" '{workloads: $n, candidates: 4, ticks, tick_us_mean, tick_us_max}' \
+	status | jq -c --argjson n "$n" '{workloads: $n, candidates: 4, ticks, tick_us_mean, tick_us_max, tick_cpu_us_mean}' \
 		>>"$tmp/ticks.json"
 	echo "," >>"$tmp/ticks.json"
 	stop
 done
 echo "null]" >>"$tmp/ticks.json"
+
+# 1b. The same at the largest size with [edgex] on: each tick an event per
+# workload and per peer, EdgeX 3 (base64), on each bus; then on change,
+# which with these idle workloads publishes each source once. No subscriber.
+n=$(echo ${SIZES:-10 100 1000} | awk '{ print $NF }')
+for run in mqtt://127.0.0.1:24883,tick redis://127.0.0.1:24379,tick mqtt://127.0.0.1:24883,change; do
+	url=${run%,*} mode=${run#*,}
+	case $url in
+	mqtt*) printf 'listener 24883 127.0.0.1\nallow_anonymous true\n' >"$tmp/mosquitto.conf"
+	       mosquitto -c "$tmp/mosquitto.conf" >"$tmp/broker.log" 2>&1 & broker=$! ;;
+	*) redis-server --port 24379 --bind 127.0.0.1 --save '' --appendonly no >"$tmp/broker.log" 2>&1 &
+	   broker=$! ;;
+	esac
+	sleep 0.5
+	{ conf "$n" 100ms; printf '[edgex]\nurl = %s\nmode = %s\n' "$url" "$mode"; } >"$tmp/conf"
+	start
+	sleep 10
+	status | jq -c --argjson n "$n" --arg bus "${url%%:*}" --arg mode "$mode" '{workloads: $n, candidates: 4,
+		bus: $bus, mode: $mode, ticks,
+		tick_us_mean, tick_us_max, tick_cpu_us_mean, edgex_us_mean: .edgex.publish_us_mean,
+		edgex_cpu_us_mean: .edgex.publish_cpu_us_mean, published: .edgex.published,
+		dropped: (.edgex.dropped_disconnected + .edgex.dropped_backlog + .edgex.dropped_error)}' >>"$tmp/edgex.jsonl"
+	stop
+	kill "$broker"; wait "$broker" 2>/dev/null || true; broker=
+done
+# The cost: the publisher's CPU time per tick over the tick's without it
+# (CPU time: on a shared machine, wall time also counts whoever preempted).
+jq -s --slurpfile t "$tmp/ticks.json" 'map(. as $e | ($t[0] | map(select(. != null and .workloads == $e.workloads))[0])
+	as $b | . + {cost_pct: ($e.edgex_cpu_us_mean / $b.tick_cpu_us_mean * 100),
+	wall_cost_pct: ($e.edgex_us_mean / $b.tick_us_mean * 100)})' \
+	"$tmp/edgex.jsonl" >"$tmp/edgex.json"
 
 # 2. Idle governing: CPU and RSS at a 1 s tick for 10, 100 and 1,000
 # workloads, over 20 s after a 5 s settle.
@@ -108,10 +142,12 @@ jq -s 'group_by(.case) | map({case: .[0].case, rounds: length,
 
 mkdir -p bench/results
 jq -n --slurpfile t "$tmp/ticks.json" --slurpfile i "$tmp/footprint.json" --slurpfile c "$tmp/connect.json" \
+	--slurpfile e "$tmp/edgex.json" \
 	--arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
-	'{kernel: $kernel, cpu: $cpu, tick_cost: ($t[0] | map(select(. != null))), footprint: $i[0], connect: $c[0]}' >"$out"
+	'{kernel: $kernel, cpu: $cpu, tick_cost: ($t[0] | map(select(. != null))), edgex: $e[0], footprint: $i[0], connect: $c[0]}' >"$out"
 jq -r '"tick cost (collect + decide + actuate), 4 candidates each:",
-	(.tick_cost[] | "  \(.workloads) workloads: mean \(.tick_us_mean | floor) us, max \(.tick_us_max | floor) us over \(.ticks) ticks"),
+	(.tick_cost[] | "  \(.workloads) workloads: mean \(.tick_us_mean | floor) us (CPU \(.tick_cpu_us_mean | floor) us), max \(.tick_us_max | floor) us over \(.ticks) ticks"),
+	(.edgex[] | "  \(.workloads) workloads, [edgex] \(.bus) \(.mode): publishing \(.edgex_cpu_us_mean | floor) us of CPU a tick (wall \(.edgex_us_mean | floor) us), \(.cost_pct * 10 | round / 10)% of the tick'"'"'s CPU (wall \(.wall_cost_pct * 10 | round / 10)%); \(.published) events, \(.dropped) dropped"),
 	"governing at a 1 s tick:",
 	(.footprint[] | "  \(.workloads) workloads: \(.cpu_pct * 1000 | round / 1000)% of a core, RSS \(.rss_mib * 10 | round / 10) MiB"),
 	"connect() on loopback:", (.connect[] | "  \(.case): mean \(.connect_ns_mean_median) ns, p50 \(.connect_ns_p50_median) ns")' "$out"

@@ -220,7 +220,7 @@ static const struct { const char *from, *to, *want; } mistakes[] = {
 	{ "port.cloud", "port.moon", "t.conf:15: [service api] port.moon: no such peer \"moon\"" },
 	{ "[peer cloud]", "[peer edge1]", "t.conf:8: [peer edge1] duplicate section (first at line 5)" },
 	{ "[peer cloud]", "[pier cloud]", "t.conf:8: [pier cloud] unknown section: expected [agent], "
-	  "[peer NAME], [service NAME] or [workload NAME]" },
+	  "[peer NAME], [service NAME], [workload NAME] or [edgex]" },
 	{ "kind = edge", "kind = edge\nkind = cloud", "t.conf:8: [peer edge1] kind: given twice (first at line 7)" },
 	{ "policy = static:cloud", "policy = random",
 	  "t.conf:19: [workload web] policy: expected dqn, greedy or static:TARGET, got \"random\"" },
@@ -271,6 +271,59 @@ static void names_each_mistake(void **state)
 			fail_msg("case %zu:\n got \"%s\"\nwant \"%s\"", i, err, mistakes[i].want);
 		assert_int_equal(cfg.tick_ms, 500);	/* still the good file */
 	}
+}
+
+/* [edgex]: its defaults, every key, and each mistake by file, line and key. */
+static void edgex_section(void **state)
+{
+	static const struct { const char *line, *want; } bad[] = {
+		{ "url = amqp://10.0.0.1:5672", "t.conf:21: [edgex] url: expected mqtt://IP:PORT or "
+		  "redis://IP:PORT (an address, not a name), got \"amqp://10.0.0.1:5672\"" },
+		{ "mode = sometimes", "t.conf:21: [edgex] mode: expected tick or change, got \"sometimes\"" },
+		{ "version = 2", "t.conf:21: [edgex] version: expected an integer in 3..4, got \"2\"" },
+		{ "topic_prefix = edgex/#", "t.conf:21: [edgex] topic_prefix: expected topic levels of letters, "
+		  "digits, '.', '_' and '-' joined by '/', like edgex/events/device, got \"edgex/#\"" },
+		{ "device = gw 1", "t.conf:21: [edgex] device: expected letters, digits, '.', '_' and '-', "
+		  "under 64 bytes, got \"gw 1\"" },
+		{ "url = mqtt://10.0.0.6:1883\n[edgex]", "t.conf:22: [edgex] duplicate section (first at line 20)" },
+	};
+	char text[sizeof(good) + 256], err[512];
+
+	(void)state;
+	parse_ok(good);
+	assert_int_equal(cfg.edgex.line, 0);
+	off_config_free(&cfg);
+	snprintf(text, sizeof(text), "%s[edgex]\nurl = redis://[::1]:6379\nmode = change\nversion = 4\n"
+		 "device = gw1\ntopic_prefix = site1/edgex/events/device\nreconnect_max = 2s\n", good);
+	parse_ok(text);
+	assert_int_equal(cfg.edgex.line, 20);
+	assert_int_equal(cfg.edgex.bus, OFF_EDGEX_REDIS);
+	assert_string_equal(cfg.edgex.host, "::1");
+	assert_int_equal(cfg.edgex.port, 6379);
+	assert_true(cfg.edgex.on_change);
+	assert_int_equal(cfg.edgex.version, 4);
+	assert_string_equal(cfg.edgex.device, "gw1");
+	assert_string_equal(cfg.edgex.topic_prefix, "site1/edgex/events/device");
+	assert_string_equal(cfg.edgex.service, "offloadd");
+	assert_string_equal(cfg.edgex.profile, "offloadd-workload");
+	assert_int_equal(cfg.edgex.reconnect_max_ms, 2000);
+	off_config_free(&cfg);
+	snprintf(text, sizeof(text), "%s[edgex]\nurl = mqtt://10.0.0.5:1883\n", good);
+	parse_ok(text);
+	assert_int_equal(cfg.edgex.bus, OFF_EDGEX_MQTT);
+	assert_int_equal(cfg.edgex.version, 3);
+	assert_false(cfg.edgex.on_change);
+	assert_string_equal(cfg.edgex.device, cfg.node);	/* by default, the node's name */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s[edgex]\n%s\nurl = mqtt://10.0.0.5:1883\n", good, bad[i].line);
+		if (off_config_parse_str(text, "t.conf", &cfg, err, sizeof(err)) != -EINVAL)
+			fail_msg("case %zu was not refused", i);
+		if (strcmp(err, bad[i].want))
+			fail_msg("case %zu:\n got \"%s\"\nwant \"%s\"", i, err, bad[i].want);
+	}
+	snprintf(text, sizeof(text), "%s[edgex]\nmode = tick\n", good);
+	assert_int_equal(off_config_parse_str(text, "t.conf", &cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.conf:20: [edgex] url: required key missing");
 }
 
 /* Sections past a limit, and lines libinih would cut. */
@@ -344,6 +397,7 @@ int main(void)
 		cmocka_unit_test_teardown(parses_the_base_file, teardown),
 		cmocka_unit_test_teardown(remembers_key_lines, teardown),
 		cmocka_unit_test_teardown(names_each_mistake, teardown),
+		cmocka_unit_test_teardown(edgex_section, teardown),
 		cmocka_unit_test_teardown(limits, teardown),
 		cmocka_unit_test_teardown(refused_load_keeps_the_old_config, teardown),
 		cmocka_unit_test_teardown(shipped_example_parses, teardown),

@@ -329,6 +329,12 @@ static void print_governed(const struct off_config *c)
 		       s->vip.proto == IPPROTO_UDP ? "udp" : "tcp", fmt_ep(s->vip.addr, s->vip.port, a, sizeof(a)),
 		       fmt_ep(s->local.addr, s->local.port, b, sizeof(b)));
 	}
+	if (c->edgex.line)
+		printf("edgex: %s %s:%u, EdgeX %u (%s payload), topics %s/%s/{%s,%s}/%s/NAME, %s\n",
+		       c->edgex.bus == OFF_EDGEX_MQTT ? "mqtt" : "redis", c->edgex.host, c->edgex.port,
+		       c->edgex.version, c->edgex.version == 3 ? "base64" : "plain", c->edgex.topic_prefix,
+		       c->edgex.service, c->edgex.profile, c->edgex.peer_profile, c->edgex.device,
+		       c->edgex.on_change ? "on change" : "every tick");
 	for (int i = 0; i < c->npeers; i++) {
 		const struct off_cfg_peer *p = &c->peers[i];
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "agent/config/config.h"
+#include "agent/edgex/edgex.h"
 #include "agent/kernel/collect.h"
 #include "agent/kernel/flowage.h"
 #include "agent/kernel/loader.h"
@@ -42,7 +43,9 @@ struct off_daemon {
 	struct off_decider dec;
 	struct off_record rec;
 	struct off_abtest ab;
+	struct off_edgex edgex;
 	uint64_t tick_ns_last, tick_ns_max, tick_ns_sum;	/* collect + decide + actuate */
+	uint64_t tick_cpu_ns_sum;	/* the same in CPU time */
 	uint64_t reloads, reloads_failed;
 	uint64_t tick_hist[OFF_TICK_BUCKETS + 1];	/* the last: +Inf */
 	uint64_t lease_renewed_ns;

@@ -26,6 +26,17 @@ static int same_peers(const struct off_config *a, const struct off_config *b)
 	return 1;
 }
 
+/* The publisher holds a connection and per-source state: a restart's. */
+static int same_edgex(const struct off_cfg_edgex *a, const struct off_cfg_edgex *b)
+{
+	return !a->line == !b->line && a->bus == b->bus && !strcmp(a->host, b->host) &&
+	       a->port == b->port && !strcmp(a->topic_prefix, b->topic_prefix) &&
+	       !strcmp(a->service, b->service) && !strcmp(a->profile, b->profile) &&
+	       !strcmp(a->peer_profile, b->peer_profile) && !strcmp(a->device, b->device) &&
+	       a->on_change == b->on_change && a->version == b->version &&
+	       a->reconnect_max_ms == b->reconnect_max_ms;
+}
+
 /* What a reload cannot change without a restart, or NULL. */
 static const char *needs_restart(const struct off_config *c, const struct off_config *old)
 {
@@ -42,6 +53,8 @@ static const char *needs_restart(const struct off_config *c, const struct off_co
 		return "map sizes";
 	if (strcmp(c->experience_log, old->experience_log))
 		return "experience log";
+	if (!same_edgex(&c->edgex, &old->edgex))
+		return "[edgex] section";
 	if (strcmp(c->ctl_socket, old->ctl_socket) || strcmp(c->status_listen, old->status_listen))
 		return "listen address";
 	/* Certificates may be renewed by a reload; leaving TLS may not. */

@@ -234,10 +234,11 @@ static void notify(struct off_daemon *d)
 }
 
 /* The kernel's and the agent's work of a tick, timed for the metrics. */
-static void account(struct off_daemon *d, uint64_t t0)
+static void account(struct off_daemon *d, uint64_t t0, uint64_t cpu0)
 {
 	int b = 0;
 
+	d->tick_cpu_ns_sum += off_cpu_ns() - cpu0;
 	d->tick_ns_last = off_mono_ns() - t0;
 	d->tick_ns_sum += d->tick_ns_last;
 	while (b < OFF_TICK_BUCKETS && d->tick_ns_last > off_tick_buckets_s[b] * 1e9)
@@ -269,7 +270,7 @@ static void age_flows(struct off_daemon *d, uint64_t now_ns)
 
 static void on_tick(struct off_daemon *d)
 {
-	uint64_t t0 = off_mono_ns();
+	uint64_t t0 = off_mono_ns(), cpu0 = off_cpu_ns();
 	int ret = off_collect(&d->bpf, &d->snap);
 
 	if (ret)
@@ -283,7 +284,8 @@ static void on_tick(struct off_daemon *d)
 	ret = off_daemon_actuate(d, 0);
 	if (ret)
 		fprintf(stderr, "offloadd: cannot write decisions: %s\n", strerror(-ret));
-	account(d, t0);
+	account(d, t0, cpu0);
+	off_edgex_tick(&d->edgex, d);
 	off_record_tick(&d->rec, &d->cfg, &d->meas, &d->dec, d->current, &d->ring, EV_LOG);
 	off_abtest_tick(&d->ab, d);
 	off_peers_tick(&d->peers, &d->ring);
@@ -329,7 +331,7 @@ static int loop(struct off_daemon *d)
 				off_record_written(&d->rec, cqe->res);
 			else if (ev == EV_SIGNAL)
 				on_signal(d);
-			else if (!off_listen_complete(&d->ring, cqe))
+			else if (!off_listen_complete(&d->ring, cqe) && !off_edgex_complete(cqe))
 				off_peers_complete(&d->peers, &d->ring, cqe);
 			io_uring_cqe_seen(&d->ring, cqe);
 		}
@@ -433,6 +435,10 @@ int off_run_main(int argc, char **argv)
 		fprintf(stderr, "offloadd: out of memory\n");
 		return 1;
 	}
+	if (off_edgex_init(&d.edgex, &d.cfg, &d.ring, err, sizeof(err))) {
+		fprintf(stderr, "offloadd: %s\n", err);
+		return 1;
+	}
 	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, d.cfg.ctl_group, d.cfg.ctl_admin_group,
 			      off_daemon_command, &d, err, sizeof(err));
 	if (!ret && d.cfg.status_listen[0])
@@ -467,6 +473,7 @@ int off_run_main(int argc, char **argv)
 	off_abtest_free(&d.ab);
 	off_models_free(&d.models);
 	off_peers_free(&d.peers);
+	off_edgex_free(&d.edgex);
 	SSL_CTX_free(d.tls);
 	off_config_free(&d.cfg);
 	io_uring_queue_exit(&d.ring);

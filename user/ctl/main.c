@@ -199,6 +199,19 @@ static void print_explain(json_t *r)
 		       num(c, "cost_per_req"));
 }
 
+/* [edgex]'s line of status, if it is on. */
+static void print_edgex(json_t *e)
+{
+	if (!json_is_object(e))
+		return;
+	printf("edgex %s, %lld events published, dropped %lld disconnected, %lld backlog, %lld refused\n",
+	       json_is_true(json_object_get(e, "connected")) ? "connected" : "disconnected",
+	       json_integer_value(json_object_get(e, "published")),
+	       json_integer_value(json_object_get(e, "dropped_disconnected")),
+	       json_integer_value(json_object_get(e, "dropped_backlog")),
+	       json_integer_value(json_object_get(e, "dropped_error")));
+}
+
 static void print_human(const char *cmd, json_t *r)
 {
 	json_t *w;
@@ -223,6 +236,7 @@ static void print_human(const char *cmd, json_t *r)
 		       json_integer_value(json_object_get(r, "peers_up")),
 		       json_integer_value(json_object_get(r, "peers")),
 		       json_string_value(json_object_get(r, "peer_auth")));
+		print_edgex(json_object_get(r, "edgex"));
 	} else if (!strcmp(cmd, "workloads")) {
 		print_workloads(r);
 	} else if (!strcmp(cmd, "ab")) {

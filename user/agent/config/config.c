@@ -185,6 +185,15 @@ static void on_section(void *user, const char *sec, int line)
 		p->keys = off_cfg_agent_keys;
 		p->nkeys = off_cfg_nagent_keys;
 		p->base = &p->c;
+	} else if (!strcmp(sec, "edgex")) {
+		if (p->c.edgex.line) {
+			bad(p, line, sec, NULL, "duplicate section (first at line %d)", p->c.edgex.line);
+			return;
+		}
+		p->keys = off_cfg_edgex_keys;
+		p->nkeys = off_cfg_nedgex_keys;
+		p->base = &p->c.edgex;
+		p->c.edgex.line = line;
 	} else if ((name = named(sec, "peer"))) {
 		open_peer(p, name);
 	} else if ((name = named(sec, "service"))) {
@@ -192,8 +201,8 @@ static void on_section(void *user, const char *sec, int line)
 	} else if ((name = named(sec, "workload"))) {
 		open_workload(p, name);
 	} else {
-		bad(p, line, sec, NULL, "unknown section: expected [agent], [peer NAME], [service NAME] "
-		    "or [workload NAME]");
+		bad(p, line, sec, NULL, "unknown section: expected [agent], [peer NAME], [service NAME], "
+		    "[workload NAME] or [edgex]");
 	}
 }
 
@@ -344,6 +353,8 @@ static void resolve(struct parser *p)
 		resolve_workload(p, i);
 	if (c->status_listen[0] && !strcmp(c->status_listen, c->metrics_listen))
 		bad(p, p->agent_line, "agent", "metrics_listen", "the same address as status_listen");
+	if (!c->edgex.device[0])
+		strcpy(c->edgex.device, c->node);	/* node may come after [edgex] */
 	if (!c->probe_timeout_ms)
 		c->probe_timeout_ms = c->tick_ms / 2 < 500 ? c->tick_ms / 2 : 500;
 }
@@ -370,6 +381,9 @@ static void defaults(struct off_config *c)
 	strcpy(c->ctl_socket, OFF_CTL_SOCKET);
 	strcpy(c->metrics_listen, "127.0.0.1:9477");
 	strcpy(c->pin_dir, OFF_PIN_DIR);
+	c->edgex = (struct off_cfg_edgex){ .topic_prefix = "edgex/events/device", .service = "offloadd",
+					   .profile = "offloadd-workload", .peer_profile = "offloadd-peer",
+					   .version = 3, .reconnect_max_ms = 30000 };
 	if (gethostname(c->node, sizeof(c->node) - 1) || off_parse_name(c->node, sizeof(c->node)))
 		strcpy(c->node, "localhost");
 }

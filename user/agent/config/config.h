@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* /etc/offloadd/offloadd.conf: [agent], [peer NAME], [service NAME],
- * [workload NAME]. Parsed whole or not at all. */
+ * [workload NAME], [edgex]. Parsed whole or not at all. */
 #ifndef OFFLOAD_AGENT_CONFIG_CONFIG_H
 #define OFFLOAD_AGENT_CONFIG_CONFIG_H
 
@@ -60,6 +60,22 @@ struct off_cfg_workload {
 	int key_line[OFF_CFG_WORKLOAD_KEYS];	/* per key of its table; 0: not given */
 };
 
+enum off_edgex_bus { OFF_EDGEX_MQTT = 1, OFF_EDGEX_REDIS };
+
+/* [edgex]: decisions and telemetry as EdgeX events on its message bus. */
+struct off_cfg_edgex {
+	int line;			/* 0: no [edgex] section, nothing published */
+	enum off_edgex_bus bus;
+	char host[48];			/* an IP address: connects never resolve names */
+	uint32_t port;
+	char topic_prefix[128];
+	char service[OFF_CFG_NAME_LEN * 2], profile[OFF_CFG_NAME_LEN * 2];
+	char peer_profile[OFF_CFG_NAME_LEN * 2], device[OFF_CFG_NAME_LEN * 2];
+	bool on_change;			/* mode = change: only events whose readings changed */
+	uint32_t version;		/* 3: payload base64 ([]byte); 4: plain JSON */
+	uint32_t reconnect_max_ms;	/* the backoff's ceiling */
+};
+
 struct off_config {
 	uint32_t tick_ms, lease_ticks, mark_base;
 	uint32_t peer_down_after, probe_timeout_ms;
@@ -92,6 +108,7 @@ struct off_config {
 	struct off_cfg_peer peers[OFF_CFG_MAX_PEERS];	/* target index = i + 1 */
 	struct off_cfg_service services[OFF_CFG_MAX_SERVICES];
 	struct off_cfg_workload *workloads;	/* owned: off_config_free */
+	struct off_cfg_edgex edgex;
 };
 
 /* 0, or -EINVAL/-errno with "FILE:LINE: [section] key: problem" in err.

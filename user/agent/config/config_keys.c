@@ -3,6 +3,7 @@
  * valid value or says what it expected; the parser adds file:line. */
 #include <errno.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,50 @@ static int set_services(struct parser *p, const struct key *k, void *f, const ch
 	return 0;
 }
 
+/* mqtt://IP:PORT or redis://IP:PORT: an address, never a name to resolve,
+ * so that a reconnect cannot block the loop on DNS. */
+static int set_bus_url(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	struct off_cfg_edgex *e = f;
+	const char *rest = NULL;
+	struct off_endpoint ep;
+	bool v4;
+
+	(void)k;
+	if (!strncmp(v, "mqtt://", 7))
+		e->bus = OFF_EDGEX_MQTT, rest = v + 7;
+	else if (!strncmp(v, "redis://", 8))
+		e->bus = OFF_EDGEX_REDIS, rest = v + 8;
+	if (!rest || off_parse_endpoint(rest, &ep))
+		return expected(p, "expected mqtt://IP:PORT or redis://IP:PORT (an address, not a name)", 0, 0);
+	v4 = off_ip_is_v4(ep.addr);
+	inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? ep.addr + 12 : ep.addr, e->host, sizeof(e->host));
+	e->port = ep.port;
+	return 0;
+}
+
+/* Topic levels of names, joined by '/': no wildcard, no empty level. */
+static int set_topic(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (!n || n >= k->max || v[0] == '/' || v[n - 1] == '/' || strstr(v, "//") ||
+	    v[strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/")])
+		return expected(p, "expected topic levels of letters, digits, '.', '_' and '-' "
+			       "joined by '/', like edgex/events/device", 0, 0);
+	strcpy(f, v);
+	return 0;
+}
+
+static int set_mode(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	(void)k;
+	if (strcmp(v, "tick") && strcmp(v, "change"))
+		return expected(p, "expected tick or change", 0, 0);
+	*(bool *)f = !strcmp(v, "change");
+	return 0;
+}
+
 #define A(n, fn, f, lo, hi) { n, fn, offsetof(struct off_config, f), lo, hi, false }
 #define S(n, fn, f) A(n, fn, f, 0, sizeof(((struct off_config *)0)->f))
 
@@ -259,3 +304,14 @@ const struct key off_cfg_workload_keys[] = {
 const size_t off_cfg_nworkload_keys = sizeof(off_cfg_workload_keys) / sizeof(off_cfg_workload_keys[0]);
 _Static_assert(sizeof(off_cfg_workload_keys) / sizeof(off_cfg_workload_keys[0]) <= OFF_CFG_WORKLOAD_KEYS,
 	       "struct off_cfg_workload keeps a line per key");
+
+#define E(n, fn, f, lo, hi, req) { n, fn, offsetof(struct off_cfg_edgex, f), lo, hi, req }
+#define ES(n, fn, f) E(n, fn, f, 0, sizeof(((struct off_cfg_edgex *)0)->f), false)
+const struct key off_cfg_edgex_keys[] = {
+	E("url", set_bus_url, line, 0, 0, true), ES("topic_prefix", set_topic, topic_prefix),
+	ES("service", set_name, service), ES("profile", set_name, profile),
+	ES("peer_profile", set_name, peer_profile), ES("device", set_name, device),
+	E("mode", set_mode, on_change, 0, 0, false), E("version", set_u32, version, 3, 4, false),
+	E("reconnect_max", set_ms, reconnect_max_ms, 100, 3600000, false),
+};
+const size_t off_cfg_nedgex_keys = sizeof(off_cfg_edgex_keys) / sizeof(off_cfg_edgex_keys[0]);

@@ -63,5 +63,6 @@ OFF_CFG_KEYS(agent);
 OFF_CFG_KEYS(peer);
 OFF_CFG_KEYS(service);
 OFF_CFG_KEYS(workload);
+OFF_CFG_KEYS(edgex);
 
 #endif

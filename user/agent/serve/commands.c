@@ -25,31 +25,63 @@ static json_t *models(struct off_daemon *d)
 	return list;
 }
 
-static json_t *status(struct off_daemon *d)
+/* [edgex], or null when off. */
+static json_t *edgex(struct off_daemon *d)
 {
-	json_t *r;
+	const struct off_edgex *x = &d->edgex;
+
+	if (!x->cfg.line)
+		return json_null();
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "connected", x->state == OFF_EDGEX_UP,
+			 "published", (json_int_t)x->published,
+			 "dropped_disconnected", (json_int_t)x->dropped[OFF_EDGEX_DROP_DOWN],
+			 "dropped_backlog", (json_int_t)x->dropped[OFF_EDGEX_DROP_BACKLOG],
+			 "dropped_error", (json_int_t)x->dropped[OFF_EDGEX_DROP_ERROR],
+			 "connects", (json_int_t)x->connects,
+			 "publish_us_mean", x->ticks ? x->ns_sum / 1e3 / x->ticks : 0.0,
+			 "publish_cpu_us_mean", x->ticks ? x->cpu_ns_sum / 1e3 / x->ticks : 0.0);
+}
+
+/* The tick's own figures. */
+static json_t *ticks(struct off_daemon *d)
+{
+	return json_pack("{s:I, s:I, s:f, s:f, s:f}",
+			 "ticks", (json_int_t)d->ticks, "late_ticks", (json_int_t)d->late,
+			 "tick_us_mean", d->ticks ? d->tick_ns_sum / 1e3 / d->ticks : 0.0,
+			 "tick_us_max", d->tick_ns_max / 1e3,
+			 "tick_cpu_us_mean", d->ticks ? d->tick_cpu_ns_sum / 1e3 / d->ticks : 0.0);
+}
+
+/* What the agent keeps: reloads, the experience log, the flows map, peers. */
+static json_t *upkeep(struct off_daemon *d)
+{
 	int up = 0;
 
 	for (int i = 0; i < d->peers.n; i++)
 		up += d->peers.p[i].up;
-	r = json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:b, s:I, s:I, s:f, s:b, s:f, s:f,"
-			 " s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
-			 "version", OFFLOAD_VERSION, "config", d->path, "tick_ms", d->cfg.tick_ms,
-			 "lease_ticks", d->cfg.lease_ticks, "workloads", d->cfg.nworkloads,
-			 "dry_run", d->cfg.dry_run,
-			 "ticks", (json_int_t)d->ticks, "late_ticks", (json_int_t)d->late,
-			 "uptime_s", (off_mono_ns() - d->started_ns) / 1e9, "adopted", d->bpf.adopted,
-			 "tick_us_mean", d->ticks ? d->tick_ns_sum / 1e3 / d->ticks : 0.0,
-			 "tick_us_max", d->tick_ns_max / 1e3,
-			 "local_util", d->meas.local_util, "local_capacity_cores", d->meas.scope.capacity,
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:s}",
 			 "reloads", (json_int_t)d->reloads, "reloads_failed", (json_int_t)d->reloads_failed,
 			 "experience_lines", (json_int_t)d->rec.lines,
 			 "experience_dropped", (json_int_t)d->rec.dropped,
 			 "experience_write_errors", (json_int_t)d->rec.write_errors,
 			 "flows", (json_int_t)d->age.entries, "flows_capacity", (json_int_t)d->snap.max_flows,
-			 "flows_aged", (json_int_t)d->age.aged, "models", models(d));
-	if (r && json_object_update_new(r, json_pack("{s:i, s:i, s:s}", "peers", d->peers.n, "peers_up", up,
-				"peer_auth", d->tls ? "mutual TLS 1.3" : "none (plain HTTP)"))) {
+			 "flows_aged", (json_int_t)d->age.aged, "peers", d->peers.n, "peers_up", up,
+			 "peer_auth", d->tls ? "mutual TLS 1.3" : "none (plain HTTP)");
+}
+
+static json_t *status(struct off_daemon *d)
+{
+	json_t *r = json_pack("{s:b, s:s, s:s, s:i, s:i, s:i, s:b, s:f, s:b, s:f, s:f, s:o, s:o}",
+			      "ok", 1, "version", OFFLOAD_VERSION, "config", d->path,
+			      "tick_ms", d->cfg.tick_ms, "lease_ticks", d->cfg.lease_ticks,
+			      "workloads", d->cfg.nworkloads, "dry_run", d->cfg.dry_run,
+			      "uptime_s", (off_mono_ns() - d->started_ns) / 1e9, "adopted", d->bpf.adopted,
+			      "local_util", d->meas.local_util,
+			      "local_capacity_cores", d->meas.scope.capacity,
+			      "models", models(d), "edgex", edgex(d));
+
+	/* One flat object, as offloadctl -j has always printed it. */
+	if (r && (json_object_update_new(r, ticks(d)) || json_object_update_new(r, upkeep(d)))) {
 		json_decref(r);
 		return NULL;
 	}

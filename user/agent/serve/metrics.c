@@ -338,6 +338,27 @@ static void io_series(struct wr *w, const struct off_daemon *d)
 	put(w, "offloadd_build_info{version=\"%s\"} 1\n", OFFLOAD_VERSION);
 }
 
+/* [edgex]: events published and dropped by reason, the connection, and
+ * what publishing costs a tick. */
+static void edgex_series(struct wr *w, const struct off_edgex *x)
+{
+	if (!x->cfg.line)
+		return;
+	head(w, "edgex_events_published_total", "counter", "EdgeX events handed to the bus client");
+	put(w, "offloadd_edgex_events_published_total %llu\n", (unsigned long long)x->published);
+	head(w, "edgex_events_dropped_total", "counter",
+	     "EdgeX events dropped: bus disconnected, the last tick's still unsent (backlog), or refused");
+	for (int r = 0; r < OFF_EDGEX_DROP_KINDS; r++)
+		put(w, "offloadd_edgex_events_dropped_total{reason=\"%s\"} %llu\n", off_edgex_drop_names[r],
+		    (unsigned long long)x->dropped[r]);
+	head(w, "edgex_connected", "gauge", "1 while connected to the EdgeX message bus");
+	put(w, "offloadd_edgex_connected %d\n", x->state == OFF_EDGEX_UP);
+	head(w, "edgex_connects_total", "counter", "connections made to the EdgeX message bus");
+	put(w, "offloadd_edgex_connects_total %llu\n", (unsigned long long)x->connects);
+	head(w, "edgex_publish_seconds_total", "counter", "time spent building and handing over events");
+	put(w, "offloadd_edgex_publish_seconds_total %.9g\n", x->ns_sum / 1e9);
+}
+
 /* The whole reply: header and text, allocated to its size. */
 static struct off_reply *render(const struct off_daemon *d)
 {
@@ -353,6 +374,7 @@ static struct off_reply *render(const struct off_daemon *d)
 		peers(&w, d);
 		agent_series(&w, d);
 		io_series(&w, d);
+		edgex_series(&w, &d->edgex);
 	}
 	n = snprintf(NULL, 0, hdr, w.len);
 	if (!w.failed && w.p && (r = off_reply_alloc(n + w.len))) {

@@ -11,8 +11,9 @@
 
 /* In flight at most: per listener one accept and, per connection, an
  * operation and its linked timeout; per peer a probe step and its timeout;
- * the tick, the signalfd poll and the experience log's write. */
-#define OFF_RING_INFLIGHT	(3 * (1 + 2 * OFF_LISTEN_MAX_CONNS) + 2 * OFF_CFG_MAX_PEERS + 3)
+ * the tick, the signalfd poll and the experience log's write; the EdgeX
+ * client's read and write polls and their cancellations. */
+#define OFF_RING_INFLIGHT	(3 * (1 + 2 * OFF_LISTEN_MAX_CONNS) + 2 * OFF_CFG_MAX_PEERS + 3 + 4)
 /* Every completion fits in the CQ even if all arrive during a stall, so
  * none waits in the kernel's overflow list. */
 #define OFF_RING_SQ		512
