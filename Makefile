@@ -23,7 +23,7 @@ VERSION	:= 0.1.0
 DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
 	liburing-dev libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
-	prometheus systemd valgrind
+	prometheus systemd valgrind libc-ares-dev dnsmasq-base python3-jsonschema python3-yaml
 TESTBED_PKGS := gnuplot-nox
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables $(TESTBED_PKGS)
 FRESH_PKGS := debootstrap git
@@ -47,7 +47,7 @@ override CFLAGS += -gdwarf-4
 endif
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DOFFLOAD_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(BUILD)
-LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd -lm
+LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd -lcares -lm
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
 

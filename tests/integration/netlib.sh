@@ -2,9 +2,10 @@
 # Source after lib.sh. Everything made here is removed at exit.
 # Addresses are private ones inside namespaces the test itself created.
 
-# ns_make NAME: a network namespace "ot<pid>NAME" with lo up; sets NS_<NAME>.
+# ns_make NAME: a network namespace "ot<pid>NAME" (NS_PREFIX for "ot") with
+# lo up; sets NS_<NAME>.
 ns_make() {
-	local ns=ot$$$1
+	local ns=${NS_PREFIX:-ot}$$$1
 	ip netns add "$ns" || return 1
 	on_exit "ip netns del '$ns'"
 	ip -n "$ns" link set lo up

@@ -10,6 +10,7 @@
 #include "agent/config/config.h"
 #include "agent/kernel/collect.h"
 #include "agent/kernel/loader.h"
+#include "agent/serve/dnspeers.h"
 #include "agent/serve/listener.h"
 #include "agent/serve/peers.h"
 #include "agent/tick/abtest.h"
@@ -29,6 +30,7 @@ struct off_daemon {
 	struct io_uring ring;
 	struct off_listener ctl, status, metrics;
 	struct off_peers peers;
+	struct off_dnspeers disc;	/* peers_dns */
 	int sfd;
 	uint64_t started_ns, next_ns, ticks, late;
 	int stop;

@@ -21,6 +21,23 @@ static int update(int fd, const void *k, const void *v)
 	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
 }
 
+/* Peer p's target of service s: the peer's address at the service's port
+ * for it, else the VIP's. */
+static struct off_endpoint peer_target(const struct off_config *c, int s, int p)
+{
+	const struct off_cfg_service *svc = &c->services[s];
+	struct off_endpoint ep = svc->vip;
+
+	memcpy(ep.addr, c->peers[p].addr, sizeof(ep.addr));
+	ep.port = svc->port[p + 1] ? svc->port[p + 1] : svc->vip.port;
+	return ep;
+}
+
+static bool has_targets(const struct off_cfg_peer *p)
+{
+	return p->origin == OFF_PEER_CONFIGURED || p->origin == OFF_PEER_ACTIVE;
+}
+
 int off_actuate_services(const struct off_bpf *b, const struct off_config *c)
 {
 	for (int s = 0; s < c->nservices; s++) {
@@ -32,13 +49,33 @@ int off_actuate_services(const struct off_bpf *b, const struct off_config *c)
 		if (!ret)
 			ret = update(MAP_FD(b, targets), &k, &svc->local);
 		for (int p = 0; !ret && p < c->npeers; p++) {
-			struct off_endpoint ep = svc->vip;
+			struct off_endpoint ep = peer_target(c, s, p);
 
 			k.tidx = p + 1;
-			memcpy(ep.addr, c->peers[p].addr, sizeof(ep.addr));
-			ep.port = svc->port[k.tidx] ? svc->port[k.tidx] : svc->vip.port;
-			ret = update(MAP_FD(b, targets), &k, &ep);
+			if (has_targets(&c->peers[p]))
+				ret = update(MAP_FD(b, targets), &k, &ep);
 		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int off_actuate_peer(const struct off_bpf *b, const struct off_config *c, int p)
+{
+	int fd = MAP_FD(b, targets);
+
+	if (fd < 0)
+		return fd;
+	for (int s = 0; s < c->nservices; s++) {
+		struct off_target_key k = { .svc = s, .tidx = p + 1 };
+		struct off_endpoint ep = peer_target(c, s, p);
+		int ret;
+
+		if (has_targets(&c->peers[p]))
+			ret = update(fd, &k, &ep);
+		else
+			ret = bpf_map_delete_elem(fd, &k) && errno != ENOENT ? -errno : 0;
 		if (ret)
 			return ret;
 	}

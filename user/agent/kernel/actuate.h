@@ -7,8 +7,11 @@
 #include "agent/config/config.h"
 #include "agent/kernel/loader.h"
 
-/* Services and every target's endpoint for each. */
+/* Services and every target's endpoint for each (of peers in use). */
 int off_actuate_services(const struct off_bpf *b, const struct off_config *c);
+/* Peer p's targets, written if it is in use, else withdrawn: connections
+ * already open keep their socket's destination; new ones go elsewhere. */
+int off_actuate_peer(const struct off_bpf *b, const struct off_config *c, int p);
 int off_actuate_decide(const struct off_bpf *b, uint32_t widx, uint32_t tidx);
 /* The decision in force, e.g. one an earlier agent left pinned. */
 int off_actuate_read(const struct off_bpf *b, uint32_t widx, uint32_t *tidx);

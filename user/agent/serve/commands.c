@@ -45,13 +45,17 @@ static json_t *status(struct off_daemon *d)
 
 static json_t *peers(struct off_daemon *d)
 {
+	static const char *const origins[] = { [OFF_PEER_CONFIGURED] = "configured",
+		[OFF_PEER_PENDING] = "pending", [OFF_PEER_ACTIVE] = "dns", [OFF_PEER_DRAINING] = "draining",
+		[OFF_PEER_SELF] = "self" };
 	json_t *list = json_array();
 
 	for (int i = 0; i < d->peers.n; i++) {
 		const struct off_peer *p = &d->peers.p[i];
 
-		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:i, s:f, s:f, s:f, s:f, s:s}",
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b, s:i, s:f, s:f, s:f, s:f, s:s}",
 			"name", p->cfg->name, "kind", off_kind_names[p->cfg->kind],
+			"origin", origins[p->cfg->origin],
 			"up", p->up, "failed_probes", p->fails, "rtt_us", p->rtt_us,
 			"cpu_util", p->st.cpu_util, "rq_p99_us", p->st.rq_p99_us,
 			"capacity_cores", p->st.capacity_cores, "last_failure", p->why));

@@ -31,35 +31,44 @@ void off_peers_configure(struct off_peers *ps, const struct off_config *c)
 	ps->budget_ms = c->tick_ms - c->tick_ms / 10;
 }
 
+void off_peers_set(struct off_peers *ps, int i, const struct off_config *c)
+{
+	static const uint8_t v4[12] = { [10] = 0xff, [11] = 0xff };
+	struct off_peer *p = &ps->p[i];
+	const uint8_t *a = c->peers[i].addr;
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = &c->peers[i];
+	p->fd = -1;
+	/* Until probes say otherwise: decisions apply at once. A peer found
+	 * by DNS is used only once it has answered. */
+	p->up = c->peers[i].origin == OFF_PEER_CONFIGURED;
+	if (!memcmp(a, v4, 12)) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&p->addr;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(c->peers[i].status_port);
+		memcpy(&s->sin_addr, a + 12, 4);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&p->addr;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(c->peers[i].status_port);
+		memcpy(&s->sin6_addr, a, 16);
+	}
+}
+
 int off_peers_init(struct off_peers *ps, const struct off_config *c)
 {
+	int room = c->dns.name[0] ? OFF_CFG_MAX_PEERS : c->npeers;
+
 	ps->n = c->npeers;
 	off_peers_configure(ps, c);
-	ps->p = calloc(c->npeers ? c->npeers : 1, sizeof(*ps->p));
+	ps->p = calloc(room ? room : 1, sizeof(*ps->p));
 	if (!ps->p)
 		return -ENOMEM;
-	for (int i = 0; i < c->npeers; i++) {
-		struct off_peer *p = &ps->p[i];
-		const uint8_t *a = c->peers[i].addr;
-		static const uint8_t v4[12] = { [10] = 0xff, [11] = 0xff };
-
-		p->cfg = &c->peers[i];
-		p->fd = -1;
-		p->up = true;	/* until probes say otherwise: decisions apply at once */
-		if (!memcmp(a, v4, 12)) {
-			struct sockaddr_in *s = (struct sockaddr_in *)&p->addr;
-
-			s->sin_family = AF_INET;
-			s->sin_port = htons(c->peers[i].status_port);
-			memcpy(&s->sin_addr, a + 12, 4);
-		} else {
-			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&p->addr;
-
-			s->sin6_family = AF_INET6;
-			s->sin6_port = htons(c->peers[i].status_port);
-			memcpy(&s->sin6_addr, a, 16);
-		}
-	}
+	for (int i = 0; i < c->npeers; i++)
+		off_peers_set(ps, i, c);
 	return 0;
 }
 
@@ -78,14 +87,17 @@ static void outcome(struct off_peers *ps, struct off_peer *p, const char *why)
 		close(p->fd);
 	p->fd = -1;
 	if (!why) {
+		p->answered = true;
+		p->fails = 0;
+		if (p->cfg->origin != OFF_PEER_CONFIGURED && p->cfg->origin != OFF_PEER_ACTIVE)
+			return;		/* discovery's to take on, or out of use */
 		if (!p->up)
 			fprintf(stderr, "offloadd: peer %s is up again (rtt %.0f us)\n", p->cfg->name, p->rtt_us);
 		p->up = true;
-		p->fails = 0;
 		return;
 	}
 	snprintf(p->why, sizeof(p->why), "%s", why);
-	if (++p->fails >= ps->down_after && p->up) {
+	if (++p->fails >= ps->down_after && p->up && p->cfg->origin != OFF_PEER_PENDING) {
 		p->up = false;
 		fprintf(stderr, "offloadd: peer %s is down after %u failed probes: %s\n", p->cfg->name,
 			p->fails, why);
@@ -117,7 +129,8 @@ void off_peers_tick(struct off_peers *ps, struct io_uring *ring)
 		struct off_peer *p = &ps->p[i];
 		struct io_uring_sqe *sqe;
 
-		if (p->fd >= 0 || !p->cfg->status_port)
+		if (p->fd >= 0 || !p->cfg->status_port || p->cfg->origin == OFF_PEER_DRAINING ||
+		    p->cfg->origin == OFF_PEER_SELF)
 			continue;	/* in flight (its timeout ends it), or not probed */
 		p->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (p->fd < 0) {

@@ -24,6 +24,7 @@ struct off_peer {
 	double rtt_us;			/* connect time of the last good probe */
 	double rtt_jitter_us;
 	bool up;
+	bool answered;			/* a probe succeeded since the slot was set */
 	uint32_t fails;
 	char why[160];			/* the last failure */
 	struct off_peer_status st;
@@ -38,11 +39,16 @@ struct off_peers {
 	struct off_peer *p;
 };
 
+/* Room for every configured peer, and for all OFF_CFG_MAX_PEERS with
+ * peers_dns, whose peers take slots as they appear. */
 int off_peers_init(struct off_peers *ps, const struct off_config *c);
+/* Slot i takes c->peers[i] (address and status port): a new peer, up
+ * until probes say otherwise unless it is pending. */
+void off_peers_set(struct off_peers *ps, int i, const struct off_config *c);
 void off_peers_free(struct off_peers *ps);
 /* Takes the probe settings of c (at start and on reload). */
 void off_peers_configure(struct off_peers *ps, const struct off_config *c);
-/* Starts a probe of every peer not already being probed. */
+/* Starts a probe of every peer not already being probed nor draining. */
 void off_peers_tick(struct off_peers *ps, struct io_uring *ring);
 /* Handles a probe's completion; 1 if it was one. */
 int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_uring_cqe *cqe);
