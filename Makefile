@@ -23,7 +23,7 @@ VERSION	:= 0.1.0
 DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
 	liburing-dev libelf-dev zlib1g-dev libcmocka-dev libinih-dev libjansson-dev \
 	libsystemd-dev iproute2 jq util-linux procps libcap2-bin man-db curl \
-	prometheus systemd valgrind libc-ares-dev dnsmasq-base python3-jsonschema python3-yaml
+	prometheus systemd valgrind libc-ares-dev dnsmasq-base python3-jsonschema python3-yaml python3-kubernetes
 TESTBED_PKGS := gnuplot-nox
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables $(TESTBED_PKGS)
 FRESH_PKGS := debootstrap git
