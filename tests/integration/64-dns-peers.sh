@@ -4,7 +4,9 @@
 # /status answers, used as a peer named by the node (and kind) it reports.
 # A record removed drains its peer: new connections stop going to it while
 # one already open there finishes. The agent's own address, listed too (as
-# a headless Service lists every agent), is recognised and never a peer.
+# a headless Service lists every agent), is recognised and never a peer. A
+# DNS server that stops answering keeps the peers and never delays a tick;
+# a name without records drains them all.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 
@@ -14,8 +16,10 @@ need_root "the first record's peer is found and named by its node" \
 	"pinned there, connections land on the new peer" \
 	"a removed record drains its peer" "new connections stop going to the drained peer" \
 	"a connection opened before the drain finishes on that peer" \
-	"the other peer is untouched" "the drained peer's record back: in use again" \
-	"a reload keeps the peers found"
+	"the other peer is untouched" "the drained peer's record back: in use again, in its slot" \
+	"a reload keeps the peers found" "a reload changing peers_dns is refused" \
+	"/metrics counts lookups, peers found and drained" \
+	"a silent DNS server keeps the peers and delays no tick" "a name without records drains every peer"
 command -v dnsmasq >/dev/null || { echo "Bail out! dnsmasq is missing (make deps)"; exit 1; }
 
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
@@ -65,7 +69,7 @@ peer 1 edge; peer 2 cloud
 
 cat >"$tmp/offloadd.conf" <<CONF
 [agent]
-metrics_listen = off
+metrics_listen = $NET.3.1:25401
 status_listen = $NET.3.1:25400
 node = main
 tick = 100ms
@@ -145,10 +149,43 @@ check "the other peer is untouched" wait_peers \
 
 echo "$NET.2.2 peers.k8s.test" >>"$tmp/hosts"
 kill -HUP "$(cat "$tmp/dnsmasq.pid")"
-check "the drained peer's record back: in use again" wait_peers \
-	'[.peers[] | select(.name == "e2" and .origin == "dns" and .up)] | length == 1'
+check "the drained peer's record back: in use again, in its slot" wait_peers \
+	'([.peers[] | select(.name == "e2" and .address == "'$NET.2.2'" and .origin == "dns" and .up)] | length == 1)
+	 and (.peers | length == 3)'
 
 kill -HUP $AGENT
 sleep 0.3
 check "a reload keeps the peers found" sh -c "grep -q 'reloaded' '$tmp/agent.log' &&
 	'${CTL[0]}' -s '$tmp/ctl.sock' -j peers | jq -e '[.peers[] | select(.origin == \"dns\" and .up)] | length == 2'"
+
+sed 's/^peers_dns = .*/peers_dns = other.k8s.test:25400/' "$tmp/offloadd.conf" >"$tmp/other.conf"
+cp "$tmp/offloadd.conf" "$tmp/good.conf" && cat "$tmp/other.conf" >"$tmp/offloadd.conf"
+kill -HUP $AGENT
+sleep 0.3
+check "a reload changing peers_dns is refused" grep -q 'reload refused.*the peers_dns changed; restart to apply' "$tmp/agent.log"
+cat "$tmp/good.conf" >"$tmp/offloadd.conf"
+
+curl -s -m 2 http://$NET.3.1:25401/metrics >"$tmp/metrics"
+check "/metrics counts lookups, peers found and drained" sh -c "
+	grep -q '^offloadd_dns_peers_found_total 3$' '$tmp/metrics' &&
+	grep -q '^offloadd_dns_peers_drained_total 1$' '$tmp/metrics' &&
+	awk '/^offloadd_dns_lookups_total\{result=\"answered\"\}/ { exit !(\$2 >= 5) }' '$tmp/metrics'"
+
+# Stopped, dnsmasq lets every lookup time out (in 1.5 s).
+"${CTL[@]}" -j status >"$tmp/st0"
+kill -STOP $dns
+sleep 2.5
+"${CTL[@]}" -j status >"$tmp/st1"
+curl -s -m 2 http://$NET.3.1:25401/metrics >"$tmp/metrics"
+kill -CONT $dns
+diag "ticks in 2.5 s of silent DNS: $(jq -n --slurpfile a "$tmp/st0" --slurpfile b "$tmp/st1" '$b[0].ticks - $a[0].ticks'), late $(jq .late_ticks "$tmp/st1")"
+check "a silent DNS server keeps the peers and delays no tick" sh -c "
+	awk '/^offloadd_dns_lookups_total\{result=\"failed\"\}/ { exit !(\$2 >= 1) }' '$tmp/metrics' &&
+	jq -e '[.peers[] | select(.origin == \"dns\" and .up)] | length == 2' '$tmp/peers' >/dev/null &&
+	'${CTL[0]}' -s '$tmp/ctl.sock' -j peers | jq -e '[.peers[] | select(.origin == \"dns\" and .up)] | length == 2' >/dev/null &&
+	jq -e --slurpfile a '$tmp/st0' '.ticks - \$a[0].ticks >= 22 and .late_ticks == \$a[0].late_ticks' '$tmp/st1'"
+
+: >"$tmp/hosts"
+kill -HUP "$(cat "$tmp/dnsmasq.pid")"
+check "a name without records drains every peer" wait_peers \
+	'[.peers[] | select(.origin != "draining" or .up)] | length == 0'

@@ -8,7 +8,6 @@
  * headless Service lists too, is recognised by the node it reports. A DNS failure (timeout, SERVFAIL)
  * keeps the set as it was: only an answer saying there are no records
  * empties it. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,13 +18,6 @@
 #include "agent/serve/dnspeers.h"
 
 #define MAX_ADDRS	64	/* per answer; a bigger set is read in part */
-
-static const char *ip_str(const uint8_t a[16], char *buf, size_t len)
-{
-	bool v4 = off_ip_is_v4(a);
-
-	return inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? a + 12 : a, buf, len);
-}
 
 int off_dnspeers_init(struct off_daemon *d, char *err, size_t errlen)
 {
@@ -68,7 +60,7 @@ static void activate(struct off_daemon *d, int i)
 
 	/* Kubernetes node names may be longer: the first 31 bytes. */
 	snprintf(name, sizeof(name), "%.*s", (int)sizeof(name) - 1, p->st.node);
-	ip_str(pc->addr, ip, sizeof(ip));
+	off_fmt_ip(pc->addr, ip, sizeof(ip));
 	if (!strcmp(p->st.node, d->cfg.node)) {
 		pc->origin = OFF_PEER_SELF;	/* kept while listed: not probed again */
 		snprintf(pc->name, sizeof(pc->name), "self-%d", i + 1);
@@ -113,10 +105,12 @@ static void drain(struct off_daemon *d, int i)
 static void take_slot(struct off_daemon *d, int i, const uint8_t addr[16])
 {
 	struct off_cfg_peer *pc = &d->cfg.peers[i];
+	uint8_t ip[16];
 
+	memcpy(ip, addr, 16);	/* addr may be pc's own, a revived peer's */
 	*pc = (struct off_cfg_peer){ .origin = OFF_PEER_PENDING, .kind = OFF_KIND_EDGE,
 				     .status_port = d->cfg.dns.port };
-	memcpy(pc->addr, addr, 16);
+	memcpy(pc->addr, ip, 16);
 	snprintf(pc->name, sizeof(pc->name), "pending-%d", i + 1);
 	off_peers_set(&d->peers, i, &d->cfg);
 	d->disc.clash_logged &= ~(1u << i);
@@ -141,7 +135,7 @@ static void add(struct off_daemon *d, const uint8_t addr[16])
 		}
 	if (!d->disc.full_logged)
 		fprintf(stderr, "offloadd: dns: no free peer slot for %s: all %d are in use\n",
-			ip_str(addr, ip, sizeof(ip)), OFF_CFG_MAX_PEERS);
+			off_fmt_ip(addr, ip, sizeof(ip)), OFF_CFG_MAX_PEERS);
 	d->disc.full_logged = true;
 }
 
