@@ -4,7 +4,7 @@
 # /status answers, used as a peer named by the node (and kind) it reports.
 # A record removed drains its peer: new connections stop going to it while
 # one already open there finishes. The agent's own address, listed too (as
-# a headless Service lists every agent), is recognised and never a peer. A
+# a headless Service lists every agent), is recognised and its slot freed. A
 # DNS server that stops answering keeps the peers and never delays a tick;
 # a name without records drains them all.
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +12,7 @@
 
 need_root "the first record's peer is found and named by its node" \
 	"the agent's own record is recognised, not used" \
-	"an added record's peer appears, with the kind it reports" \
+	"an added record's peer appears, with the kind it reports, in the freed slot" \
 	"pinned there, connections land on the new peer" \
 	"a removed record drains its peer" "new connections stop going to the drained peer" \
 	"a connection opened before the drain finishes on that peer" \
@@ -105,13 +105,14 @@ check "the first record's peer is found and named by its node" wait_peers \
 	'[.peers[] | select(.name == "e1" and .kind == "edge" and .origin == "dns" and .up)] | length == 1'
 
 check "the agent's own record is recognised, not used" wait_peers \
-	'([.peers[] | select(.origin == "self" and (.up | not))] | length == 1) and
+	'([.peers[] | select(.origin == "free" and .address == "'$NET.3.1'" and (.up | not))] | length == 1) and
 	 ([.peers[] | select(.name == "main")] | length == 0)'
 
 echo "$NET.2.2 peers.k8s.test" >>"$tmp/hosts"
 kill -HUP "$(cat "$tmp/dnsmasq.pid")"
-check "an added record's peer appears, with the kind it reports" wait_peers \
-	'[.peers[] | select(.name == "e2" and .kind == "cloud" and .origin == "dns" and .up)] | length == 1'
+check "an added record's peer appears, with the kind it reports, in the freed slot" wait_peers \
+	'([.peers[] | select(.name == "e2" and .kind == "cloud" and .origin == "dns" and .up)] | length == 1)
+	 and (.peers | length == 2)'
 
 "${CTL[@]}" pin app e2 >/dev/null
 sleep 0.2
@@ -151,7 +152,7 @@ echo "$NET.2.2 peers.k8s.test" >>"$tmp/hosts"
 kill -HUP "$(cat "$tmp/dnsmasq.pid")"
 check "the drained peer's record back: in use again, in its slot" wait_peers \
 	'([.peers[] | select(.name == "e2" and .address == "'$NET.2.2'" and .origin == "dns" and .up)] | length == 1)
-	 and (.peers | length == 3)'
+	 and (.peers | length == 2)'
 
 kill -HUP $AGENT
 sleep 0.3
@@ -188,4 +189,4 @@ check "a silent DNS server keeps the peers and delays no tick" sh -c "
 : >"$tmp/hosts"
 kill -HUP "$(cat "$tmp/dnsmasq.pid")"
 check "a name without records drains every peer" wait_peers \
-	'[.peers[] | select(.origin != "draining" or .up)] | length == 0'
+	'[.peers[] | select((.origin != "draining" and .origin != "free") or .up)] | length == 0'

@@ -23,14 +23,14 @@
 
 /* A peer of the file is configured; one found by DNS (peers_dns) is pending
  * until its GET /status answers, active, then draining once gone from DNS:
- * only an active one has targets in the kernel. An address that reports
- * this host's node (a headless Service lists every agent) is self. */
+ * only an active one has targets in the kernel. A free slot is one that
+ * held this host's own address (a headless Service lists every agent). */
 enum off_peer_origin {
 	OFF_PEER_CONFIGURED,
 	OFF_PEER_PENDING,
 	OFF_PEER_ACTIVE,
 	OFF_PEER_DRAINING,
-	OFF_PEER_SELF,
+	OFF_PEER_FREE,
 };
 
 struct off_cfg_peer {

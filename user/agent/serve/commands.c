@@ -49,7 +49,7 @@ static json_t *peers(struct off_daemon *d)
 {
 	static const char *const origins[] = { [OFF_PEER_CONFIGURED] = "configured",
 		[OFF_PEER_PENDING] = "pending", [OFF_PEER_ACTIVE] = "dns", [OFF_PEER_DRAINING] = "draining",
-		[OFF_PEER_SELF] = "self" };
+		[OFF_PEER_FREE] = "free" };
 	json_t *list = json_array();
 
 	for (int i = 0; i < d->peers.n; i++) {

@@ -3,9 +3,12 @@
  * address is probed while pending and used once its /status answers; one
  * gone from the name's records is drained: its targets are withdrawn, so
  * new connections go elsewhere while open sockets keep their destination.
- * A draining slot is revived if its address comes back, or reused for a
- * new one once every slot is taken. This host's own address, which a
- * headless Service lists too, is recognised by the node it reports. A DNS failure (timeout, SERVFAIL)
+ * A draining slot is revived if its address comes back. A new address
+ * takes a free slot, else a new one, else a drained one: every slot is a
+ * candidate the decision scores (masked when out of use), so slots are
+ * reused before they are added. This host's own address, which a headless
+ * Service lists too, is recognised by the node it reports, remembered and
+ * its slot freed. A DNS failure (timeout, SERVFAIL)
  * keeps the set as it was: only an answer saying there are no records
  * empties it. */
 #include <errno.h>
@@ -62,8 +65,12 @@ static void activate(struct off_daemon *d, int i)
 	snprintf(name, sizeof(name), "%.*s", (int)sizeof(name) - 1, p->st.node);
 	off_fmt_ip(pc->addr, ip, sizeof(ip));
 	if (!strcmp(p->st.node, d->cfg.node)) {
-		pc->origin = OFF_PEER_SELF;	/* kept while listed: not probed again */
-		snprintf(pc->name, sizeof(pc->name), "self-%d", i + 1);
+		struct off_dnspeers *dp = &d->disc;
+
+		if (dp->nself < OFF_DNS_MAX_SELF)
+			memcpy(dp->self[dp->nself++], pc->addr, 16);
+		pc->origin = OFF_PEER_FREE;
+		snprintf(pc->name, sizeof(pc->name), "free-%d", i + 1);
 		fprintf(stderr, "offloadd: dns: %s is this host (node %s): not a peer\n", ip, name);
 		return;
 	}
@@ -116,23 +123,33 @@ static void take_slot(struct off_daemon *d, int i, const uint8_t addr[16])
 	d->disc.clash_logged &= ~(1u << i);
 }
 
-static void add(struct off_daemon *d, const uint8_t addr[16])
+/* A slot for a new address: free, else new, else drained; -1 if none. */
+static int free_slot(struct off_daemon *d)
 {
 	struct off_config *c = &d->cfg;
-	char ip[INET6_ADDRSTRLEN];
-	int i;
 
+	for (int i = 0; i < c->npeers; i++)
+		if (c->peers[i].origin == OFF_PEER_FREE && d->peers.p[i].fd < 0)
+			return i;
 	if (c->npeers < OFF_CFG_MAX_PEERS) {
-		i = c->npeers++;
-		d->peers.n = c->npeers;
+		d->peers.n = ++c->npeers;
+		return c->npeers - 1;
+	}
+	for (int i = 0; i < c->npeers; i++)
+		if (c->peers[i].origin == OFF_PEER_DRAINING && d->peers.p[i].fd < 0)
+			return i;
+	return -1;
+}
+
+static void add(struct off_daemon *d, const uint8_t addr[16])
+{
+	int i = free_slot(d);
+	char ip[INET6_ADDRSTRLEN];
+
+	if (i >= 0) {
 		take_slot(d, i, addr);
 		return;
 	}
-	for (i = 0; i < c->npeers; i++)
-		if (c->peers[i].origin == OFF_PEER_DRAINING && d->peers.p[i].fd < 0) {
-			take_slot(d, i, addr);
-			return;
-		}
 	if (!d->disc.full_logged)
 		fprintf(stderr, "offloadd: dns: no free peer slot for %s: all %d are in use\n",
 			off_fmt_ip(addr, ip, sizeof(ip)), OFF_CFG_MAX_PEERS);
@@ -147,25 +164,35 @@ static bool listed(uint8_t (*addrs)[16], int n, const uint8_t a[16])
 	return false;
 }
 
+/* This host's addresses that DNS no longer lists are forgotten. */
+static void forget_self(struct off_dnspeers *dp, uint8_t (*addrs)[16], int n)
+{
+	for (int k = 0; k < dp->nself; k++)
+		if (!listed(addrs, n, dp->self[k]))
+			memmove(dp->self[k--], dp->self[--dp->nself], 16);
+}
+
 /* The peer set follows the addresses DNS gave. */
 static void update(struct off_daemon *d, uint8_t (*addrs)[16], int n)
 {
 	struct off_config *c = &d->cfg;
 
+	forget_self(&d->disc, addrs, n);
 	for (int i = 0; i < c->npeers; i++) {
 		enum off_peer_origin o = c->peers[i].origin;
 		bool seen = listed(addrs, n, c->peers[i].addr);
 
-		if (!seen && (o == OFF_PEER_ACTIVE || o == OFF_PEER_PENDING || o == OFF_PEER_SELF))
+		if (!seen && (o == OFF_PEER_ACTIVE || o == OFF_PEER_PENDING))
 			drain(d, i);
 		else if (seen && o == OFF_PEER_DRAINING && d->peers.p[i].fd < 0)
 			take_slot(d, i, c->peers[i].addr);	/* back: answers again first */
 	}
 	for (int k = 0; k < n; k++) {
-		bool known = false;
+		bool known = listed(d->disc.self, d->disc.nself, addrs[k]);
 
 		for (int i = 0; !known && i < c->npeers; i++)
-			known = !memcmp(c->peers[i].addr, addrs[k], 16);
+			known = c->peers[i].origin != OFF_PEER_FREE &&
+				!memcmp(c->peers[i].addr, addrs[k], 16);
 		if (!known)
 			add(d, addrs[k]);
 	}

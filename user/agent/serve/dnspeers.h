@@ -13,6 +13,8 @@
 #include "agent/config/config.h"
 #include "agent/serve/dnsres.h"
 
+#define OFF_DNS_MAX_SELF	8
+
 struct off_daemon;
 
 struct off_dnspeers {
@@ -21,6 +23,9 @@ struct off_dnspeers {
 	uint64_t ticks;
 	uint64_t resolves, failures, found, drained;
 	uint32_t clash_logged;		/* per slot: its node name was taken */
+	/* This host's own addresses among the name's: skipped while listed. */
+	int nself;
+	uint8_t self[OFF_DNS_MAX_SELF][16];
 };
 
 /* Starts the resolver if the configuration names peers_dns. */

@@ -130,7 +130,7 @@ void off_peers_tick(struct off_peers *ps, struct io_uring *ring)
 		struct io_uring_sqe *sqe;
 
 		if (p->fd >= 0 || !p->cfg->status_port || p->cfg->origin == OFF_PEER_DRAINING ||
-		    p->cfg->origin == OFF_PEER_SELF)
+		    p->cfg->origin == OFF_PEER_FREE)
 			continue;	/* in flight (its timeout ends it), or not probed */
 		p->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (p->fd < 0) {
