@@ -83,15 +83,16 @@ int off_dns_init(struct off_dns *r, struct io_uring *ring, const char *server, c
 		 size_t errlen)
 {
 	/* A query is over in 1.5 s (a try of 500 ms, then one of twice that):
-	 * discovery asks again soon, and a cluster's DNS is near. */
-	struct ares_options o = { .timeout = 500, .tries = 2 };
+	 * discovery asks again soon, and a cluster's DNS is near. DNS only:
+	 * c-ares would read /etc/hosts in the tick, blocking, at each lookup. */
+	struct ares_options o = { .timeout = 500, .tries = 2, .lookups = (char *)"b" };
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->ring = ring;
 	ret = ares_library_init(ARES_LIB_INIT_ALL);
 	if (!ret)
-		ret = ares_init_options(&r->ch, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+		ret = ares_init_options(&r->ch, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS);
 	if (!ret && server[0])
 		ret = ares_set_servers_ports_csv(r->ch, server);
 	if (ret) {

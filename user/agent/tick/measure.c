@@ -18,7 +18,7 @@ int off_measure_init(struct off_measure *m, int nwl, int ntargets)
 
 	memset(m, 0, sizeof(*m));
 	m->nwl = nwl;
-	m->ntargets = ntargets;
+	m->ntargets = m->nused = ntargets;
 	m->scope.stat_fd = -1;
 	m->wl = calloc(nwl ? nwl : 1, sizeof(*m->wl));
 	m->mem = p = calloc(nt ? nt : 1, 2 * sizeof(struct off_tgt_sum) + sizeof(struct off_tgt_tick));
@@ -73,7 +73,7 @@ static int flow_target(const struct off_config *c, const struct off_cfg_workload
 static void sum_flows(struct off_measure *m, const struct off_snapshot *s, const struct off_config *c)
 {
 	for (int i = 0; i < m->nwl; i++)
-		memset(m->wl[i].sum, 0, m->ntargets * sizeof(*m->wl[i].sum));
+		memset(m->wl[i].sum, 0, m->nused * sizeof(*m->wl[i].sum));
 	for (uint32_t i = 0; i < s->nflows; i++) {
 		const struct off_flow_rec *r = &s->flows[i];
 		struct off_tgt_sum *t;
@@ -82,7 +82,7 @@ static void sum_flows(struct off_measure *m, const struct off_snapshot *s, const
 		if (widx < 1 || widx > m->nwl)
 			continue;
 		tidx = flow_target(c, &c->workloads[widx - 1], &r->k);
-		if (tidx < 0 || tidx >= m->ntargets)
+		if (tidx < 0 || tidx >= m->nused)
 			continue;
 		t = &m->wl[widx - 1].sum[tidx];
 		t->opened += r->f.conns_opened;
@@ -144,7 +144,7 @@ static void workload_tick(struct off_measure *m, struct off_wl_meas *w,
 	double up = 0, down = 0;
 
 	w->requests = 0;
-	for (int t = 0; t < m->ntargets; t++) {
+	for (int t = 0; t < m->nused; t++) {
 		target_tick(&w->sum[t], &w->prev_sum[t], &w->t[t]);
 		bandwidth_tick(&w->t[t]);
 		w->requests += w->t[t].opened;
@@ -199,6 +199,9 @@ void off_measure_tick(struct off_measure *m, const struct off_snapshot *s,
 {
 	int first = !m->prev_ns;
 
+	/* Room is for every peer there can be; the work, for those there are. */
+	if (1 + c->npeers <= m->ntargets)
+		m->nused = 1 + c->npeers;
 	m->dt_s = first || now_ns <= m->prev_ns ? 0 : (now_ns - m->prev_ns) / 1e9;
 	sum_flows(m, s, c);
 	if (m->dt_s > 0)
