@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 
-need_root "the first record's peer is found and named by its node" \
+need_root "offloadd check shows the discovery" "the first record's peer is found and named by its node" \
 	"the agent's own record is recognised, not used" \
 	"an added record's peer appears, with the kind it reports, in the freed slot" \
 	"pinned there, connections land on the new peer" \
@@ -88,7 +88,9 @@ cgroup = $gov
 services = api
 policy = greedy
 CONF
-"$OFFLOADD" check --config "$tmp/offloadd.conf" >"$tmp/check.out" 2>&1 || cat "$tmp/check.out" >&2
+"$OFFLOADD" check --config "$tmp/offloadd.conf" >"$tmp/check.out" 2>&1
+check "offloadd check shows the discovery" grep -qx \
+	"peers by DNS: peers.k8s.test:25400, looked up every 2 ticks through $NET.3.2:25053" "$tmp/check.out"
 agent_start "$tmp/agent.log" "$tmp/offloadd.conf"
 CTL=("$BUILD/offloadctl" -s "$tmp/ctl.sock")
 

@@ -47,9 +47,11 @@ static void sync_polls(struct off_dns *r)
 	unsigned int want[ARES_GETSOCK_MAXNUM] = {};
 	int bits = ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
 
+	/* Not ARES_GETSOCK_WRITABLE: for the last socket, it shifts an int's
+	 * 1 into the sign bit. */
 	for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++)
-		want[i] = (ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-			  (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0);
+		want[i] = ((unsigned int)bits >> i & 1 ? POLLIN : 0) |
+			  ((unsigned int)bits >> (i + ARES_GETSOCK_MAXNUM) & 1 ? POLLOUT : 0);
 	for (int j = 0; j < ARES_GETSOCK_MAXNUM; j++) {
 		struct off_dns_poll *p = &r->poll[j];
 		int keep = 0;
