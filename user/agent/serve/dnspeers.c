@@ -115,6 +115,13 @@ static void take_slot(struct off_daemon *d, int i, const uint8_t addr[16])
 	uint8_t ip[16];
 
 	memcpy(ip, addr, 16);	/* addr may be pc's own, a revived peer's */
+	for (int w = 0; memcmp(pc->addr, ip, 16) && w < d->cfg.nworkloads; w++)
+		if (d->pin[w] == (uint32_t)i + 2) {
+			/* A pin names a peer; the slot now holds another. */
+			fprintf(stderr, "offloadd: workload %s: unpinned from %s, whose slot a new address takes\n",
+				d->cfg.workloads[w].name, pc->name);
+			d->pin[w] = 0;
+		}
 	*pc = (struct off_cfg_peer){ .origin = OFF_PEER_PENDING, .kind = OFF_KIND_EDGE,
 				     .status_port = d->cfg.dns.port };
 	memcpy(pc->addr, ip, 16);
