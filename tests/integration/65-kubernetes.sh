@@ -4,7 +4,8 @@
 # API's OpenAPI types), strict; mutated copies (a wrong type, a missing
 # selector, an unknown field, Bidirectional unprivileged) must be refused;
 # the pod's access is what the docs say; the ConfigMap's offloadd.conf
-# passes `offloadd check` (root: it loads the programs).
+# passes `offloadd check` (root: it loads the programs); with kubectl,
+# what `kubectl kustomize` builds validates too.
 . "$(dirname "$0")/lib.sh"
 
 need_root "the Kubernetes manifests validate"

@@ -12,6 +12,7 @@ import copy
 import inspect
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,9 @@ class Tap:
     def __init__(self):
         self.failed = 0
 
+    def skip(self, name, why):
+        print("ok - %s # SKIP %s" % (name, why))
+
     def check(self, name, errs):
         if errs:
             self.failed += 1
@@ -221,6 +225,23 @@ def config_check(offloadd, cm, pin_dir):
     return []
 
 
+def kustomized(exe, d, want_image):
+    """kubectl's kustomize builds it; what it builds validates too."""
+    r = subprocess.run([exe, "kustomize", d], capture_output=True, text=True, timeout=60)
+    if r.returncode:
+        return [r.stderr.strip()]
+    docs = [x for x in yaml.safe_load_all(r.stdout) if x]
+    errs = []
+    for x in docs:
+        errs += schema_errors(x) or api_errors(x)
+        if x["metadata"].get("namespace") != "kube-system":
+            errs.append("%s: not in kube-system" % x["metadata"]["name"])
+        if x["kind"] == "DaemonSet":
+            errs += ["image %s, not %s" % (c["image"], want_image)
+                     for c in containers(ds_pod(x)) if c["image"] != want_image]
+    return errs if len(docs) == 3 else errs + ["%d objects built" % len(docs)]
+
+
 def main():
     d, offloadd, pin_dir = sys.argv[1], sys.argv[2], sys.argv[3]
     kust, docs = load(d)
@@ -237,6 +258,13 @@ def main():
             [] if by_kind["Service"]["spec"]["selector"] ==
             by_kind["DaemonSet"]["spec"]["selector"]["matchLabels"] else ["selectors differ"])
     t.check("the pod has the node access it needs and no more", pod_policy(by_kind["DaemonSet"]))
+    name = "kubectl kustomize builds it and what it builds validates"
+    exe = shutil.which("kubectl")
+    if exe:
+        tag = [i["newTag"] for i in kust["images"] if i["name"] == "offloadd"][0]
+        t.check(name, kustomized(exe, d, "offloadd:" + tag))
+    else:
+        t.skip(name, "no kubectl (Debian: kubernetes-client)")
     t.check("the ConfigMap's offloadd.conf passes offloadd check",
             config_check(offloadd, by_kind["ConfigMap"], pin_dir))
     return 1 if t.failed else 0
