@@ -8,10 +8,10 @@
  * candidate the decision scores (masked when out of use), so slots are
  * reused before they are added. This host's own address, which a headless
  * Service lists too, is recognised by the node it reports, remembered and
- * its slot freed. A DNS failure (timeout, SERVFAIL)
- * keeps the set as it was: only an answer saying there are no records
- * empties it. */
+ * its slot freed. A DNS failure (timeout, SERVFAIL) keeps the set as it
+ * was: only an answer saying there are no records empties it. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,9 +40,12 @@ void off_dnspeers_free(struct off_dnspeers *dp)
 	dp->on = false;
 }
 
-/* Pending peers that answered: named by the node they report. */
+/* A name no other peer in use has (a drained one gives it up), nor the
+ * local target. */
 static bool name_free(struct off_config *c, int self, const char *name)
 {
+	if (!strcmp(name, "local"))
+		return false;
 	for (int j = 0; j < c->npeers; j++) {
 		struct off_cfg_peer *o = &c->peers[j];
 
@@ -55,6 +58,7 @@ static bool name_free(struct off_config *c, int self, const char *name)
 	return true;
 }
 
+/* A pending peer that answered: named by the node it reports. */
 static void activate(struct off_daemon *d, int i)
 {
 	struct off_cfg_peer *pc = &d->cfg.peers[i];
