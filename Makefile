@@ -30,7 +30,8 @@ DEPS_PKGS := gcc clang llvm libclang-rt-dev make pkg-config libbpf-dev bpftool \
 	libsystemd-dev libssl-dev openssl iproute2 jq util-linux procps libcap2-bin man-db curl \
 	prometheus systemd valgrind libonnx-dev protobuf-c-compiler libprotobuf-c-dev \
 	python3-onnx python3-numpy libmosquitto-dev libhiredis-dev mosquitto \
-	redis-server python3-paho-mqtt python3-redis
+	redis-server python3-paho-mqtt python3-redis \
+	libc-ares-dev dnsmasq-base python3-jsonschema python3-yaml python3-kubernetes
 TESTBED_PKGS := gnuplot-nox
 BENCH_PKGS := libbpf-tools linux-perf libtorch-dev python3-torch g++ iptables nftables $(TESTBED_PKGS)
 FRESH_PKGS := debootstrap git
@@ -61,7 +62,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 OPENSSL_CFLAGS	:= $(shell pkg-config --cflags openssl 2>/dev/null)
 OPENSSL_LIBS	:= $(or $(shell pkg-config --libs openssl 2>/dev/null),-lssl -lcrypto)
 override CFLAGS += $(OPENSSL_CFLAGS)
-LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd -lmosquitto -lhiredis $(OPENSSL_LIBS) -lm
+LDLIBS	:= -lbpf -luring -lelf -lz -linih -ljansson -lsystemd -lmosquitto -lhiredis -lcares $(OPENSSL_LIBS) -lm
 # The skeletons embed the objects, debug info and all: no build path in it.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-Ivmlinux/$(ARCH) -Iinclude -Wall -Werror -fdebug-prefix-map=$(CURDIR)=.

@@ -35,10 +35,12 @@ trap cleanup EXIT
 mkdir -p "$CG"
 ip route add unreachable 10.241.9.9/32
 
-# conf N TICK: N workloads, three peers (not probed, so always candidates).
+# conf N TICK [AGENT_LINES]: N workloads, three peers (not probed, so always
+# candidates).
 conf() {
 	cat <<CONF
 [agent]
+${3:-}
 metrics_listen = off
 tick = $2
 max_workloads = $1
@@ -73,6 +75,15 @@ for n in ${SIZES:-10 100 1000}; do
 	echo "," >>"$tmp/ticks.json"
 	stop
 done
+# The same at 1,000 workloads with peers_dns looked up every tick (the
+# default is every 5), against a server that refuses: the lookups' cost.
+conf 1000 100ms "$(printf 'peers_dns = peers.bench.test:7400\npeers_dns_every = 1\npeers_dns_server = 127.0.0.1:7399')" >"$tmp/conf"
+start
+sleep 10
+status | jq -c '{workloads: 1000, candidates: 4, peers_dns: "every tick", ticks, tick_us_mean, tick_us_max}' \
+	>>"$tmp/ticks.json"
+echo "," >>"$tmp/ticks.json"
+stop
 echo "null]" >>"$tmp/ticks.json"
 
 # 1b. The same at the largest size with [edgex] on: each tick an event per
@@ -146,7 +157,7 @@ jq -n --slurpfile t "$tmp/ticks.json" --slurpfile i "$tmp/footprint.json" --slur
 	--arg kernel "$(uname -r)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
 	'{kernel: $kernel, cpu: $cpu, tick_cost: ($t[0] | map(select(. != null))), edgex: $e[0], footprint: $i[0], connect: $c[0]}' >"$out"
 jq -r '"tick cost (collect + decide + actuate), 4 candidates each:",
-	(.tick_cost[] | "  \(.workloads) workloads: mean \(.tick_us_mean | floor) us (CPU \(.tick_cpu_us_mean | floor) us), max \(.tick_us_max | floor) us over \(.ticks) ticks"),
+	(.tick_cost[] | "  \(.workloads) workloads\(if .peers_dns then ", peers_dns \(.peers_dns)" else "" end): mean \(.tick_us_mean | floor) us (CPU \(.tick_cpu_us_mean | floor) us), max \(.tick_us_max | floor) us over \(.ticks) ticks"),
 	(.edgex[] | "  \(.workloads) workloads, [edgex] \(.bus) \(.mode): publishing \(.edgex_cpu_us_mean | floor) us of CPU a tick (wall \(.edgex_us_mean | floor) us), \(.cost_pct * 10 | round / 10)% of the tick'"'"'s CPU (wall \(.wall_cost_pct * 10 | round / 10)%); \(.published) events, \(.dropped) dropped"),
 	"governing at a 1 s tick:",
 	(.footprint[] | "  \(.workloads) workloads: \(.cpu_pct * 1000 | round / 1000)% of a core, RSS \(.rss_mib * 10 | round / 10) MiB"),

@@ -107,6 +107,8 @@ static void parses_every_key(void **state)
 		 "pin_dir = /sys/fs/bpf/o2\npeer_down_after = 5\nprobe_timeout = 100ms\n"
 		 "experience_log_max = 64K\ncpu_ghz = 2.5\ntx_watts = 0.8\nswitch_rtts = 2\n"
 		 "tls_ca = /etc/o/ca.crt\ntls_cert = /etc/o/n.crt\ntls_key = /etc/o/n.key\n"
+		 "kind = cloud\npeers_dns = offloadd.kube-system.svc.cluster.local:7400\n"
+		 "peers_dns_every = 3\npeers_dns_server = [fd00::53]:5353\n"
 		 "[peer edge1]\naddress = 10.0.0.2\nkind = edge\nstatus_port = 7401\ncapacity = 3.5\n"
 		 "cost = 0.002\ncpu_ghz = 3\nbandwidth = 250\ntls_name = edge1.example.org\n"
 		 "[peer cloud]\naddress = 10.9.0.1\nkind = cloud ; inline comment\nstatus_port = 0\n"
@@ -144,6 +146,11 @@ static void parses_every_key(void **state)
 	assert_string_equal(cfg.tls_key, "/etc/o/n.key");
 	assert_string_equal(cfg.peers[0].tls_name, "edge1.example.org");
 	assert_string_equal(cfg.peers[1].tls_name, "");
+	assert_int_equal(cfg.kind, OFF_KIND_CLOUD);
+	assert_string_equal(cfg.dns.name, "offloadd.kube-system.svc.cluster.local");
+	assert_int_equal(cfg.dns.port, 7400);
+	assert_int_equal(cfg.dns.every, 3);
+	assert_string_equal(cfg.dns.server, "[fd00::53]:5353");
 	assert_near(cfg.peers[0].cpu_ghz, 3, 0);
 	assert_near(cfg.peers[0].bw_mbps, 250, 0);
 	assert_near(off_config_peer_bw(&cfg.peers[1]), 100, 0);
@@ -251,6 +258,20 @@ static const struct { const char *from, *to, *want; } mistakes[] = {
 	{ "kind = edge", "kind = edge\ntls_name = edge 1", "t.conf:8: [peer edge1] tls_name: expected "
 	  "letters, digits, '.', '_' and '-', under 128 bytes, got \"edge 1\"" },
 	{ "policy = static:cloud", "[agent]", "t.conf:19: [agent] duplicate section (first at line 1)" },
+	{ "lease = 4", "peers_dns = peers.lan", "t.conf:3: [agent] peers_dns: expected NAME:PORT, a host "
+	  "name and the peers' status port, got \"peers.lan\"" },
+	{ "lease = 4", "peers_dns = peers..lan:7400", "t.conf:3: [agent] peers_dns: expected NAME:PORT, a host "
+	  "name and the peers' status port, got \"peers..lan:7400\"" },
+	{ "lease = 4", "peers_dns = -peers.lan:7400", "t.conf:3: [agent] peers_dns: expected NAME:PORT, a host "
+	  "name and the peers' status port, got \"-peers.lan:7400\"" },
+	{ "lease = 4", "peers_dns = peers.lan:0", "t.conf:3: [agent] peers_dns: expected NAME:PORT, a host "
+	  "name and the peers' status port, got \"peers.lan:0\"" },
+	{ "lease = 4", "peers_dns = peers.lan:7400\npeers_dns_every = 0",
+	  "t.conf:4: [agent] peers_dns_every: expected an integer in 1..100000, got \"0\"" },
+	{ "lease = 4", "peers_dns = peers.lan:7400\npeers_dns_server = dns.lan",
+	  "t.conf:4: [agent] peers_dns_server: expected ip, ip:port or [ip6]:port, got \"dns.lan\"" },
+	{ "lease = 4", "peers_dns_every = 3", "t.conf:3: [agent] peers_dns_every: given without peers_dns" },
+	{ "lease = 4", "kind = local", "t.conf:3: [agent] kind: expected edge or cloud, got \"local\"" },
 };
 
 static void names_each_mistake(void **state)
@@ -327,6 +348,21 @@ static void edgex_section(void **state)
 }
 
 /* Sections past a limit, and lines libinih would cut. */
+/* Discovered peers need a free target slot. */
+static void peers_dns_needs_room(void **state)
+{
+	char text[8192], err[512];
+	int n = snprintf(text, sizeof(text), "[agent]\npeers_dns = peers.lan:7400\n");
+
+	(void)state;
+	for (int i = 0; i < OFF_CFG_MAX_PEERS; i++)
+		n += snprintf(text + n, sizeof(text) - n, "[peer p%d]\naddress = 10.0.0.%d\nkind = edge\n",
+			      i, i + 1);
+	assert_int_equal(off_config_parse_str(text, "t.conf", &cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.conf:2: [agent] peers_dns: no room for discovered peers: "
+			    "the 15 [peer] sections take every target slot");
+}
+
 static void limits(void **state)
 {
 	char *text = malloc(64 * 1024), err[512];
@@ -400,6 +436,7 @@ int main(void)
 		cmocka_unit_test_teardown(edgex_section, teardown),
 		cmocka_unit_test_teardown(limits, teardown),
 		cmocka_unit_test_teardown(refused_load_keeps_the_old_config, teardown),
+		cmocka_unit_test_teardown(peers_dns_needs_room, teardown),
 		cmocka_unit_test_teardown(shipped_example_parses, teardown),
 	};
 

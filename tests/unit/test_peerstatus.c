@@ -20,7 +20,8 @@ static const char good[] =
 static void round_trip(void **state)
 {
 	static struct off_peer_status st = { .node = "edge-a.lan", .version = "0.1.0 (test)",
-		.cpu_util = 0.123456789, .load = 0.5, .rq_p99_us = 1234.5, .capacity_cores = 2.5, .nservices = 3,
+		.kind = OFF_KIND_CLOUD, .cpu_util = 0.123456789, .load = 0.5, .rq_p99_us = 1234.5,
+		.capacity_cores = 2.5, .nservices = 3,
 		.services = { "api", "dns", "infer-v2" } };
 	static struct off_peer_status back;
 	char buf[1024], err[256];
@@ -32,6 +33,7 @@ static void round_trip(void **state)
 		fail_msg("%s: %s", buf, err);
 	assert_string_equal(back.node, st.node);
 	assert_string_equal(back.version, st.version);
+	assert_int_equal(back.kind, OFF_KIND_CLOUD);
 	assert_true(fabs(back.cpu_util - st.cpu_util) < 1e-9 && back.load == 0.5);
 	assert_true(back.rq_p99_us == st.rq_p99_us && back.capacity_cores == st.capacity_cores);
 	assert_int_equal(back.nservices, 3);
@@ -53,6 +55,7 @@ static void parses_a_peer_and_ignores_new_fields(void **state)
 	assert_string_equal(st.node, "edge1");
 	assert_true(st.cpu_util == 0.25 && st.rq_p99_us == 480 && st.capacity_cores == 4);
 	assert_true(st.load == -1);	/* an older peer: no load, cpu_util stands in */
+	assert_int_equal(st.kind, OFF_KIND_EDGE);	/* nor its kind: edge, as before */
 	assert_int_equal(st.nservices, 2);
 	assert_string_equal(st.services[1], "dns");
 }
@@ -84,6 +87,8 @@ static void refuses_each_bad_field(void **state)
 	refused("\"edge1\"", "\"edge1\\u001b[31m\"", "status: node: expected a string of 1..63 letters");
 	refused("\"0.1.0\"", "\"\"", "status: version: expected a string of 1..31 printable ASCII characters");
 	refused("\"0.1.0\"", "\"0.1.0\\n\"", "status: version: expected a string of 1..31 printable");
+	refused("\"edge1\",", "\"edge1\",\"kind\":\"local\",", "status: kind: expected \"edge\" or \"cloud\"");
+	refused("\"edge1\",", "\"edge1\",\"kind\":2,", "status: kind: expected \"edge\" or \"cloud\"");
 	refused("0.25", "\"0.25\"", "status: cpu_util: expected a number");
 	refused("0.25", "3.5", "status: cpu_util: expected a number from 0, up to 1.2, got 3.5");
 	refused("0.25", "-0.1", "status: cpu_util: expected a number from 0, up to 1.2, got -0.1");

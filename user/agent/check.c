@@ -348,6 +348,9 @@ static void print_governed(const struct off_config *c)
 		else
 			printf("not probed\n");
 	}
+	if (c->dns.name[0])
+		printf("peers by DNS: %s:%u, looked up every %u ticks through %s\n", c->dns.name,
+		       c->dns.port, c->dns.every, c->dns.server[0] ? c->dns.server : "/etc/resolv.conf's servers");
 }
 
 static int parse_args(struct check *k, int argc, char **argv)

@@ -12,6 +12,7 @@
 #include "agent/kernel/collect.h"
 #include "agent/kernel/flowage.h"
 #include "agent/kernel/loader.h"
+#include "agent/serve/dnspeers.h"
 #include "agent/serve/listener.h"
 #include "agent/serve/peers.h"
 #include "agent/tick/abtest.h"
@@ -32,6 +33,7 @@ struct off_daemon {
 	struct off_listener ctl, status, metrics;
 	struct off_peers peers;
 	SSL_CTX *tls;			/* mutual TLS for peer status; NULL: plain */
+	struct off_dnspeers disc;	/* peers_dns */
 	int sfd;
 	uint64_t started_ns, next_ns, ticks, late;
 	int stop;

@@ -46,6 +46,9 @@ static const char *needs_restart(const struct off_config *c, const struct off_co
 		same = !strcmp(c->workloads[i].cgroup, old->workloads[i].cgroup);
 	if (!same)
 		return "set of workloads";
+	if (strcmp(c->dns.name, old->dns.name) || c->dns.port != old->dns.port ||
+	    strcmp(c->dns.server, old->dns.server))
+		return "peers_dns";
 	if (!same_peers(c, old))
 		return "set of peers";
 	if (c->max_workloads != old->max_workloads || c->max_tasks != old->max_tasks ||
@@ -78,6 +81,7 @@ int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen)
 	}
 	if (off_trust_file(d->path, err, errlen) || off_config_load(d->path, &c, err, errlen))
 		goto refused;
+	off_dnspeers_carry(&d->cfg, &c);
 	changed = needs_restart(&c, &d->cfg);
 	if (changed) {
 		snprintf(err, errlen, "%s: the %s changed; restart to apply", d->path, changed);

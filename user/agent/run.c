@@ -100,12 +100,14 @@ static int renew_lease(struct off_daemon *d)
 static int prepare(struct off_daemon *d, char *err, size_t errlen)
 {
 	const struct off_config *c = &d->cfg;
+	/* Peers found by DNS take the slots the file leaves. */
+	int ntargets = 1 + (c->dns.name[0] ? OFF_CFG_MAX_PEERS : c->npeers);
 	int ret;
 
 	d->snap.skip_tasks = 1;
-	ret = off_measure_init(&d->meas, c->nworkloads, 1 + c->npeers);
+	ret = off_measure_init(&d->meas, c->nworkloads, ntargets);
 	if (!ret)
-		ret = off_decider_init(&d->dec, c->nworkloads, 1 + c->npeers);
+		ret = off_decider_init(&d->dec, c->nworkloads, ntargets);
 	if (ret) {
 		snprintf(err, errlen, "out of memory");
 		return ret;
@@ -271,7 +273,10 @@ static void age_flows(struct off_daemon *d, uint64_t now_ns)
 static void on_tick(struct off_daemon *d)
 {
 	uint64_t t0 = off_mono_ns(), cpu0 = off_cpu_ns();
-	int ret = off_collect(&d->bpf, &d->snap);
+	int ret;
+
+	off_dnspeers_tick(d);	/* first: a peer that answered is a candidate now */
+	ret = off_collect(&d->bpf, &d->snap);
 
 	if (ret)
 		fprintf(stderr, "offloadd: cannot read the maps: %s\n", strerror(-ret));
@@ -331,7 +336,8 @@ static int loop(struct off_daemon *d)
 				off_record_written(&d->rec, cqe->res);
 			else if (ev == EV_SIGNAL)
 				on_signal(d);
-			else if (!off_listen_complete(&d->ring, cqe) && !off_edgex_complete(cqe))
+			else if (!off_listen_complete(&d->ring, cqe) && !off_edgex_complete(cqe) &&
+				 !off_dnspeers_complete(d, cqe))
 				off_peers_complete(&d->peers, &d->ring, cqe);
 			io_uring_cqe_seen(&d->ring, cqe);
 		}
@@ -439,7 +445,9 @@ int off_run_main(int argc, char **argv)
 		fprintf(stderr, "offloadd: %s\n", err);
 		return 1;
 	}
-	ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, d.cfg.ctl_group, d.cfg.ctl_admin_group,
+	ret = off_dnspeers_init(&d, err, sizeof(err));
+	if (!ret)
+		ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, d.cfg.ctl_group, d.cfg.ctl_admin_group,
 			      off_daemon_command, &d, err, sizeof(err));
 	if (!ret && d.cfg.status_listen[0])
 		ret = off_listen_tcp(&d.status, d.cfg.status_listen, off_daemon_status, &d, err,
@@ -472,6 +480,7 @@ int off_run_main(int argc, char **argv)
 	off_record_free(&d.rec);
 	off_abtest_free(&d.ab);
 	off_models_free(&d.models);
+	off_dnspeers_free(&d.disc);
 	off_peers_free(&d.peers);
 	off_edgex_free(&d.edgex);
 	SSL_CTX_free(d.tls);

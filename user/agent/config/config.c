@@ -340,6 +340,22 @@ static void resolve_workload(struct parser *p, int i)
 		bad(p, w->line, sec, NULL, "more workloads than [agent] max_workloads (%u)", p->c.max_workloads);
 }
 
+/* Discovered peers take the target slots the file leaves free. */
+static void check_dns(struct parser *p)
+{
+	const struct off_config *c = &p->c;
+	static const char *const needs[] = { "peers_dns_every", "peers_dns_server" };
+
+	if (c->dns.name[0] && c->npeers >= OFF_CFG_MAX_PEERS)
+		bad(p, off_config_line(c, NULL, "peers_dns"), "agent", "peers_dns",
+		    "no room for discovered peers: the %d [peer] sections take every target slot",
+		    c->npeers);
+	for (size_t i = 0; !c->dns.name[0] && i < sizeof(needs) / sizeof(needs[0]); i++)
+		if (off_config_line(c, NULL, needs[i]) != c->agent_line)
+			bad(p, off_config_line(c, NULL, needs[i]), "agent", needs[i],
+			    "given without peers_dns");
+}
+
 static void resolve(struct parser *p)
 {
 	struct off_config *c = &p->c;
@@ -355,6 +371,7 @@ static void resolve(struct parser *p)
 		bad(p, p->agent_line, "agent", "metrics_listen", "the same address as status_listen");
 	if (!c->edgex.device[0])
 		strcpy(c->edgex.device, c->node);	/* node may come after [edgex] */
+	check_dns(p);
 	if (!c->probe_timeout_ms)
 		c->probe_timeout_ms = c->tick_ms / 2 < 500 ? c->tick_ms / 2 : 500;
 }
@@ -377,6 +394,8 @@ static void defaults(struct off_config *c)
 	c->cpu_ghz = 1.0;
 	c->experience_log_max = 256ull << 20;
 	c->switch_rtts = 1;
+	c->kind = OFF_KIND_EDGE;
+	c->dns.every = 5;
 	strcpy(c->model, "/var/lib/offloadd/default.omdl");
 	strcpy(c->ctl_socket, OFF_CTL_SOCKET);
 	strcpy(c->metrics_listen, "127.0.0.1:9477");

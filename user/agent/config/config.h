@@ -18,11 +18,24 @@
 #define OFF_CFG_MAX_SERVICES	OFF_MAX_SERVICES	/* one kernel id each */
 #define OFF_CFG_MAX_WORKLOADS	4096
 /* Room for the lines of the keys of [agent] and of a [workload]. */
-#define OFF_CFG_AGENT_KEYS	44
+#define OFF_CFG_AGENT_KEYS	48
 #define OFF_CFG_WORKLOAD_KEYS	8
+
+/* A peer of the file is configured; one found by DNS (peers_dns) is pending
+ * until its GET /status answers, active, then draining once gone from DNS:
+ * only an active one has targets in the kernel. A free slot is one that
+ * held this host's own address (a headless Service lists every agent). */
+enum off_peer_origin {
+	OFF_PEER_CONFIGURED,
+	OFF_PEER_PENDING,
+	OFF_PEER_ACTIVE,
+	OFF_PEER_DRAINING,
+	OFF_PEER_FREE,
+};
 
 struct off_cfg_peer {
 	char name[OFF_CFG_NAME_LEN];
+	enum off_peer_origin origin;
 	enum off_target_kind kind;
 	uint8_t addr[16];		/* IPv4-mapped for IPv4 */
 	uint32_t status_port;		/* 0: not probed, taken as up */
@@ -76,6 +89,15 @@ struct off_cfg_edgex {
 	uint32_t reconnect_max_ms;	/* the backoff's ceiling */
 };
 
+/* [agent] peers_dns = NAME:PORT: every address of NAME that answers GET
+ * /status on PORT is a peer. */
+struct off_cfg_dns {
+	char name[254];			/* "": no discovery */
+	uint16_t port;
+	uint32_t every;			/* resolve every this many ticks */
+	char server[64];		/* ip[:port]; "": /etc/resolv.conf's */
+};
+
 struct off_config {
 	uint32_t tick_ms, lease_ticks, mark_base;
 	uint32_t peer_down_after, probe_timeout_ms;
@@ -99,6 +121,8 @@ struct off_config {
 	char serve_cgroup[OFF_CFG_PATH_LEN];	/* "": report the whole host */
 	char local_cpus[128];		/* "": serve_cgroup's cpuset, or every CPU */
 	char node[64];
+	enum off_target_kind kind;	/* what /status reports this host as */
+	struct off_cfg_dns dns;
 	char pin_dir[128];
 	/* Mutual TLS for peer status: all three set, or none (plain HTTP). */
 	char tls_ca[OFF_CFG_PATH_LEN], tls_cert[OFF_CFG_PATH_LEN], tls_key[OFF_CFG_PATH_LEN];

@@ -158,6 +158,58 @@ static int set_kind(struct parser *p, const struct key *k, void *f, const char *
 	return 0;
 }
 
+/* A host name: dot-separated labels of letters, digits and '-', none
+ * starting or ending with '-', 253 bytes at most. */
+static bool hostname_ok(const char *s, size_t n)
+{
+	size_t label = 0;
+
+	if (!n || n > 253 || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '.') {
+			if (!label || s[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			   (ch >= '0' && ch <= '9') || (ch == '-' && label)) {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return s[n - 1] != '-';
+}
+
+static int set_peers_dns(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	struct off_cfg_dns *d = f;
+	const char *colon = strrchr(v, ':');
+	uint32_t port;
+
+	(void)k;
+	if (!colon || !hostname_ok(v, colon - v) || off_parse_u32(colon + 1, 1, 65535, &port))
+		return expected(p, "expected NAME:PORT, a host name and the peers' status port", 0, 0);
+	memcpy(d->name, v, colon - v);
+	d->name[colon - v] = '\0';
+	d->port = port;
+	return 0;
+}
+
+static int set_dns_server(struct parser *p, const struct key *k, void *f, const char *v)
+{
+	struct off_endpoint ep;
+	uint8_t ip[16];
+
+	if ((off_parse_endpoint(v, &ep) && off_parse_ip(v, ip)) || strlen(v) >= k->max)
+		return expected(p, "expected ip, ip:port or [ip6]:port", 0, 0);
+	strcpy(f, v);
+	return 0;
+}
+
 static int set_protocol(struct parser *p, const struct key *k, void *f, const char *v)
 {
 	struct off_cfg_service *s = f;
@@ -269,6 +321,9 @@ const struct key off_cfg_agent_keys[] = {
 	A("peer_down_after", set_u32, peer_down_after, 1, 100),
 	A("probe_timeout", set_ms, probe_timeout_ms, 1, 60000),
 	S("tls_ca", set_path, tls_ca), S("tls_cert", set_path, tls_cert), S("tls_key", set_path, tls_key),
+	A("kind", set_kind, kind, 0, 0), A("peers_dns", set_peers_dns, dns, 0, 0),
+	A("peers_dns_every", set_u32, dns.every, 1, 100000),
+	S("peers_dns_server", set_dns_server, dns.server),
 };
 const size_t off_cfg_nagent_keys = sizeof(off_cfg_agent_keys) / sizeof(off_cfg_agent_keys[0]);
 _Static_assert(sizeof(off_cfg_agent_keys) / sizeof(off_cfg_agent_keys[0]) <= OFF_CFG_AGENT_KEYS,

@@ -117,6 +117,15 @@ bool off_ip_is_v4(const uint8_t addr[16])
 	return !memcmp(addr, prefix, sizeof(prefix));
 }
 
+const char *off_fmt_ip(const uint8_t addr[16], char *buf, size_t len)
+{
+	bool v4 = off_ip_is_v4(addr);
+
+	if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? addr + 12 : addr, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
 /* Splits "ip:port" or "[ip6]:port"; an IPv6 address must be bracketed, so
  * "::1:80" is refused rather than guessed at. */
 static int split(const char *s, char *host, size_t hostlen, uint32_t *port)

@@ -24,6 +24,8 @@ int off_parse_bool(const char *s, bool *v);
 /* IPv4 (stored IPv4-mapped) or IPv6. */
 int off_parse_ip(const char *s, uint8_t addr[16]);
 bool off_ip_is_v4(const uint8_t addr[16]);
+/* The address as text, IPv4-mapped ones as IPv4. */
+const char *off_fmt_ip(const uint8_t addr[16], char *buf, size_t len);
 /* "ip:port" or "[ip6]:port", port 1..65535; ep->proto is left alone. */
 int off_parse_endpoint(const char *s, struct off_endpoint *ep);
 /* The same, as a socket address for bind() or connect(). */

@@ -32,6 +32,17 @@ static int cfg_index(const struct off_config *c, const struct off_endpoint *vip)
 	return -1;
 }
 
+/* A peer found by DNS has targets only while it answers and stays listed;
+ * a free, pending or draining slot has none, so new connections go elsewhere
+ * while those already open keep their socket's destination. */
+static bool in_use(const struct off_config *c, uint32_t tidx)
+{
+	if (tidx < 1 || tidx > (uint32_t)c->npeers)
+		return false;
+	return c->peers[tidx - 1].origin == OFF_PEER_CONFIGURED ||
+	       c->peers[tidx - 1].origin == OFF_PEER_ACTIVE;
+}
+
 static int delete_all(int fd, const void *keys, size_t size, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -113,7 +124,7 @@ static int sweep_targets(struct plan *p, const struct off_config *c)
 		key = next;
 		prev = &key;
 		if (key.svc >= OFF_MAX_SERVICES || p->state[key.svc] != ID_LIVE ||
-		    key.tidx > (uint32_t)c->npeers)
+		    (key.tidx != OFF_TARGET_LOCAL && !in_use(c, key.tidx)))
 			stale[n++] = key;
 	}
 	ret = delete_all(p->tfd, stale, sizeof(*stale), (int)n);
@@ -126,20 +137,29 @@ static int update(int fd, const void *k, const void *v)
 	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
 }
 
+/* Target tidx (a peer) of service s: the peer's address at the service's
+ * port for it, else the VIP's. */
+static struct off_endpoint peer_target(const struct off_config *c, int s, uint32_t tidx)
+{
+	const struct off_cfg_service *svc = &c->services[s];
+	struct off_endpoint ep = svc->vip;
+
+	memcpy(ep.addr, c->peers[tidx - 1].addr, sizeof(ep.addr));
+	ep.port = svc->port[tidx] ? svc->port[tidx] : svc->vip.port;
+	return ep;
+}
+
 static int write_targets(const struct plan *p, const struct off_config *c)
 {
 	for (int s = 0; s < c->nservices; s++) {
-		const struct off_cfg_service *svc = &c->services[s];
 		struct off_target_key k = { .svc = p->id[s], .tidx = OFF_TARGET_LOCAL };
-		int ret = update(p->tfd, &k, &svc->local);
+		int ret = update(p->tfd, &k, &c->services[s].local);
 
-		for (int t = 0; !ret && t < c->npeers; t++) {
-			struct off_endpoint ep = svc->vip;
+		for (k.tidx = 1; !ret && k.tidx <= (uint32_t)c->npeers; k.tidx++) {
+			struct off_endpoint ep = peer_target(c, s, k.tidx);
 
-			k.tidx = t + 1;
-			memcpy(ep.addr, c->peers[t].addr, sizeof(ep.addr));
-			ep.port = svc->port[k.tidx] ? svc->port[k.tidx] : svc->vip.port;
-			ret = update(p->tfd, &k, &ep);
+			if (in_use(c, k.tidx))
+				ret = update(p->tfd, &k, &ep);
 		}
 		if (ret)
 			return ret;
@@ -205,5 +225,29 @@ int off_reconcile_services(const struct off_bpf *b, const struct off_config *c)
 	if (!ret)
 		ret = insert_vips(p, c);
 	free(p);
+	return ret;
+}
+
+int off_reconcile_peer(const struct off_bpf *b, const struct off_config *c, int peer)
+{
+	struct off_target_key k = { .tidx = peer + 1 };
+	int sfd, tfd, ret = 0;
+	struct off_service sv;
+
+	if (!b->redir)
+		return -ENOENT;
+	sfd = bpf_map__fd(b->redir->maps.services);
+	tfd = bpf_map__fd(b->redir->maps.targets);
+	for (int s = 0; !ret && s < c->nservices; s++) {
+		struct off_endpoint ep = peer_target(c, s, k.tidx);
+
+		if (bpf_map_lookup_elem(sfd, &c->services[s].vip, &sv))
+			return -errno;
+		k.svc = sv.id;
+		if (in_use(c, k.tidx))
+			ret = update(tfd, &k, &ep);
+		else if (bpf_map_delete_elem(tfd, &k) && errno != ENOENT)
+			ret = -errno;
+	}
 	return ret;
 }

@@ -11,5 +11,9 @@
  * call again with another configuration after a failure (a refused reload
  * restores the running one so). */
 int off_reconcile_services(const struct off_bpf *b, const struct off_config *c);
+/* One peer's targets, written while it is in use, else withdrawn:
+ * connections already open keep their socket's destination; new ones go
+ * elsewhere. The services' ids are those the last reconciliation gave. */
+int off_reconcile_peer(const struct off_bpf *b, const struct off_config *c, int peer);
 
 #endif

@@ -2,11 +2,13 @@
 /* What offloadctl can ask: status, workloads, explain, peers, ab, pin, unpin,
  * reload (the table is lib/ctlcmd.h's). Requests and replies are single JSON
  * objects; a bad request gets {"ok":false}. */
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "agent/config/parse.h"
 #include "agent/daemon.h"
 #include "agent/serve/explain.h"
 #include "lib/ctlcmd.h"
@@ -90,13 +92,19 @@ static json_t *status(struct off_daemon *d)
 
 static json_t *peers(struct off_daemon *d)
 {
+	static const char *const origins[] = { [OFF_PEER_CONFIGURED] = "configured",
+		[OFF_PEER_PENDING] = "pending", [OFF_PEER_ACTIVE] = "dns", [OFF_PEER_DRAINING] = "draining",
+		[OFF_PEER_FREE] = "free" };
 	json_t *list = json_array();
 
 	for (int i = 0; i < d->peers.n; i++) {
 		const struct off_peer *p = &d->peers.p[i];
+		char ip[INET6_ADDRSTRLEN];
 
-		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:i, s:f, s:f, s:f, s:f, s:s}",
-			"name", p->cfg->name, "kind", off_kind_names[p->cfg->kind],
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:f, s:f, s:f, s:f, s:s}",
+			"name", p->cfg->name, "address", off_fmt_ip(p->cfg->addr, ip, sizeof(ip)),
+			"kind", off_kind_names[p->cfg->kind],
+			"origin", origins[p->cfg->origin],
 			"up", p->up, "failed_probes", p->fails, "rtt_us", p->rtt_us,
 			"cpu_util", p->st.cpu_util, "rq_p99_us", p->st.rq_p99_us,
 			"capacity_cores", p->st.capacity_cores, "last_failure", p->why));

@@ -209,6 +209,15 @@ static void peers(struct wr *w, const struct off_daemon *d)
 	for (int i = 0; i < d->peers.n; i++)
 		put(w, "offloadd_peer_runqueue_p99_seconds{peer=\"%s\"} %.9g\n", d->peers.p[i].cfg->name,
 		    d->peers.p[i].st.rq_p99_us / 1e6);
+	if (!d->disc.on)
+		return;
+	head(w, "dns_lookups_total", "counter", "peers_dns lookups, answered or failed");
+	put(w, "offloadd_dns_lookups_total{result=\"answered\"} %llu\n", (unsigned long long)d->disc.resolves);
+	put(w, "offloadd_dns_lookups_total{result=\"failed\"} %llu\n", (unsigned long long)d->disc.failures);
+	head(w, "dns_peers_found_total", "counter", "peers taken on from DNS once their status answered");
+	put(w, "offloadd_dns_peers_found_total %llu\n", (unsigned long long)d->disc.found);
+	head(w, "dns_peers_drained_total", "counter", "peers drained after leaving DNS");
+	put(w, "offloadd_dns_peers_drained_total %llu\n", (unsigned long long)d->disc.drained);
 }
 
 static void prog_stats(struct wr *w, struct bpf_object *obj)

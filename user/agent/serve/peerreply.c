@@ -20,7 +20,8 @@ int off_peer_status_format(const struct off_peer_status *st, char *buf, size_t l
 	for (int i = 0; services && i < st->nservices; i++)
 		json_array_append_new(services, json_string(st->services[i]));
 	/* "o" takes over services, even when json_pack fails. */
-	o = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:o}", "node", st->node, "version", st->version,
+	o = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:o}", "node", st->node,
+		      "kind", st->kind == OFF_KIND_CLOUD ? "cloud" : "edge", "version", st->version,
 		      "cpu_util", st->cpu_util, "load", st->load, "rq_p99_us", st->rq_p99_us,
 		      "capacity_cores", st->capacity_cores, "services", services);
 	if (!o)
@@ -121,6 +122,21 @@ static int optional_load(json_t *o, struct off_peer_status *st, char *err, size_
 	return get_number(o, "load", 0, 1, false, &st->load, err, errlen);
 }
 
+/* Peers of an earlier version do not report it either: edge, as it was. */
+static int optional_kind(json_t *o, struct off_peer_status *st, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, "kind");
+	const char *s = json_string_value(v);
+
+	st->kind = OFF_KIND_EDGE;
+	if (!v)
+		return 0;
+	if (!s || (strcmp(s, "edge") && strcmp(s, "cloud")))
+		return fail(err, errlen, "kind: expected \"edge\" or \"cloud\"");
+	st->kind = strcmp(s, "edge") ? OFF_KIND_CLOUD : OFF_KIND_EDGE;
+	return 0;
+}
+
 int off_peer_status_parse(const char *body, size_t len, struct off_peer_status *out,
 			  char *err, size_t errlen)
 {
@@ -147,6 +163,7 @@ int off_peer_status_parse(const char *body, size_t len, struct off_peer_status *
 		 !(ret = get_string(o, "version", st.version, sizeof(st.version), false, err, errlen)) &&
 		 !(ret = get_number(o, "cpu_util", 0, OFF_STATUS_MAX_UTIL, false, &st.cpu_util, err, errlen)) &&
 		 !(ret = optional_load(o, &st, err, errlen)) &&
+		 !(ret = optional_kind(o, &st, err, errlen)) &&
 		 !(ret = get_number(o, "rq_p99_us", 0, OFF_STATUS_MAX_RQ_US, false, &st.rq_p99_us, err, errlen)) &&
 		 !(ret = get_number(o, "capacity_cores", 0, OFF_STATUS_MAX_CORES, true, &st.capacity_cores,
 				    err, errlen)))

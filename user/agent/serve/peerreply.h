@@ -19,6 +19,9 @@
 struct off_peer_status {
 	char node[64];
 	char version[32];
+	/* edge or cloud: what a peer found by DNS is taken as. Optional: an
+	 * older peer does not report it, and is taken as edge. */
+	enum off_target_kind kind;
 	double cpu_util;		/* 0..1 of its capacity */
 	/* The share others leave a new request there, n/(1 + n) for n
 	 * runnable per CPU: what the estimate uses. -1: not reported (an

@@ -36,41 +36,6 @@ void off_peers_configure(struct off_peers *ps, const struct off_config *c)
 	ps->budget_ms = c->tick_ms - c->tick_ms / 10;
 }
 
-int off_peers_init(struct off_peers *ps, const struct off_config *c, SSL_CTX *tls)
-{
-	ps->n = c->npeers;
-	ps->tls = tls;
-	off_peers_configure(ps, c);
-	ps->p = calloc(c->npeers ? c->npeers : 1, sizeof(*ps->p));
-	if (!ps->p)
-		return -ENOMEM;
-	for (int i = 0; i < c->npeers; i++) {
-		struct off_peer *p = &ps->p[i];
-		const uint8_t *a = c->peers[i].addr;
-		static const uint8_t v4[12] = { [10] = 0xff, [11] = 0xff };
-
-		p->cfg = &c->peers[i];
-		p->fd = -1;
-		/* Plain: up until probes say otherwise, so decisions apply at
-		 * once. Mutual TLS: up only once a reply was verified. */
-		p->up = !tls || !p->cfg->status_port;
-		if (!memcmp(a, v4, 12)) {
-			struct sockaddr_in *s = (struct sockaddr_in *)&p->addr;
-
-			s->sin_family = AF_INET;
-			s->sin_port = htons(c->peers[i].status_port);
-			memcpy(&s->sin_addr, a + 12, 4);
-		} else {
-			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&p->addr;
-
-			s->sin6_family = AF_INET6;
-			s->sin6_port = htons(c->peers[i].status_port);
-			memcpy(&s->sin6_addr, a, 16);
-		}
-	}
-	return 0;
-}
-
 static void probe_end(struct off_peer *p)
 {
 	if (p->fd >= 0)
@@ -80,6 +45,51 @@ static void probe_end(struct off_peer *p)
 	p->tls = NULL;
 	off_reply_put(p->out);
 	p->out = NULL;
+}
+
+void off_peers_set(struct off_peers *ps, int i, const struct off_config *c)
+{
+	static const uint8_t v4[12] = { [10] = 0xff, [11] = 0xff };
+	struct off_peer *p = &ps->p[i];
+	const uint8_t *a = c->peers[i].addr;
+
+	if (p->cfg)
+		probe_end(p);	/* a slot never set has fd 0, not -1: not ours */
+	memset(p, 0, sizeof(*p));
+	p->cfg = &c->peers[i];
+	p->fd = -1;
+	/* Plain: up until probes say otherwise, so decisions apply at once.
+	 * Mutual TLS: up only once a reply was verified. A peer found by DNS
+	 * is used only once it has answered. */
+	p->up = c->peers[i].origin == OFF_PEER_CONFIGURED && (!ps->tls || !p->cfg->status_port);
+	if (!memcmp(a, v4, 12)) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&p->addr;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(c->peers[i].status_port);
+		memcpy(&s->sin_addr, a + 12, 4);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&p->addr;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(c->peers[i].status_port);
+		memcpy(&s->sin6_addr, a, 16);
+	}
+}
+
+int off_peers_init(struct off_peers *ps, const struct off_config *c, SSL_CTX *tls)
+{
+	int room = c->dns.name[0] ? OFF_CFG_MAX_PEERS : c->npeers;
+
+	ps->n = c->npeers;
+	ps->tls = tls;
+	off_peers_configure(ps, c);
+	ps->p = calloc(room ? room : 1, sizeof(*ps->p));
+	if (!ps->p)
+		return -ENOMEM;
+	for (int i = 0; i < c->npeers; i++)
+		off_peers_set(ps, i, c);
+	return 0;
 }
 
 void off_peers_free(struct off_peers *ps)
@@ -94,17 +104,20 @@ static void outcome(struct off_peers *ps, struct off_peer *p, const char *why)
 {
 	probe_end(p);
 	if (!why) {
+		p->answered = true;
+		p->fails = 0;
+		if (p->cfg->origin != OFF_PEER_CONFIGURED && p->cfg->origin != OFF_PEER_ACTIVE)
+			return;		/* discovery's to take on, or out of use */
 		if (!p->up)
 			fprintf(stderr, "offloadd: peer %s is up%s (rtt %.0f us)\n", p->cfg->name,
 				p->down_logged ? " again" : "", p->rtt_us);
 		p->up = true;
-		p->fails = 0;
 		p->down_logged = false;
 		return;
 	}
 	snprintf(p->why, sizeof(p->why), "%s", why);
 	/* Logged once a run, also for a TLS peer never up: why it is refused. */
-	if (++p->fails >= ps->down_after && !p->down_logged) {
+	if (++p->fails >= ps->down_after && !p->down_logged && p->cfg->origin != OFF_PEER_PENDING) {
 		p->up = false;
 		p->down_logged = true;
 		fprintf(stderr, "offloadd: peer %s is down after %u failed probes: %s\n", p->cfg->name,
@@ -137,7 +150,8 @@ void off_peers_tick(struct off_peers *ps, struct io_uring *ring)
 		struct off_peer *p = &ps->p[i];
 		struct io_uring_sqe *sqe;
 
-		if (p->fd >= 0 || !p->cfg->status_port)
+		if (p->fd >= 0 || !p->cfg->status_port || p->cfg->origin == OFF_PEER_DRAINING ||
+		    p->cfg->origin == OFF_PEER_FREE)
 			continue;	/* in flight (its timeout ends it), or not probed */
 		p->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (p->fd < 0) {

@@ -26,6 +26,7 @@ struct off_peer {
 	double rtt_jitter_us;
 	bool up;			/* with TLS: only after a verified reply */
 	bool down_logged;		/* this run of failures was logged */
+	bool answered;			/* a probe succeeded since the slot was set */
 	uint32_t fails;
 	char why[200];			/* the last failure */
 	struct off_tls_conn *tls;	/* with TLS: the probe's session */
@@ -45,12 +46,18 @@ struct off_peers {
 	struct off_peer *p;
 };
 
-/* tls: NULL for plain HTTP, else probed peers are down until verified. */
+/* Room for every configured peer, and for all OFF_CFG_MAX_PEERS with
+ * peers_dns, whose peers take slots as they appear. tls: NULL for plain
+ * HTTP, else probed peers are down until verified. */
 int off_peers_init(struct off_peers *ps, const struct off_config *c, SSL_CTX *tls);
+/* Slot i takes c->peers[i] (address and status port), ending a probe the
+ * slot's last peer had in flight: a new peer, up until probes say otherwise
+ * unless it is pending or needs verifying. */
+void off_peers_set(struct off_peers *ps, int i, const struct off_config *c);
 void off_peers_free(struct off_peers *ps);
 /* Takes the probe settings of c (at start and on reload). */
 void off_peers_configure(struct off_peers *ps, const struct off_config *c);
-/* Starts a probe of every peer not already being probed. */
+/* Starts a probe of every peer not already being probed nor draining. */
 void off_peers_tick(struct off_peers *ps, struct io_uring *ring);
 /* Handles a probe's completion; 1 if it was one. */
 int off_peers_complete(struct off_peers *ps, struct io_uring *ring, struct io_uring_cqe *cqe);

@@ -26,7 +26,7 @@ struct off_reply *off_daemon_status(void *daemon, const char *req, int admin)
 	struct off_peer_status st = { .cpu_util = d->meas.local_util, .load = d->meas.local_load,
 				      .rq_p99_us = d->meas.local_rq_p99_us,
 				      .capacity_cores = d->meas.scope.capacity,
-				      .nservices = d->cfg.nservices };
+				      .nservices = d->cfg.nservices, .kind = d->cfg.kind };
 	static char body[OFF_STATUS_MAX_BYTES];	/* one thread: one at a time */
 
 	(void)admin;

@@ -7,13 +7,16 @@
 #include <liburing.h>
 
 #include "agent/config/config.h"
+#include "agent/serve/dnsres.h"
 #include "agent/serve/listener.h"
 
 /* In flight at most: per listener one accept and, per connection, an
  * operation and its linked timeout; per peer a probe step and its timeout;
- * the tick, the signalfd poll and the experience log's write; the EdgeX
- * client's read and write polls and their cancellations. */
-#define OFF_RING_INFLIGHT	(3 * (1 + 2 * OFF_LISTEN_MAX_CONNS) + 2 * OFF_CFG_MAX_PEERS + 3 + 4)
+ * per DNS socket a poll and its removal; the tick, the signalfd poll and
+ * the experience log's write; the EdgeX client's read and write polls and
+ * their cancellations. */
+#define OFF_RING_INFLIGHT	(3 * (1 + 2 * OFF_LISTEN_MAX_CONNS) + 2 * OFF_CFG_MAX_PEERS + \
+				 2 * ARES_GETSOCK_MAXNUM + 3 + 4)
 /* Every completion fits in the CQ even if all arrive during a stall, so
  * none waits in the kernel's overflow list. */
 #define OFF_RING_SQ		512

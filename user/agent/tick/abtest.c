@@ -69,7 +69,7 @@ void off_abtest_tick(struct off_abtest *ab, const struct off_daemon *d)
 			t->n++;
 		}
 		/* After a tick, prev_sum holds the newest totals, sum the older. */
-		for (int k = 0; k < d->meas.ntargets; k++)
+		for (int k = 0; k < d->meas.nused; k++)
 			for (int h = 0; h < OFF_HIST_SLOTS; h++)
 				if (w->prev_sum[k].life_us[h] > w->sum[k].life_us[h])
 					t->life[h] += w->prev_sum[k].life_us[h] - w->sum[k].life_us[h];

@@ -18,7 +18,7 @@ int off_decider_init(struct off_decider *d, int nwl, int ncand)
 
 	memset(d, 0, sizeof(*d));
 	d->nwl = nwl;
-	d->ncand = ncand;
+	d->ncand = d->cap = ncand;
 	d->ch = calloc(nwl ? nwl : 1, sizeof(*d->ch));
 	d->rows = malloc(rows * OFF_FEATURES * sizeof(float));
 	d->q = malloc(rows * sizeof(float));
@@ -317,6 +317,8 @@ int off_decide(struct off_decider *d, const struct off_config *c, const struct o
 
 	uint64_t t0;
 
+	if (ps->n + 1 <= d->cap)
+		d->ncand = ps->n + 1;
 	peer_services(d, c, ps);
 	for (int i = 0; i < c->nworkloads; i++) {
 		memset(d->ch[i].q, 0, sizeof(d->ch[i].q));

@@ -45,6 +45,7 @@ struct off_choice {
 
 struct off_decider {
 	int nwl, ncand;
+	int cap;		/* room for candidates: peers found by DNS add some */
 	struct off_choice *ch;
 	float *rows, *q, *scratch;
 	uint64_t serves[OFF_CFG_MAX_PEERS][OFF_CFG_MAX_SERVICES / 64];
@@ -53,6 +54,8 @@ struct off_decider {
 	uint64_t nonfinite;	/* scores that were Inf or NaN, taken as none */
 };
 
+/* ncand: room for local and every peer there can be; the candidates are
+ * local and the peers of each decision's time. */
 int off_decider_init(struct off_decider *d, int nwl, int ncand);
 void off_decider_free(struct off_decider *d);
 /* Workload i's estimate environment: the configuration's, with a move's

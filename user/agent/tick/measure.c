@@ -19,7 +19,7 @@ int off_measure_init(struct off_measure *m, int nwl, int ntargets)
 
 	memset(m, 0, sizeof(*m));
 	m->nwl = nwl;
-	m->ntargets = ntargets;
+	m->ntargets = m->nused = ntargets;
 	m->scope.stat_fd = -1;
 	m->wl = calloc(nwl ? nwl : 1, sizeof(*m->wl));
 	m->mem = p = calloc(nt ? nt : 1, 3 * sizeof(struct off_tgt_sum) + sizeof(struct off_tgt_tick));
@@ -92,7 +92,7 @@ static struct off_tgt_sum *flow_sum(struct off_measure *m, const struct off_conf
 	if (widx < 1 || widx > m->nwl || widx > c->nworkloads)
 		return NULL;
 	tidx = flow_target(c, &c->workloads[widx - 1], k);
-	if (tidx < 0 || tidx >= m->ntargets)
+	if (tidx < 0 || tidx >= m->nused)
 		return NULL;
 	return retired ? &m->wl[widx - 1].retired[tidx] : &m->wl[widx - 1].sum[tidx];
 }
@@ -114,7 +114,7 @@ static void add_counts(struct off_tgt_sum *t, const struct off_flow *f)
 static void sum_flows(struct off_measure *m, const struct off_snapshot *s, const struct off_config *c)
 {
 	for (int i = 0; i < m->nwl; i++)
-		memcpy(m->wl[i].sum, m->wl[i].retired, m->ntargets * sizeof(*m->wl[i].sum));
+		memcpy(m->wl[i].sum, m->wl[i].retired, m->nused * sizeof(*m->wl[i].sum));
 	for (uint32_t i = 0; i < s->nflows; i++) {
 		const struct off_flow_rec *r = &s->flows[i];
 		struct off_tgt_sum *t = flow_sum(m, c, &r->k, 0);
@@ -183,7 +183,7 @@ static void workload_tick(struct off_measure *m, struct off_wl_meas *w,
 	double up = 0, down = 0;
 
 	w->requests = 0;
-	for (int t = 0; t < m->ntargets; t++) {
+	for (int t = 0; t < m->nused; t++) {
 		target_tick(&w->sum[t], &w->prev_sum[t], &w->t[t]);
 		bandwidth_tick(&w->t[t]);
 		w->requests += w->t[t].opened;
@@ -238,6 +238,9 @@ void off_measure_tick(struct off_measure *m, const struct off_snapshot *s,
 {
 	int first = !m->prev_ns;
 
+	/* Room is for every peer there can be; the work, for those there are. */
+	if (1 + c->npeers <= m->ntargets)
+		m->nused = 1 + c->npeers;
 	m->dt_s = first || now_ns <= m->prev_ns ? 0 : (now_ns - m->prev_ns) / 1e9;
 	sum_flows(m, s, c);
 	if (m->dt_s > 0)

@@ -48,6 +48,7 @@ struct off_wl_meas {
 
 struct off_measure {
 	int nwl, ntargets;
+	int nused;			/* targets in use: peers found by DNS add some */
 	uint64_t prev_ns;
 	double dt_s;
 	struct off_local scope;
