@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Every section and key is known and checked; cross references (a
- * workload's services, a static target, a per-peer port) are resolved after
- * the whole file is read. The first error wins and names file, line,
- * section and key. */
+/* Every section and key is known and checked; cross references are
+ * resolved after the whole file is read (config_resolve.c). The first error
+ * wins and names file, line, section and key. */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -16,10 +15,7 @@
 #include "agent/config/parse.h"
 #include "lib/inifile.h"
 
-/* Records the first error; returns 1 so that libinih reads on. */
-static int bad(struct parser *p, int line, const char *sec, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static int bad(struct parser *p, int line, const char *sec, const char *key, const char *fmt, ...)
+int off_cfg_bad(struct parser *p, int line, const char *sec, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -54,19 +50,19 @@ static int add(struct parser *p, const char *name, char *table, size_t size, siz
 	char *e;
 
 	if (off_parse_name(name, OFF_CFG_NAME_LEN)) {
-		bad(p, p->sec_line, p->sec, NULL, "bad name: expected letters, digits, '.', '_' and '-', "
+		off_cfg_bad(p, p->sec_line, p->sec, NULL, "bad name: expected letters, digits, '.', '_' and '-', "
 		    "under %d bytes", OFF_CFG_NAME_LEN);
 		return -1;
 	}
 	for (int i = 0; i < *n; i++) {
 		if (!strcmp(table + i * size, name)) {
-			bad(p, p->sec_line, p->sec, NULL, "duplicate section (first at line %d)",
+			off_cfg_bad(p, p->sec_line, p->sec, NULL, "duplicate section (first at line %d)",
 			    *(int *)(table + i * size + line_off));
 			return -1;
 		}
 	}
 	if (*n == max) {
-		bad(p, p->sec_line, p->sec, NULL, "too many %s sections (at most %d)", what, max);
+		off_cfg_bad(p, p->sec_line, p->sec, NULL, "too many %s sections (at most %d)", what, max);
 		return -1;
 	}
 	e = table + (*n) * size;
@@ -107,7 +103,7 @@ static void open_peer(struct parser *p, const char *name)
 	if (i < 0)
 		return;
 	if (!strcmp(name, "local")) {
-		bad(p, p->sec_line, p->sec, NULL, "bad name: \"local\" is the local target's name");
+		off_cfg_bad(p, p->sec_line, p->sec, NULL, "bad name: \"local\" is the local target's name");
 		return;
 	}
 	c->peers[i].status_port = 7400;
@@ -136,7 +132,7 @@ static void open_workload(struct parser *p, const char *name)
 	int i;
 
 	if (grow(p)) {
-		bad(p, p->sec_line, p->sec, NULL, "out of memory");
+		off_cfg_bad(p, p->sec_line, p->sec, NULL, "out of memory");
 		return;
 	}
 	i = add(p, name, (char *)c->workloads, sizeof(*w), offsetof(struct off_cfg_workload, line),
@@ -156,7 +152,7 @@ static void close_section(struct parser *p)
 {
 	for (size_t i = 0; p->keys && i < p->nkeys; i++)
 		if (p->keys[i].required && !p->key_line[i])
-			bad(p, p->sec_line, p->sec, p->keys[i].name, "required key missing");
+			off_cfg_bad(p, p->sec_line, p->sec, p->keys[i].name, "required key missing");
 	/* Kept for later messages about what the values name (offloadd check). */
 	if (p->keys == off_cfg_agent_keys)
 		memcpy(p->c.key_line, p->key_line, sizeof(p->c.key_line));
@@ -178,7 +174,7 @@ static void on_section(void *user, const char *sec, int line)
 	p->sec_line = line;
 	if (!strcmp(sec, "agent")) {
 		if (p->agent_line) {
-			bad(p, line, sec, NULL, "duplicate section (first at line %d)", p->agent_line);
+			off_cfg_bad(p, line, sec, NULL, "duplicate section (first at line %d)", p->agent_line);
 			return;
 		}
 		p->agent_line = p->c.agent_line = line;
@@ -187,7 +183,7 @@ static void on_section(void *user, const char *sec, int line)
 		p->base = &p->c;
 	} else if (!strcmp(sec, "edgex")) {
 		if (p->c.edgex.line) {
-			bad(p, line, sec, NULL, "duplicate section (first at line %d)", p->c.edgex.line);
+			off_cfg_bad(p, line, sec, NULL, "duplicate section (first at line %d)", p->c.edgex.line);
 			return;
 		}
 		p->keys = off_cfg_edgex_keys;
@@ -201,7 +197,7 @@ static void on_section(void *user, const char *sec, int line)
 	} else if ((name = named(sec, "workload"))) {
 		open_workload(p, name);
 	} else {
-		bad(p, line, sec, NULL, "unknown section: expected [agent], [peer NAME], [service NAME], "
+		off_cfg_bad(p, line, sec, NULL, "unknown section: expected [agent], [peer NAME], [service NAME], "
 		    "[workload NAME] or [edgex]");
 	}
 }
@@ -214,14 +210,14 @@ static int port_key(struct parser *p, const char *key, const char *v, int line)
 	uint32_t port;
 
 	if (off_parse_name(key + 5, OFF_CFG_NAME_LEN))
-		return bad(p, line, p->sec, key, "unknown key");
+		return off_cfg_bad(p, line, p->sec, key, "unknown key");
 	for (int i = 0; i < p->nports; i++)
 		if (p->ports[i].svc == svc && !strcmp(p->ports[i].peer, key + 5))
-			return bad(p, line, p->sec, key, "given twice (first at line %d)", p->ports[i].line);
+			return off_cfg_bad(p, line, p->sec, key, "given twice (first at line %d)", p->ports[i].line);
 	if (off_parse_u32(v, 1, 65535, &port))
-		return bad(p, line, p->sec, key, "expected a port in 1..65535, got \"%s\"", v);
+		return off_cfg_bad(p, line, p->sec, key, "expected a port in 1..65535, got \"%s\"", v);
 	if (p->nports == (int)(sizeof(p->ports) / sizeof(p->ports[0])))
-		return bad(p, line, p->sec, key, "too many per-peer ports");
+		return off_cfg_bad(p, line, p->sec, key, "too many per-peer ports");
 	r->svc = svc;
 	r->line = line;
 	r->port = port;
@@ -238,7 +234,7 @@ static int on_key(void *user, const char *sec, const char *key, const char *v, i
 
 	p->now = line;
 	if (!sec[0])
-		return bad(p, line, NULL, key, "outside any section");
+		return off_cfg_bad(p, line, NULL, key, "outside any section");
 	if (!p->keys)
 		return 1;	/* the section itself was refused */
 	if (p->keys == off_cfg_service_keys && !strncmp(key, "port.", 5))
@@ -246,134 +242,21 @@ static int on_key(void *user, const char *sec, const char *key, const char *v, i
 	for (i = 0; i < p->nkeys && strcmp(p->keys[i].name, key); i++)
 		;
 	if (i == p->nkeys)
-		return bad(p, line, sec, key, "unknown key");
+		return off_cfg_bad(p, line, sec, key, "unknown key");
 	if (p->key_line[i])
-		return bad(p, line, sec, key, "given twice (first at line %d)", p->key_line[i]);
+		return off_cfg_bad(p, line, sec, key, "given twice (first at line %d)", p->key_line[i]);
 	p->key_line[i] = line;
 	k = &p->keys[i];
 	if (k->set(p, k, (char *)p->base + k->off, v))
-		return bad(p, line, sec, key, "%s, got \"%s\"", p->expect, v);
+		return off_cfg_bad(p, line, sec, key, "%s, got \"%s\"", p->expect, v);
 	return 1;
-}
-
-static int peer_index(const struct off_config *c, const char *name)
-{
-	if (!strcmp(name, "local"))
-		return 0;
-	for (int i = 0; i < c->npeers; i++)
-		if (!strcmp(c->peers[i].name, name))
-			return i + 1;
-	return -1;
-}
-
-static int service_index(const struct off_config *c, const char *name)
-{
-	for (int i = 0; i < c->nservices; i++)
-		if (!strcmp(c->services[i].name, name))
-			return i;
-	return -1;
-}
-
-static void resolve_ports(struct parser *p)
-{
-	for (int i = 0; i < p->nports; i++) {
-		struct port_ref *r = &p->ports[i];
-		int t = peer_index(&p->c, r->peer);
-		char sec[64], key[64];
-
-		snprintf(sec, sizeof(sec), "service %s", p->c.services[r->svc].name);
-		snprintf(key, sizeof(key), "port.%s", r->peer);
-		if (t <= 0)
-			bad(p, r->line, sec, key, "no such peer \"%s\"", r->peer);
-		else
-			p->c.services[r->svc].port[t] = r->port;
-	}
-}
-
-/* A socket cannot be sent across address families, and one VIP is one
- * key in the kernel's service table. */
-static void check_service(struct parser *p, int i)
-{
-	const struct off_cfg_service *s = &p->c.services[i];
-	bool v4 = off_ip_is_v4(s->vip.addr);
-	char sec[64];
-
-	snprintf(sec, sizeof(sec), "service %s", s->name);
-	if (off_ip_is_v4(s->local.addr) != v4)
-		bad(p, s->line, sec, "local", "not of the VIP's address family");
-	if (!memcmp(s->local.addr, s->vip.addr, 16) && s->local.port == s->vip.port)
-		bad(p, s->line, sec, "local", "the same as the VIP");
-	for (int j = 0; j < p->c.npeers; j++)
-		if (off_ip_is_v4(p->c.peers[j].addr) != v4)
-			bad(p, s->line, sec, "vip", "peer %s is not of the VIP's address family",
-			    p->c.peers[j].name);
-	for (int j = 0; j < i; j++)
-		if (!memcmp(&p->c.services[j].vip, &s->vip, sizeof(s->vip)))
-			bad(p, s->line, sec, "vip", "the same as service %s's", p->c.services[j].name);
-}
-
-static void resolve_workload(struct parser *p, int i)
-{
-	struct off_cfg_workload *w = &p->c.workloads[i];
-	struct wl_refs *r = &p->refs[i];
-	char sec[64], *tok, *save;
-	int t = peer_index(&p->c, r->target);
-
-	snprintf(sec, sizeof(sec), "workload %s", w->name);
-	if (w->policy == OFF_POLICY_STATIC && t < 0)
-		bad(p, r->policy_line, sec, "policy", "no such target \"%s\" (local or a peer name)", r->target);
-	w->target = t < 0 ? 0 : t;
-	for (tok = strtok_r(r->services, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		int s = service_index(&p->c, tok);
-
-		if (s < 0)
-			bad(p, r->services_line, sec, "services", "no such service \"%s\"", tok);
-		else if (off_cfg_uses(w, s))
-			bad(p, r->services_line, sec, "services", "\"%s\" listed twice", tok);
-		else
-			w->services[s / 64] |= 1ULL << (s % 64);
-	}
-	for (int j = 0; j < i; j++)
-		if (!strcmp(p->c.workloads[j].cgroup, w->cgroup))
-			bad(p, w->line, sec, "cgroup", "the same as workload %s's", p->c.workloads[j].name);
-	if (i == (int)p->c.max_workloads)
-		bad(p, w->line, sec, NULL, "more workloads than [agent] max_workloads (%u)", p->c.max_workloads);
-}
-
-/* Discovered peers take the target slots the file leaves free. */
-static void check_dns(struct parser *p)
-{
-	const struct off_config *c = &p->c;
-	static const char *const needs[] = { "peers_dns_every", "peers_dns_server" };
-
-	if (c->dns.name[0] && c->npeers >= OFF_CFG_MAX_PEERS)
-		bad(p, off_config_line(c, NULL, "peers_dns"), "agent", "peers_dns",
-		    "no room for discovered peers: the %d [peer] sections take every target slot",
-		    c->npeers);
-	for (size_t i = 0; !c->dns.name[0] && i < sizeof(needs) / sizeof(needs[0]); i++)
-		if (off_config_line(c, NULL, needs[i]) != c->agent_line)
-			bad(p, off_config_line(c, NULL, needs[i]), "agent", needs[i],
-			    "given without peers_dns");
 }
 
 static void resolve(struct parser *p)
 {
-	struct off_config *c = &p->c;
-
 	p->now = INT_MAX;
 	close_section(p);
-	resolve_ports(p);
-	for (int i = 0; i < c->nservices; i++)
-		check_service(p, i);
-	for (int i = 0; i < c->nworkloads; i++)
-		resolve_workload(p, i);
-	if (c->status_listen[0] && !strcmp(c->status_listen, c->metrics_listen))
-		bad(p, p->agent_line, "agent", "metrics_listen", "the same address as status_listen");
-	if (!c->edgex.device[0])
-		strcpy(c->edgex.device, c->node);	/* node may come after [edgex] */
-	check_dns(p);
-	if (!c->probe_timeout_ms)
-		c->probe_timeout_ms = c->tick_ms / 2 < 500 ? c->tick_ms / 2 : 500;
+	off_cfg_resolve(p);
 }
 
 static void defaults(struct off_config *c)

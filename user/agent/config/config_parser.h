@@ -56,6 +56,13 @@ struct parser {
 	struct port_ref ports[OFF_CFG_MAX_SERVICES * OFF_CFG_MAX_PEERS];
 };
 
+/* Records the first error; returns 1 so that libinih reads on. */
+int off_cfg_bad(struct parser *p, int line, const char *sec, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* After the last line: cross references resolved and checked, defaults
+ * that depend on other keys filled in. */
+void off_cfg_resolve(struct parser *p);
+
 #define OFF_CFG_KEYS(s) \
 	extern const struct key off_cfg_##s##_keys[]; \
 	extern const size_t off_cfg_n##s##_keys
