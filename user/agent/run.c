@@ -3,7 +3,6 @@
  * timer and for signals (through a signalfd). Each tick renews the lease;
  * a dead or hung agent lets it lapse and the hooks fail open. */
 #include <errno.h>
-#include <getopt.h>
 #include <openssl/ssl.h>
 #include <liburing.h>
 #include <poll.h>
@@ -11,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -25,27 +23,10 @@
 #include "agent/run.h"
 #include "agent/serve/ring.h"
 #include "agent/serve/tls.h"
+#include "agent/startup.h"
 #include "lib/hist.h"
 
 enum { EV_SIGNAL = 1, EV_TICK, EV_LOG };
-
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: offloadd run --config FILE [--keep-pinned] [-v]\n"
-"\n"
-"Govern the workloads of FILE: attach telemetry and enforcement to their\n"
-"cgroups, send their connections to each service's decided target, and renew\n"
-"the lease every tick. SIGHUP reloads FILE (a bad file is refused and the\n"
-"running configuration kept); SIGTERM detaches and exits.\n"
-"\n"
-"  -c, --config FILE   configuration (default /etc/offloadd/offloadd.conf)\n"
-"      --keep-pinned   leave programs attached at exit; the next start adopts\n"
-"                      them without a gap (the lease still lapses meanwhile)\n"
-"  -v, --verbose       print libbpf's debug output\n"
-"  -h, --help          this text\n");
-}
 
 void off_daemon_decide(struct off_daemon *d)
 {
@@ -302,15 +283,6 @@ static void on_tick(struct off_daemon *d)
 	arm_tick(d);
 }
 
-static void watchdog_check(const struct off_daemon *d)
-{
-	uint64_t usec;
-
-	if (sd_watchdog_enabled(0, &usec) > 0 && (uint64_t)d->cfg.tick_ms * 1000 * 2 > usec)
-		fprintf(stderr, "offloadd: tick %u ms is over half of WatchdogSec (%llu ms): expect restarts\n",
-			d->cfg.tick_ms, (unsigned long long)(usec / 1000));
-}
-
 static int loop(struct off_daemon *d)
 {
 	d->next_ns = off_mono_ns();
@@ -345,57 +317,43 @@ static int loop(struct off_daemon *d)
 	return 0;
 }
 
-/* Each workload holds about 12 fds (cgroup, links, programs): 1024, the
- * usual soft limit, runs out near 80. As systemd does for itself, raise the
- * soft limit to the hard one: the loop is io_uring, never select(), so
- * high fd numbers are harmless. */
-static void raise_nofile(void)
+/* What the loop serves besides the tick: discovery, the control socket,
+ * peers' status and Prometheus. */
+static int serve_start(struct off_daemon *d, char *err, size_t errlen)
 {
-	struct rlimit r;
+	int ret = off_dnspeers_init(d, err, errlen);
 
-	if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= r.rlim_max)
-		return;
-	r.rlim_cur = r.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &r))
-		fprintf(stderr, "offloadd: cannot raise the open-file limit: %s\n", strerror(errno));
+	if (!ret)
+		ret = off_listen_unix(&d->ctl, d->cfg.ctl_socket, d->cfg.ctl_group, d->cfg.ctl_admin_group,
+				      off_daemon_command, d, err, errlen);
+	if (!ret && d->cfg.status_listen[0])
+		ret = off_listen_tcp(&d->status, d->cfg.status_listen, off_daemon_status, d, err, errlen);
+	if (!ret && d->cfg.metrics_listen[0])
+		ret = off_listen_tcp(&d->metrics, d->cfg.metrics_listen, off_daemon_metrics, d, err, errlen);
+	return ret;
 }
 
-/* Once, at start: anyone who can answer on a peer's address and port (a
- * spoofer on the LAN, any user on the peer's host while its agent is down)
- * could report an idle peer and draw work to itself. */
-static void warn_plain(const struct off_config *c, const SSL_CTX *tls)
+static void teardown(struct off_daemon *d, int failed, int keep)
 {
-	int probed = 0;
-
-	for (int i = 0; i < c->npeers; i++)
-		probed += c->peers[i].status_port != 0;
-	if (!tls && (probed || c->status_listen[0]))
-		fprintf(stderr, "offloadd: warning: peers are unauthenticated: their status travels as plain "
-			"HTTP (set [agent] tls_ca, tls_cert and tls_key for mutual TLS)\n");
-}
-
-static int parse_args(struct off_daemon *d, int argc, char **argv, int *keep)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "keep-pinned", no_argument, NULL, 'k' },
-		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, {}
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': d->path = optarg; break;
-		case 'k': *keep = 1; break;
-		case 'v': d->verbose = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "offloadd run: unexpected argument \"%s\"\n", argv[optind]);
-		return -EINVAL;
-	}
-	return 0;
+	/* A failed start leaves nothing of its own, and an adopted state as it was. */
+	off_bpf_destroy(&d->bpf, failed ? !d->bpf.adopted : !keep);
+	off_listen_close(&d->ctl);
+	off_listen_close(&d->status);
+	off_listen_close(&d->metrics);
+	off_reply_put(d->metrics_cache);
+	off_snapshot_free(&d->snap);
+	off_measure_free(&d->meas);
+	off_decider_free(&d->dec);
+	off_record_free(&d->rec);
+	off_abtest_free(&d->ab);
+	off_models_free(&d->models);
+	off_dnspeers_free(&d->disc);
+	off_peers_free(&d->peers);
+	off_edgex_free(&d->edgex);
+	SSL_CTX_free(d->tls);
+	off_config_free(&d->cfg);
+	io_uring_queue_exit(&d->ring);
+	close(d->sfd);
 }
 
 int off_run_main(int argc, char **argv)
@@ -407,9 +365,9 @@ int off_run_main(int argc, char **argv)
 	sigset_t mask;
 	int keep = 0, ret;
 
-	if (parse_args(&d, argc, argv, &keep))
+	if (off_startup_args(&d, argc, argv, &keep))
 		return 1;
-	raise_nofile();
+	off_startup_nofile();
 	if (off_trust_file(d.path, err, sizeof(err)) ||
 	    off_config_load(d.path, &d.cfg, err, sizeof(err)) ||
 	    off_trust_models(&d.cfg, err, sizeof(err)) ||
@@ -418,7 +376,7 @@ int off_run_main(int argc, char **argv)
 		fprintf(stderr, "offloadd: %s\n", err);
 		return 1;
 	}
-	warn_plain(&d.cfg, d.tls);
+	off_startup_warn_plain(&d.cfg, d.tls);
 	/* A peer or a log reader that goes away must cost an EPIPE, counted
 	 * where it happens, never the agent: io_uring's writes to a pipe
 	 * cannot take MSG_NOSIGNAL. */
@@ -445,16 +403,7 @@ int off_run_main(int argc, char **argv)
 		fprintf(stderr, "offloadd: %s\n", err);
 		return 1;
 	}
-	ret = off_dnspeers_init(&d, err, sizeof(err));
-	if (!ret)
-		ret = off_listen_unix(&d.ctl, d.cfg.ctl_socket, d.cfg.ctl_group, d.cfg.ctl_admin_group,
-			      off_daemon_command, &d, err, sizeof(err));
-	if (!ret && d.cfg.status_listen[0])
-		ret = off_listen_tcp(&d.status, d.cfg.status_listen, off_daemon_status, &d, err,
-				     sizeof(err));
-	if (!ret && d.cfg.metrics_listen[0])
-		ret = off_listen_tcp(&d.metrics, d.cfg.metrics_listen, off_daemon_metrics, &d, err,
-				     sizeof(err));
+	ret = serve_start(&d, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "offloadd: %s\n", err);
 	if (!ret)
@@ -464,28 +413,10 @@ int off_run_main(int argc, char **argv)
 		fprintf(stderr, "offloadd: governing %d workloads, tick %u ms, lease %u ticks%s\n",
 			d.cfg.nworkloads, d.cfg.tick_ms, d.cfg.lease_ticks,
 			d.cfg.dry_run ? ", dry-run (decisions are not enforced)" : "");
-		watchdog_check(&d);
+		off_startup_watchdog(&d);
 		ret = loop(&d);
 		sd_notify(0, "STOPPING=1");
 	}
-	/* A failed start leaves nothing of its own, and an adopted state as it was. */
-	off_bpf_destroy(&d.bpf, ret ? !d.bpf.adopted : !keep);
-	off_listen_close(&d.ctl);
-	off_listen_close(&d.status);
-	off_listen_close(&d.metrics);
-	off_reply_put(d.metrics_cache);
-	off_snapshot_free(&d.snap);
-	off_measure_free(&d.meas);
-	off_decider_free(&d.dec);
-	off_record_free(&d.rec);
-	off_abtest_free(&d.ab);
-	off_models_free(&d.models);
-	off_dnspeers_free(&d.disc);
-	off_peers_free(&d.peers);
-	off_edgex_free(&d.edgex);
-	SSL_CTX_free(d.tls);
-	off_config_free(&d.cfg);
-	io_uring_queue_exit(&d.ring);
-	close(d.sfd);
+	teardown(&d, ret, keep);
 	return ret ? 1 : 0;
 }
