@@ -6,7 +6,8 @@
 
 need_root "restart adopts the pinned maps" "links switched to the new programs" \
 	"no connection misses its target" \
-	"a dropped workload is detached on adoption" "clean exit removes the pins"
+	"a dropped workload is detached on adoption" "clean exit removes the pins" \
+	"clean exit detaches every program from the cgroup"
 
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 cg_make gov keep
@@ -78,3 +79,6 @@ check "a dropped workload is detached on adoption" \
 	test "$other_progs" -gt 0 -a -z "$(bpftool cgroup show "$other")"
 stop_pid "$agent"
 check "clean exit removes the pins" test ! -e "$PIN"
+# The links hold no fd of the agent's: their pins alone keep them, so
+# removing the pins must detach them.
+check "clean exit detaches every program from the cgroup" test -z "$(bpftool cgroup show "$gov")"

@@ -53,10 +53,10 @@ int off_startup_args(struct off_daemon *d, int argc, char **argv, int *keep)
 	return 0;
 }
 
-/* Each workload holds about 12 fds (cgroup, links, programs): 1024, the
- * usual soft limit, runs out near 80. As systemd does for itself, raise the
- * soft limit to the hard one: the loop is io_uring, never select(), so
- * high fd numbers are harmless. */
+/* A workload's links are held by their pins, not by fds, but connections,
+ * probes and a run without a pin directory still take them. As systemd does
+ * for itself, raise the soft limit to the hard one: the loop is io_uring,
+ * never select(), so high fd numbers are harmless. */
 void off_startup_nofile(void)
 {
 	struct rlimit r;

@@ -294,6 +294,30 @@ int off_bpf_load(struct off_bpf *b, const struct off_bpf_opts *o, char *err, siz
 	return ret;
 }
 
+static void cgroup_link_name(char *name, size_t len, const struct bpf_program *p, uint64_t cgid)
+{
+	snprintf(name, len, "link_%s_%llu", bpf_program__name(p), (unsigned long long)cgid);
+}
+
+/* A pinned link lives on through its pin: its fd is let go, so a workload
+ * costs no fds (a dozen each would run a default limit of 1024 out near 80
+ * workloads). Removing the pin detaches it, as removing the pin directory
+ * always did. Without a pin directory the fd is all there is, and is kept. */
+static void keep_by_pin(struct off_bpf *b, struct off_cg *cg, struct bpf_link *l)
+{
+	int fd;
+
+	if (!b->pin_dir[0]) {
+		cg->links[cg->nlinks++] = l;
+		return;
+	}
+	fd = bpf_link__fd(l);
+	bpf_link__disconnect(l);	/* destroy must not detach it... */
+	bpf_link__destroy(l);
+	close(fd);			/* ...nor, disconnected, does it close */
+	cg->pinned++;
+}
+
 /* Attaches every program of OBJ to the cgroup, pinned as link_PROG_CGID. */
 static int attach_cgroup(struct off_bpf *b, struct off_cg *cg, struct bpf_object *obj,
 			 char *err, size_t errlen)
@@ -305,13 +329,12 @@ static int attach_cgroup(struct off_bpf *b, struct off_cg *cg, struct bpf_object
 	bpf_object__for_each_program(p, obj) {
 		struct bpf_link *l;
 
-		if (cg->nlinks == OFF_CG_LINKS)
+		if (cg->nlinks + cg->pinned == OFF_CG_LINKS)
 			return -E2BIG;
-		snprintf(name, sizeof(name), "link_%s_%llu", bpf_program__name(p),
-			 (unsigned long long)cg->id);
+		cgroup_link_name(name, sizeof(name), p, cg->id);
 		if (b->adopted && pin_path(b, path, sizeof(path), name) == 0 &&
 		    (l = off_adopt_cgroup_link(path, p))) {
-			cg->links[cg->nlinks++] = l;	/* already pinned */
+			keep_by_pin(b, cg, l);	/* already pinned */
 			continue;
 		}
 		l = bpf_program__attach_cgroup(p, cg->fd);
@@ -321,12 +344,32 @@ static int attach_cgroup(struct off_bpf *b, struct off_cg *cg, struct bpf_object
 				 bpf_program__name(p), (unsigned long long)cg->id, strerror(-ret));
 			return ret;
 		}
-		cg->links[cg->nlinks++] = l;
 		ret = pin_link(b, l, name, err, errlen);
-		if (ret)
+		if (ret) {
+			cg->links[cg->nlinks++] = l;
 			return ret;
+		}
+		keep_by_pin(b, cg, l);
 	}
 	return 0;
+}
+
+/* Detaches the links only a pin holds. */
+static void unpin_cgroup_links(const struct off_bpf *b, const struct off_cg *cg)
+{
+	struct bpf_object *objs[] = { b->net ? b->net->obj : NULL, b->redir ? b->redir->obj : NULL };
+	struct bpf_program *p;
+	char name[96], path[512];
+
+	for (size_t i = 0; cg->pinned && i < sizeof(objs) / sizeof(*objs); i++) {
+		if (!objs[i])
+			continue;
+		bpf_object__for_each_program(p, objs[i]) {
+			cgroup_link_name(name, sizeof(name), p, cg->id);
+			if (!pin_path(b, path, sizeof(path), name))
+				unlink(path);
+		}
+	}
 }
 
 int off_bpf_govern(struct off_bpf *b, int cgfd, uint64_t cgid, uint32_t widx,
@@ -350,6 +393,10 @@ int off_bpf_govern(struct off_bpf *b, int cgfd, uint64_t cgid, uint32_t widx,
 		ret = attach_cgroup(b, cg, b->redir->obj, err, errlen);
 	if (ret)
 		return ret;
+	if (!cg->nlinks) {
+		close(cg->fd);	/* the links are attached; the pins hold them */
+		cg->fd = -1;
+	}
 	if (bpf_map_update_elem(bpf_map__fd(b->sched->maps.governed), &cgid, &widx, BPF_ANY)) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot govern cgroup %llu: %s", (unsigned long long)cgid, strerror(-ret));
@@ -386,7 +433,10 @@ void off_bpf_destroy(struct off_bpf *b, bool unpin)
 	for (uint32_t i = 0; i < b->ncgs; i++) {
 		for (uint32_t j = 0; j < b->cgs[i].nlinks; j++)
 			link_drop(b->cgs[i].links[j], unpin);
-		close(b->cgs[i].fd);
+		if (unpin)
+			unpin_cgroup_links(b, &b->cgs[i]);
+		if (b->cgs[i].fd >= 0)
+			close(b->cgs[i].fd);
 	}
 	free(b->cgs);
 	if (unpin && b->sched)

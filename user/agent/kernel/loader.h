@@ -42,8 +42,9 @@ struct off_bpf_opts {
 struct off_cg {
 	uint64_t id;
 	uint32_t widx;
-	int fd;
-	uint32_t nlinks;
+	int fd;				/* -1 once its links are pinned */
+	uint32_t nlinks;		/* held by fd: no pin directory */
+	uint32_t pinned;		/* held by their pins alone */
 	struct bpf_link *links[OFF_CG_LINKS];
 };
 
