@@ -34,13 +34,6 @@ grep -q governing "$tmp/agent.log" || tail -n 5 "$tmp/agent.log" >&2
 check "2,000 workloads governed under a soft fd limit of 1024" \
 	sh -c "grep -q 'governing $WL workloads' '$tmp/agent.log' && [ $fds -lt 1024 ]"
 
-ctl() { "$BUILD/offloadctl" -s "$tmp/ctl.sock" -j "$@"; }
 sleep 1
-s0=$(ctl status)
-sleep 5
-s1=$(ctl status)
-diag "$(jq -nc --argjson a "$s0" --argjson b "$s1" '{ticks: ($b.ticks - $a.ticks),
-	late: ($b.late_ticks - $a.late_ticks), tick_us_mean: ($b.tick_us_mean | round), tick_us_max: ($b.tick_us_max | round)}')"
 # 5 s at 500 ms is 10 ticks: none late, the slowest inside half a tick.
-check "2,000 workloads: ticks stay on time" jq -en --argjson a "$s0" --argjson b "$s1" \
-	'($b.ticks - $a.ticks) >= 9 and ($b.late_ticks - $a.late_ticks) == 0 and $b.tick_us_max < '$((TICK_MS * 1000 / 2))
+check "2,000 workloads: ticks stay on time" ticks_over "$tmp/ctl.sock" 5 $TICK_MS

@@ -152,3 +152,19 @@ agent_start() {
 	cat "$log" >&2
 	return 1
 }
+
+# ticks_over SOCK SECONDS TICK_MS: the agent's ticks over SECONDS, sampled
+# through its control socket: a diag line, and true if at most two ticks
+# were missed (sampling edges), none was late and the slowest took under half a tick.
+ticks_over() {
+	local a b
+	a=$("$BUILD/offloadctl" -s "$1" -j status) || return 1
+	sleep "$2"
+	b=$("$BUILD/offloadctl" -s "$1" -j status) || return 1
+	diag "$(jq -nc --argjson a "$a" --argjson b "$b" '{ticks: ($b.ticks - $a.ticks),
+		late: ($b.late_ticks - $a.late_ticks), tick_us_mean: ($b.tick_us_mean | round),
+		tick_us_max: ($b.tick_us_max | round)}')"
+	jq -en --argjson a "$a" --argjson b "$b" --argjson due $(($2 * 1000 / $3)) --argjson half $(($3 * 500)) \
+		'($b.ticks - $a.ticks) >= $due - 2 and ($b.late_ticks - $a.late_ticks) == 0 and
+		 $b.tick_us_max < $half' >/dev/null
+}
