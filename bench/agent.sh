@@ -80,7 +80,7 @@ done
 conf 1000 100ms "$(printf 'peers_dns = peers.bench.test:7400\npeers_dns_every = 1\npeers_dns_server = 127.0.0.1:7399')" >"$tmp/conf"
 start
 sleep 10
-status | jq -c '{workloads: 1000, candidates: 4, peers_dns: "every tick", ticks, tick_us_mean, tick_us_max}' \
+status | jq -c '{workloads: 1000, candidates: 4, peers_dns: "every tick", ticks, tick_us_mean, tick_us_max, tick_cpu_us_mean}' \
 	>>"$tmp/ticks.json"
 echo "," >>"$tmp/ticks.json"
 stop
