@@ -168,28 +168,33 @@ int off_parse_endpoint(const char *s, struct off_endpoint *ep)
 	return 0;
 }
 
+socklen_t off_endpoint_sockaddr(const struct off_endpoint *ep, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (off_ip_is_v4(ep->addr)) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(ep->port);
+		memcpy(&a->sin_addr, ep->addr + 12, 4);
+		return sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(ep->port);
+		memcpy(&a->sin6_addr, ep->addr, 16);
+		return sizeof(*a);
+	}
+}
+
 int off_parse_sockaddr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct off_endpoint ep;
 
 	if (off_parse_endpoint(s, &ep))
 		return -EINVAL;
-	memset(ss, 0, sizeof(*ss));
-	if (off_ip_is_v4(ep.addr)) {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(ep.port);
-		memcpy(&a->sin_addr, ep.addr + 12, 4);
-		*len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(ep.port);
-		memcpy(&a->sin6_addr, ep.addr, 16);
-		*len = sizeof(*a);
-	}
+	*len = off_endpoint_sockaddr(&ep, ss);
 	return 0;
 }
 

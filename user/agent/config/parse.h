@@ -30,6 +30,8 @@ const char *off_fmt_ip(const uint8_t addr[16], char *buf, size_t len);
 int off_parse_endpoint(const char *s, struct off_endpoint *ep);
 /* The same, as a socket address for bind() or connect(). */
 int off_parse_sockaddr(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+/* ep's address and port as a socket address; returns its length. */
+socklen_t off_endpoint_sockaddr(const struct off_endpoint *ep, struct sockaddr_storage *ss);
 /* 1..maxlen-1 of [A-Za-z0-9._-], starting with a letter or digit. */
 int off_parse_name(const char *s, size_t maxlen);
 

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/config/parse.h"
 #include "agent/serve/listener.h"
 #include "agent/serve/peers.h"
 #include "agent/serve/ring.h"
@@ -49,9 +50,8 @@ static void probe_end(struct off_peer *p)
 
 void off_peers_set(struct off_peers *ps, int i, const struct off_config *c)
 {
-	static const uint8_t v4[12] = { [10] = 0xff, [11] = 0xff };
 	struct off_peer *p = &ps->p[i];
-	const uint8_t *a = c->peers[i].addr;
+	struct off_endpoint ep = {};
 
 	if (p->cfg)
 		probe_end(p);	/* a slot never set has fd 0, not -1: not ours */
@@ -62,19 +62,9 @@ void off_peers_set(struct off_peers *ps, int i, const struct off_config *c)
 	 * Mutual TLS: up only once a reply was verified. A peer found by DNS
 	 * is used only once it has answered. */
 	p->up = c->peers[i].origin == OFF_PEER_CONFIGURED && (!ps->tls || !p->cfg->status_port);
-	if (!memcmp(a, v4, 12)) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&p->addr;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(c->peers[i].status_port);
-		memcpy(&s->sin_addr, a + 12, 4);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&p->addr;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(c->peers[i].status_port);
-		memcpy(&s->sin6_addr, a, 16);
-	}
+	memcpy(ep.addr, c->peers[i].addr, sizeof(ep.addr));
+	ep.port = c->peers[i].status_port;
+	off_endpoint_sockaddr(&ep, &p->addr);
 }
 
 int off_peers_init(struct off_peers *ps, const struct off_config *c, SSL_CTX *tls)
