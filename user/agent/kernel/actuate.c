@@ -13,13 +13,6 @@
  * which loads no enforcement. */
 #define MAP_FD(b, name) ((b)->redir ? bpf_map__fd((b)->redir->maps.name) : -ENOENT)
 
-static int update(int fd, const void *k, const void *v)
-{
-	if (fd < 0)
-		return fd;
-	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
-}
-
 int off_actuate_decide(const struct off_bpf *b, uint32_t widx, uint32_t tidx)
 {
 	struct off_decision d = { .tidx = tidx };
@@ -28,7 +21,7 @@ int off_actuate_decide(const struct off_bpf *b, uint32_t widx, uint32_t tidx)
 
 	if (fd >= 0 && !bpf_map_lookup_elem(fd, &widx, &old))
 		d.gen = old.gen + (old.tidx != tidx);
-	return update(fd, &widx, &d);
+	return off_map_put(fd, &widx, &d);
 }
 
 int off_actuate_lease(const struct off_bpf *b, uint64_t ns, uint32_t mark_base)
@@ -37,7 +30,7 @@ int off_actuate_lease(const struct off_bpf *b, uint64_t ns, uint32_t mark_base)
 	uint32_t zero = 0;
 
 	l.expires_ns = off_mono_ns() + ns;
-	return update(MAP_FD(b, lease), &zero, &l);
+	return off_map_put(MAP_FD(b, lease), &zero, &l);
 }
 
 int off_actuate_read(const struct off_bpf *b, uint32_t widx, uint32_t *tidx)

@@ -3,9 +3,11 @@
 #ifndef OFFLOAD_AGENT_KERNEL_LOADER_H
 #define OFFLOAD_AGENT_KERNEL_LOADER_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <bpf/bpf.h>
 
 struct sched_bpf;
 struct net_bpf;
@@ -86,5 +88,13 @@ int off_bpf_fd_tasks(const struct off_bpf *b);
 int off_bpf_fd_flows(const struct off_bpf *b);
 int off_bpf_fd_counters(const struct off_bpf *b);
 int off_bpf_fd_cpu_since(const struct off_bpf *b);
+
+/* Sets k to v in the map at fd; -errno, or fd itself when it is one. */
+static inline int off_map_put(int fd, const void *k, const void *v)
+{
+	if (fd < 0)
+		return fd;
+	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
+}
 
 #endif

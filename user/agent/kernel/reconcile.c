@@ -132,11 +132,6 @@ static int sweep_targets(struct plan *p, const struct off_config *c)
 	return ret;
 }
 
-static int update(int fd, const void *k, const void *v)
-{
-	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
-}
-
 /* Target tidx (a peer) of service s: the peer's address at the service's
  * port for it, else the VIP's. */
 static struct off_endpoint peer_target(const struct off_config *c, int s, uint32_t tidx)
@@ -153,13 +148,13 @@ static int write_targets(const struct plan *p, const struct off_config *c)
 {
 	for (int s = 0; s < c->nservices; s++) {
 		struct off_target_key k = { .svc = p->id[s], .tidx = OFF_TARGET_LOCAL };
-		int ret = update(p->tfd, &k, &c->services[s].local);
+		int ret = off_map_put(p->tfd, &k, &c->services[s].local);
 
 		for (k.tidx = 1; !ret && k.tidx <= (uint32_t)c->npeers; k.tidx++) {
 			struct off_endpoint ep = peer_target(c, s, k.tidx);
 
 			if (in_use(c, k.tidx))
-				ret = update(p->tfd, &k, &ep);
+				ret = off_map_put(p->tfd, &k, &ep);
 		}
 		if (ret)
 			return ret;
@@ -178,7 +173,7 @@ static int write_uses(const struct plan *p, const struct off_config *c, uint32_t
 		for (int s = 0; widx && (int)widx <= c->nworkloads && s < c->nservices; s++)
 			if (off_cfg_uses(&c->workloads[widx - 1], s))
 				u.bits[p->id[s] / 64] |= 1ULL << (p->id[s] % 64);
-		ret = update(p->ufd, &widx, &u);
+		ret = off_map_put(p->ufd, &widx, &u);
 		if (ret)
 			return ret;
 	}
@@ -190,7 +185,7 @@ static int insert_vips(const struct plan *p, const struct off_config *c)
 {
 	for (int s = 0; s < c->nservices; s++) {
 		struct off_service sv = { .id = p->id[s] };
-		int ret = p->added[s] ? update(p->sfd, &c->services[s].vip, &sv) : 0;
+		int ret = p->added[s] ? off_map_put(p->sfd, &c->services[s].vip, &sv) : 0;
 
 		if (ret)
 			return ret;
@@ -245,7 +240,7 @@ int off_reconcile_peer(const struct off_bpf *b, const struct off_config *c, int 
 			return -errno;
 		k.svc = sv.id;
 		if (in_use(c, k.tidx))
-			ret = update(tfd, &k, &ep);
+			ret = off_map_put(tfd, &k, &ep);
 		else if (bpf_map_delete_elem(tfd, &k) && errno != ENOENT)
 			ret = -errno;
 	}
