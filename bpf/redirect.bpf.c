@@ -134,7 +134,17 @@ static __always_inline void mark(struct bpf_sock_addr *ctx, __u32 tidx)
 	if (!l || !l->mark_base)
 		return;
 	m = l->mark_base + tidx;
+	if (ctx->sk && ctx->sk->mark == (__u32)m)
+		return;		/* a datagram socket's next send to the same target */
 	bpf_setsockopt(ctx, SOL_SOCKET, SO_MARK, &m, sizeof(m));
+}
+
+static __always_inline bool ep_same(const struct off_endpoint *a, const struct off_endpoint *b)
+{
+	const __u32 *x = (const __u32 *)a->addr, *y = (const __u32 *)b->addr;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       a->port == b->port && a->proto == b->proto;
 }
 
 /* Remembers which VIP the socket meant when it reaches this target. */
@@ -142,11 +152,16 @@ static __always_inline void remember(struct bpf_sock_addr *ctx, const struct off
 				     const struct off_endpoint *vip)
 {
 	struct off_revnat_key rk = {};
+	struct off_endpoint *had;
 
 	rk.cookie = bpf_get_socket_cookie(ctx);
 	__builtin_memcpy(rk.target.addr, to->addr, sizeof(rk.target.addr));
 	rk.target.port = to->port;
 	rk.target.proto = ctx->protocol;
+	/* A datagram socket sends again and again: no write when nothing changed. */
+	had = bpf_map_lookup_elem(&revnat, &rk);
+	if (had && ep_same(had, vip))
+		return;
 	if (bpf_map_update_elem(&revnat, &rk, vip, BPF_ANY))
 		count(OFF_CNT_REVNAT_FAIL);
 }
