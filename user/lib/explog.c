@@ -35,6 +35,7 @@ static json_t *state_json(const struct off_exp_state *s)
 #define PUT(f) json_object_set_new(c, #f, json_real(s->cand[i].f));
 		CAND_FIELDS(PUT)
 #undef PUT
+		json_object_set_new(c, "clients", json_real(s->cand[i].clients));
 		json_array_append_new(cands, c);
 	}
 	return json_pack("{s:o, s:o, s:I}", "wl", wl, "cands", cands, "mask", (json_int_t)s->mask);
@@ -109,6 +110,10 @@ static int parse_cand(struct where *w, json_t *c, struct off_cand_raw *out)
 #define GET(f) if (number(w, c, #f, &out->f)) return -EINVAL;
 	CAND_FIELDS(GET)
 #undef GET
+	/* Logs from before the fleet was measured saw no other agents. */
+	out->clients = 0;
+	if (json_object_get(c, "clients") && number(w, c, "clients", &out->clients))
+		return -EINVAL;
 	return 0;
 }
 

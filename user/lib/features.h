@@ -40,6 +40,7 @@ struct off_cand_raw {
 	double wait_us;		/* queued work ahead of a new request */
 	double rq_p99_us;	/* as reported; shown, not scored */
 	double cost_per_req;
+	double clients;		/* other agents that may send it work now */
 };
 
 /* The seed's reward: -(w_lat*lat/lat_ref + w_energy*E/E_ref + w_cost*cost/cost_ref). */
@@ -121,6 +122,7 @@ extern const char *const off_kind_names[OFF_KINDS];
 	X(cand_util,         "0..1",     c->util,                     "others' load on it")	\
 	X(cand_wait_log_ms,  "log1p ms", lg(c->wait_us / 1000),       "work queued ahead")	\
 	X(cand_cost_log,     "log1p 1e-4", lg(c->cost_per_req * 1e4), "price per request")	\
+	X(cand_clients_log,  "log1p",    lg(c->clients),              "other agents sharing it") \
 	X(env_measured,      "0/1",      env->measured,               "state measured as the agent does") \
 	X(w_lat_log,         "log1p /s", lg(env->reward.w_lat / env->reward.lat_ref_s), "latency weight over its ref") \
 	X(w_energy_log,      "log1p /J", lg(env->reward.w_energy / env->reward.energy_ref_j), "energy weight over its ref") \
