@@ -36,6 +36,9 @@ static void scenario_errors(void **state)
 		{ "[edge e1]\nrtt_ms = 5\nbw = 3\n", ":3: [edge e1] bw: unknown key, value \"3\"" },
 		{ "[moon]\nx = 1\n", ":2: [moon] x: unknown section; key \"x\"" },
 		{ "[scenario]\nsizes = lognormal\n", ":2: [scenario] sizes: expected uniform or pareto" },
+		{ "[scenario]\nfleet = 0\n", ":2: [scenario] fleet: expected an integer 1..64, got \"0\"" },
+		{ "[scenario]\nfleet = 3x\n", ":2: [scenario] fleet: expected an integer 1..64, got \"3x\"" },
+		{ "[scenario]\nepochs = -5\n", ":2: [scenario] epochs: expected an integer 1..1000000" },
 	};
 	static struct off_scenario sc;
 	char err[512], want[512];
@@ -105,6 +108,42 @@ static void sim_matches_model(void **state)
 	unlink(path);
 }
 
+/* A fleet of 5 onto a one-core peer: this agent's request waits for the
+ * two of the others' that land ahead of it, and leaves two behind it; the
+ * peer reports 4 other clients. Alone, or on an elastic cloud, no wait. */
+static void fleet_queues_on_fixed_cores(void **state)
+{
+	static struct off_scenario sc;
+	static struct off_sim s;
+	struct off_cand_raw c[OFF_MAX_CANDS];
+	struct off_outcome alone, o;
+	struct off_wl_raw w;
+	uint32_t mask;
+	char err[512];
+	double exec;
+
+	(void)state;
+	write_file("[scenario]\nfleet = 5\nbg_load = 0\nbg_vol = 0\nrate = 10\n"
+		   "[edge e]\nghz = 10\ncores = 1\nrtt_ms = 1\nrtt_vol_ms = 0\nload = 0\n"
+		   "[cloud c]\nghz = 10\ncores = 0\nrtt_ms = 1\nrtt_vol_ms = 0\nload = 0\n");
+	assert_int_equal(off_scenario_load(path, &sc, err, sizeof(err)), 0);
+	assert_int_equal(sc.fleet, 5);
+	off_sim_reset(&s, &sc, 1);
+	while (off_sim_next_epoch(&s) == 0)
+		;
+	exec = s.tasks[0].cycles / 10e9;
+	alone = off_sim_estimate(&s, 0, 1);
+	o = off_sim_assign(&s, 0, 1, NULL);
+	assert_true(fabs(o.lat_s - (alone.lat_s + 2 * exec)) < 1e-9);
+	assert_true(fabs(s.t[1].busy[0] - (s.tasks[0].arrive + alone.lat_s - 0.0005 + 4 * exec)) < 1e-9);
+	alone = off_sim_estimate(&s, 0, 2);
+	o = off_sim_assign(&s, 0, 2, NULL);
+	assert_true(fabs(o.lat_s - alone.lat_s) < 1e-12);
+	off_sim_observe(&s, 0, &w, c, &mask);
+	assert_true(c[0].clients == 0 && c[1].clients == 4 && c[2].clients == 4);
+	unlink(path);
+}
+
 static void optimum_bounds_baselines(void **state)
 {
 	static struct off_scenario sc;
@@ -139,6 +178,7 @@ static void explog_round_trip(void **state)
 	e.s.cand[1].kind = OFF_KIND_EDGE;
 	e.s.cand[1].rtt_us = 5000;
 	e.s.cand[1].current = 1;
+	e.s.cand[1].clients = 3;
 	e.next = e.s;
 	f = open_memstream(&line, &len);
 	assert_int_equal(off_explog_write(f, &e), 0);
@@ -148,6 +188,7 @@ static void explog_round_trip(void **state)
 	assert_true(back.reward == -0.25 && back.s.wl.req_rate == 12.5);
 	assert_int_equal(back.next.cand[1].kind, OFF_KIND_EDGE);
 	assert_true(back.next.cand[1].rtt_us == 5000 && back.next.cand[1].current);
+	assert_true(back.next.cand[1].clients == 3);
 	assert_true(back.env.cpu_watts == e.env.cpu_watts && back.env.reward.w_lat == e.env.reward.w_lat);
 	free(line);
 }
@@ -176,6 +217,7 @@ int main(void)
 		cmocka_unit_test(scenario_errors),
 		cmocka_unit_test(shipped_scenarios_parse),
 		cmocka_unit_test(sim_matches_model),
+		cmocka_unit_test(fleet_queues_on_fixed_cores),
 		cmocka_unit_test(optimum_bounds_baselines),
 		cmocka_unit_test(explog_round_trip),
 		cmocka_unit_test(explog_rejects),

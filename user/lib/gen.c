@@ -4,7 +4,8 @@
  * RTT 0.5-200 ms with jitter, 1-1000 Mbit/s, peer load 0-0.95, failures,
  * cost over 100x, sizes and cycles over three orders of magnitude (uniform
  * or heavy-tailed) with replies 0.1% to 100% of the request, rate set by the offered load, weights anywhere on the
- * simplex. docs/ARCHITECTURE.md lists them. */
+ * simplex; with effects, a fleet of 2-32 agents sharing the peers.
+ * docs/ARCHITECTURE.md lists them. */
 #include <math.h>
 #include <stdio.h>
 
@@ -107,6 +108,7 @@ void off_scenario_generate(struct off_scenario *sc, uint64_t seed, unsigned flag
 	if (flags & OFF_GEN_EFFECTS) {
 		sc->switch_rtts = uni(&r, 1, 3);
 		sc->agent_view = 1;
+		sc->fleet = (int)lround(logu(&r, 2, 32));
 	}
 	if ((flags & OFF_GEN_SLOW_PEER) && sc->npeers) {
 		struct off_sim_peer *p = &sc->peers[off_rng_below(&r, sc->npeers)];

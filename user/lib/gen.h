@@ -8,7 +8,8 @@
 #include "lib/scenario.h"
 
 /* Measurements as the agent takes them (a tick late, in log2 buckets,
- * sizes as running means) and connection setup on a switch. */
+ * sizes as running means), connection setup on a switch, and a fleet of
+ * agents deciding alike onto the same peers. */
 #define OFF_GEN_EFFECTS		1u
 /* A peer slower than it reports: invisible to any model trained elsewhere,
  * learnable only from that deployment's experience (offload-train fit). */

@@ -87,6 +87,22 @@ static int set_number(struct ctx *c, const struct key *keys, size_t n, void *bas
 	return error(c, section, name, "unknown key, value", value);
 }
 
+static int set_int(struct ctx *c, const char *section, const char *name, const char *value,
+		   long max, int *out)
+{
+	char *end, range[64];
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (!errno && end != value && !*end && v >= 1 && v <= max) {
+		*out = (int)v;
+		return 1;
+	}
+	snprintf(range, sizeof(range), "expected an integer 1..%ld, got", max);
+	return error(c, section, name, range, value);
+}
+
 static struct off_sim_peer *peer(struct ctx *c, const char *section)
 {
 	const char *name = strchr(section, ' ');
@@ -120,11 +136,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			snprintf(c->s->name, sizeof(c->s->name), "%s", value);
 			return 1;
 		}
-		if (!strcmp(name, "epochs")) {
-			c->s->epochs = atoi(value);
-			return c->s->epochs >= 1 && c->s->epochs <= 1000000 ? 1 :
-			       error(c, section, name, "expected 1..1000000, got", value);
-		}
+		if (!strcmp(name, "epochs"))
+			return set_int(c, section, name, value, 1000000, &c->s->epochs);
+		if (!strcmp(name, "fleet"))
+			return set_int(c, section, name, value, OFF_SIM_MAX_FLEET, &c->s->fleet);
 		if (!strcmp(name, "observe")) {
 			if (strcmp(value, "exact") && strcmp(value, "agent"))
 				return error(c, section, name, "expected exact or agent, got", value);
@@ -153,7 +168,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 void off_scenario_defaults(struct off_scenario *s)
 {
 	*s = (struct off_scenario){
-		.epoch_s = 0.1, .deadline_s = 0.5, .epochs = 200, .ghz = 2, .cores = 1,
+		.epoch_s = 0.1, .deadline_s = 0.5, .epochs = 200, .fleet = 1, .ghz = 2, .cores = 1,
 		.kappa = 1.28e-28, .p_tx_w = 0.5, .bg_load = 0.3, .bg_vol = 0.05, .rate = 40,
 		.kb_min = 10, .kb_max = 500, .pareto_alpha = 1.5, .cpb_min = 500, .cpb_max = 1000,
 		.reward = OFF_REWARD_DEFAULT,
@@ -196,8 +211,9 @@ static void put(FILE *f, const struct key *k, const void *base, double scale)
 
 int off_scenario_write(FILE *f, const struct off_scenario *s)
 {
-	fprintf(f, "[scenario]\nname = %s\nepochs = %d\nsizes = %s\nobserve = %s\n", s->name,
-		s->epochs, s->pareto ? "pareto" : "uniform", s->agent_view ? "agent" : "exact");
+	fprintf(f, "[scenario]\nname = %s\nepochs = %d\nsizes = %s\nobserve = %s\nfleet = %d\n",
+		s->name, s->epochs, s->pareto ? "pareto" : "uniform", s->agent_view ? "agent" : "exact",
+		s->fleet);
 	for (size_t i = 0; i < sizeof(scenario_keys) / sizeof(*scenario_keys); i++)
 		put(f, &scenario_keys[i], s, strstr(scenario_keys[i].name, "_ms") ? 1000 : 1);
 	for (int p = 0; p < s->npeers; p++) {

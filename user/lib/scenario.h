@@ -10,6 +10,7 @@
 
 #define OFF_SIM_MAX_PEERS	12
 #define OFF_SIM_MAX_CORES	16
+#define OFF_SIM_MAX_FLEET	64
 
 struct off_sim_peer {
 	char name[32];
@@ -37,6 +38,10 @@ struct off_scenario {
 	double cpb_min, cpb_max;	/* CPU cycles per bit */
 	double switch_rtts;		/* a new target's connection setup, in RTTs */
 	int agent_view;			/* observe as the agent measures, not exactly */
+	/* Agents sharing the peers, this one included. The others run the
+	 * same policy on the same view, so they send their requests where
+	 * this one sends its own, at the same moments. */
+	int fleet;
 	int npeers;
 	struct off_sim_peer peers[OFF_SIM_MAX_PEERS];
 	struct off_reward_cfg reward;

@@ -2,9 +2,10 @@
 /* Each target is a pool of cores working FIFO. A task of L bits needs
  * C = L * X cycles; where it runs and what it costs is the shared estimate
  * (features.c) applied to the true state, so the estimate is exact here
- * unless the scenario adds what a one-step estimate cannot see: switching
- * cost, a peer slower than it reports, and measurements as an agent gets
- * them (a tick late, in log2 buckets, sizes as running means). */
+ * unless the scenario adds what a one-step estimate cannot see: a fleet of
+ * agents following the same policy onto the same peers, a peer slower than
+ * it reports, and measurements as an agent gets them (a tick late, in log2
+ * buckets, sizes as running means). */
 #include <math.h>
 #include <string.h>
 
@@ -156,6 +157,7 @@ static struct off_cand_raw cand(const struct off_sim *s, int t, double now, int 
 		.util = seen ? st->seen_load : st->load,
 		.wait_us = backlog_s(st, now) * 1e6,
 		.cost_per_req = p ? p->cost : 0,
+		.clients = p && s->sc->fleet > 1 ? s->sc->fleet - 1 : 0,
 	};
 }
 
@@ -195,18 +197,39 @@ static void learn_sizes(struct off_sim *s, int i, int target)
 						  SEEN_EWMA * cpu_ms(s, k->cycles) : cpu_ms(s, k->cycles);
 }
 
-struct off_outcome off_sim_assign(struct off_sim *s, int i, int target, struct off_sim_undo *u)
+/* One request of task i's size onto target's earliest free core. */
+static struct off_outcome occupy(struct off_sim *s, int i, int target)
 {
 	struct off_sim_target *t = &s->t[target];
 	double done;
 	struct off_outcome o = outcome(s, i, target, &done);
-	int core = t->ncores ? free_core(t) : 0;
 
-	if (u)
-		*u = (struct off_sim_undo){ .target = target, .core = core, .busy = t->busy[core],
-					    .local_cpu_s = s->local_cpu_s, .last_target = s->last_target };
 	if (t->ncores && done > 0)
-		t->busy[core] = done;
+		t->busy[free_core(t)] = done;
+	return o;
+}
+
+/* The fleet's other agents send their counterparts of task i to the same
+ * peer at the same moment; this one's lands in the middle of them (ahead
+ * of half, alternating for an odd count). Only a peer of fixed cores feels
+ * it: local CPUs are each agent's own, an elastic cloud never queues. */
+struct off_outcome off_sim_assign(struct off_sim *s, int i, int target, struct off_sim_undo *u)
+{
+	struct off_sim_target *t = &s->t[target];
+	int others = target && t->ncores && s->sc->fleet > 1 ? s->sc->fleet - 1 : 0;
+	int ahead = (others + (i & 1)) / 2;
+	struct off_outcome o;
+
+	if (u) {
+		*u = (struct off_sim_undo){ .target = target, .local_cpu_s = s->local_cpu_s,
+					    .last_target = s->last_target };
+		memcpy(u->busy, t->busy, sizeof(u->busy));
+	}
+	for (int k = 0; k < ahead; k++)
+		occupy(s, i, target);
+	o = occupy(s, i, target);
+	for (int k = ahead; k < others; k++)
+		occupy(s, i, target);
 	if (!target)
 		s->local_cpu_s += s->tasks[i].cycles / (s->sc->ghz * 1e9);
 	s->last_target = target;
@@ -217,7 +240,7 @@ struct off_outcome off_sim_assign(struct off_sim *s, int i, int target, struct o
 
 void off_sim_undo(struct off_sim *s, const struct off_sim_undo *u)
 {
-	s->t[u->target].busy[u->core] = u->busy;
+	memcpy(s->t[u->target].busy, u->busy, sizeof(u->busy));
 	s->local_cpu_s = u->local_cpu_s;
 	s->last_target = u->last_target;
 }

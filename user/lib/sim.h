@@ -52,8 +52,9 @@ struct off_outcome {
 
 /* What assigning changed, so a search can take it back. */
 struct off_sim_undo {
-	int target, core, last_target;
-	double busy, local_cpu_s;
+	int target, last_target;
+	double local_cpu_s;
+	double busy[OFF_SIM_MAX_CORES];	/* the target's, the fleet's requests included */
 };
 
 /* The estimate's environment for a scenario: its weights, its device's
@@ -67,7 +68,8 @@ int off_sim_next_epoch(struct off_sim *s);
  * target, and the mask of targets that are up. */
 void off_sim_observe(const struct off_sim *s, int i, struct off_wl_raw *w,
 		     struct off_cand_raw *c, uint32_t *mask);
-/* What sending task i to target would cost, without sending it. */
+/* What sending task i to target would cost this agent alone, without
+ * sending it. */
 struct off_outcome off_sim_estimate(const struct off_sim *s, int i, int target);
 struct off_outcome off_sim_assign(struct off_sim *s, int i, int target, struct off_sim_undo *u);
 void off_sim_undo(struct off_sim *s, const struct off_sim_undo *u);
