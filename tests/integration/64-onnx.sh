@@ -73,8 +73,8 @@ $M build "$d/sigmoid.onnx" unsupported 3
 refused "an unsupported op is refused, naming the node and its op" "$d/sigmoid.onnx" \
 	'node 1 "/1/Sigmoid" (op Sigmoid) is not supported'
 $M build "$d/narrow.onnx" narrow 3
-refused "an input of 24 features is refused" "$d/narrow.onnx" \
-	'graph input "features" has 24 columns, the feature table has 25'
+refused "an input of one feature too few is refused" "$d/narrow.onnx" \
+	'graph input "features" has 25 columns, the feature table has 26'
 $M build "$d/hidden.onnx" hidden 3
 refused "layers whose shapes do not chain are refused" "$d/hidden.onnx" \
 	'node 2 "/2/Gemm" (op Gemm): weight "2.weight" [32, 60] (transB = 1) takes 60 inputs; layer 2 gets 64'

@@ -68,11 +68,11 @@ static void describe(FILE *f, const struct row *r, int json)
 
 	fprintf(f, json ? "{\"scenario\":\"%s\",\"model_vs_greedy\":%.5f,\"ci95\":%.5f,"
 			  "\"best_fixed\":\"%s\",\"model_vs_best_fixed\":%.5f,\"device_ghz\":%.2f,\"cores\":%.0f,\"bg_load\":%.2f,"
-			  "\"peers\":%d,\"rate\":%.1f,\"kb\":[%.1f,%.1f],\"weights\":[%.2f,%.2f,%.2f]}"
+			  "\"peers\":%d,\"fleet\":%d,\"rate\":%.1f,\"kb\":[%.1f,%.1f],\"weights\":[%.2f,%.2f,%.2f]}"
 			: "  %-14s model-greedy %+.4f ±%.4f, best fixed %s (model %+.4f); device %.2f GHz x %.0f, "
-			  "bg load %.2f, %d peers, %.1f req/s, %.1f-%.1f KB, weights %.2f/%.2f/%.2f\n",
+			  "bg load %.2f, %d peers, fleet %d, %.1f req/s, %.1f-%.1f KB, weights %.2f/%.2f/%.2f\n",
 		s->name, r->diff, r->ci, off_eval_name(&r->fixed, s, name, sizeof(name)), r->fdiff, s->ghz,
-		s->cores, s->bg_load, s->npeers, s->rate, s->kb_min, s->kb_max, s->reward.w_lat,
+		s->cores, s->bg_load, s->npeers, s->fleet, s->rate, s->kb_min, s->kb_max, s->reward.w_lat,
 		s->reward.w_energy, s->reward.w_cost);
 }
 
