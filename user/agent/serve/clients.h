@@ -12,9 +12,11 @@
  * never exceeds it: a fleet larger than this reads as this. */
 #define OFF_CLIENTS_MAX		256
 /* An agent counts for 10 s after its last probe: ten probes at the default
- * 1 s tick, so a prober that lost a few (peer_down_after is 3) or ticks
- * up to every 5 s stays counted without a gap, and one that stopped is
- * gone within 10 s, about as soon as its peers would call it down. */
+ * 1 s tick, so a prober that lost a few in a row (peer_down_after is 3),
+ * or one ticking every 5 s that lost one, stays counted without a gap;
+ * and one that stopped is gone 10 s later, not minutes. An agent ticking
+ * slower than every 10 s (tick goes up to 60 s) counts only for 10 s
+ * after each probe. */
 #define OFF_CLIENTS_WINDOW_NS	(10 * 1000000000ULL)
 
 struct off_client {
