@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	memcpy(line, data, len);
 	line[len] = '\0';
-	off_reply_put(off_daemon_command(&d, line, 1));
+	off_reply_put(off_daemon_command(&d, line, 1, NULL));
 	free(line);
 	return 0;
 }

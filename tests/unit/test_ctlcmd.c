@@ -40,7 +40,7 @@ static void ask(const char *line, int admin, char *out, size_t len)
 	static struct off_daemon d = { .path = "/nonexistent/offloadd.conf", .ctl = { .lfd = -1 },
 				       .status = { .lfd = -1 }, .metrics = { .lfd = -1 },
 				       .cfg = { .tick_ms = 1000 } };
-	struct off_reply *r = off_daemon_command(&d, line, admin);
+	struct off_reply *r = off_daemon_command(&d, line, admin, NULL);
 
 	assert_non_null(r);
 	snprintf(out, len, "%s", r->data);

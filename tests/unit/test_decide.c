@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The decision with scores that are not finite: a model whose finite but
  * extreme weights overflow scores Inf or NaN; the workload keeps its target
- * and the scores are counted, instead of silently going local. */
+ * and the scores are counted, instead of silently going local. And the
+ * candidates' other agents, from a peer's reported clients. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,45 +21,82 @@ static const char conf[] =
 	"[service api]\nvip = 10.9.9.9:80\nprotocol = tcp\nlocal = 127.0.0.1:80\n"
 	"[workload app]\ncgroup = /sys/fs/cgroup/app\nservices = api\nmin_dwell = 0ms\n";
 
-static void overflowing_model_keeps_the_target(void **state)
-{
-	static struct off_config c;
-	struct off_models ms = {};
-	struct off_measure m = {};
-	struct off_peers ps = {};
+/* One workload on one peer, edge1, decided from a tick of measurements. */
+struct world {
+	struct off_config c;
+	struct off_models ms;
+	struct off_measure m;
+	struct off_peers ps;
 	struct off_decider d;
-	uint32_t pin[1] = { 0 };
+};
+
+static void world_init(struct world *w)
+{
 	char err[512], text[1024], cwd[512];
 
-	(void)state;
+	memset(w, 0, sizeof(*w));
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	snprintf(text, sizeof(text), conf, cwd);
-	if (off_config_parse_str(text, "test", &c, err, sizeof(err)))
+	if (off_config_parse_str(text, "test", &w->c, err, sizeof(err)))
 		fail_msg("%s", err);
-	assert_int_equal(off_models_load(&ms, &c, err, sizeof(err)), 0);
-	for (size_t k = 0; k < ms.m[0].m.mlp.nparams; k++)
-		ms.m[0].m.mlp.p[k] = 1e30f;	/* finite, and the layers overflow */
-	assert_int_equal(off_measure_init(&m, 1, 2), 0);
-	assert_int_equal(off_peers_init(&ps, &c, NULL), 0);
-	assert_int_equal(off_decider_init(&d, 1, 2), 0);
-	m.dt_s = 1;		/* a tick of measurements is in */
-	d.ch[0].target = 1;	/* on edge1 */
-	off_decide(&d, &c, &m, &ps, &ms, pin, 1000000000ULL);
-	assert_int_equal(d.ch[0].target, 1);
-	assert_false(d.ch[0].changed);
-	assert_true(d.nonfinite >= 1);
-	assert_non_null(strstr(d.ch[0].why, "not finite"));
-	off_decider_free(&d);
-	off_peers_free(&ps);
-	off_measure_free(&m);
-	off_models_free(&ms);
-	off_config_free(&c);
+	assert_int_equal(off_models_load(&w->ms, &w->c, err, sizeof(err)), 0);
+	assert_int_equal(off_measure_init(&w->m, 1, 2), 0);
+	assert_int_equal(off_peers_init(&w->ps, &w->c, NULL), 0);
+	assert_int_equal(off_decider_init(&w->d, 1, 2), 0);
+	w->m.dt_s = 1;		/* a tick of measurements is in */
+}
+
+static void world_free(struct world *w)
+{
+	off_decider_free(&w->d);
+	off_peers_free(&w->ps);
+	off_measure_free(&w->m);
+	off_models_free(&w->ms);
+	off_config_free(&w->c);
+}
+
+static void overflowing_model_keeps_the_target(void **state)
+{
+	static struct world w;
+	uint32_t pin[1] = { 0 };
+
+	(void)state;
+	world_init(&w);
+	for (size_t k = 0; k < w.ms.m[0].m.mlp.nparams; k++)
+		w.ms.m[0].m.mlp.p[k] = 1e30f;	/* finite, and the layers overflow */
+	w.d.ch[0].target = 1;	/* on edge1 */
+	off_decide(&w.d, &w.c, &w.m, &w.ps, &w.ms, pin, 1000000000ULL);
+	assert_int_equal(w.d.ch[0].target, 1);
+	assert_false(w.d.ch[0].changed);
+	assert_true(w.d.nonfinite >= 1);
+	assert_non_null(strstr(w.d.ch[0].why, "not finite"));
+	world_free(&w);
+}
+
+/* A peer's reported clients include this agent: the candidate's other
+ * agents are one fewer; an older peer (no count) and local have none. */
+static void peer_clients_less_this_agent(void **state)
+{
+	static struct world w;
+	uint32_t pin[1] = { 0 };
+	const int reported[] = { 0, 1, 4 }, others[] = { 0, 0, 3 };
+
+	(void)state;
+	world_init(&w);
+	for (int k = 0; k < 3; k++) {
+		w.ps.p[0].st.clients = reported[k];
+		off_decide(&w.d, &w.c, &w.m, &w.ps, &w.ms, pin, (k + 1) * 1000000000ULL);
+		assert_true(w.d.ch[0].s.cand[0].clients == 0);
+		assert_true(w.d.ch[0].s.cand[1].clients == others[k]);
+	}
+	world_free(&w);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(overflowing_model_keeps_the_target),
+		cmocka_unit_test(peer_clients_less_this_agent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,7 @@ static void round_trip(void **state)
 {
 	static struct off_peer_status st = { .node = "edge-a.lan", .version = "0.1.0 (test)",
 		.kind = OFF_KIND_CLOUD, .cpu_util = 0.123456789, .load = 0.5, .rq_p99_us = 1234.5,
-		.capacity_cores = 2.5, .nservices = 3,
+		.capacity_cores = 2.5, .clients = 7, .nservices = 3,
 		.services = { "api", "dns", "infer-v2" } };
 	static struct off_peer_status back;
 	char buf[1024], err[256];
@@ -36,6 +36,8 @@ static void round_trip(void **state)
 	assert_int_equal(back.kind, OFF_KIND_CLOUD);
 	assert_true(fabs(back.cpu_util - st.cpu_util) < 1e-9 && back.load == 0.5);
 	assert_true(back.rq_p99_us == st.rq_p99_us && back.capacity_cores == st.capacity_cores);
+	assert_int_equal(back.clients, 7);
+	assert_int_equal(off_peer_others(&back), 6);	/* this agent is one of the 7 */
 	assert_int_equal(back.nservices, 3);
 	assert_string_equal(back.services[2], "infer-v2");
 	assert_int_equal(off_peer_status_format(&st, buf, 40), -ENOSPC);
@@ -56,6 +58,8 @@ static void parses_a_peer_and_ignores_new_fields(void **state)
 	assert_true(st.cpu_util == 0.25 && st.rq_p99_us == 480 && st.capacity_cores == 4);
 	assert_true(st.load == -1);	/* an older peer: no load, cpu_util stands in */
 	assert_int_equal(st.kind, OFF_KIND_EDGE);	/* nor its kind: edge, as before */
+	assert_int_equal(st.clients, 0);	/* nor its clients: no other agent */
+	assert_int_equal(off_peer_others(&st), 0);
 	assert_int_equal(st.nservices, 2);
 	assert_string_equal(st.services[1], "dns");
 }
@@ -96,6 +100,14 @@ static void refuses_each_bad_field(void **state)
 	refused("480", "null", "status: rq_p99_us: expected a number");
 	refused("\"capacity_cores\":4", "\"capacity_cores\":0",
 		"status: capacity_cores: expected a number above 0, up to 65536, got 0");
+	refused("\"capacity_cores\":4", "\"capacity_cores\":4,\"clients\":-1",
+		"status: clients: expected a whole number from 0 up to 65536");
+	refused("\"capacity_cores\":4", "\"capacity_cores\":4,\"clients\":2.5",
+		"status: clients: expected a whole number from 0 up to 65536");
+	refused("\"capacity_cores\":4", "\"capacity_cores\":4,\"clients\":65537",
+		"status: clients: expected a whole number from 0 up to 65536");
+	refused("\"capacity_cores\":4", "\"capacity_cores\":4,\"clients\":\"3\"",
+		"status: clients: expected a whole number from 0 up to 65536");
 	refused("[\"api\",\"dns\"]", "\"api\"", "status: services: expected an array");
 	refused("[\"api\",\"dns\"]", "[\"api\",7]", "status: services[1]: expected a service name");
 	refused("[\"api\",\"dns\"]", "[\"api\",\"a b\"]", "status: services[1]: expected a service name");

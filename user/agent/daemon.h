@@ -12,6 +12,7 @@
 #include "agent/kernel/collect.h"
 #include "agent/kernel/flowage.h"
 #include "agent/kernel/loader.h"
+#include "agent/serve/clients.h"
 #include "agent/serve/dnspeers.h"
 #include "agent/serve/listener.h"
 #include "agent/serve/peers.h"
@@ -32,6 +33,7 @@ struct off_daemon {
 	struct io_uring ring;
 	struct off_listener ctl, status, metrics;
 	struct off_peers peers;
+	struct off_clients clients;	/* the agents probing our GET /status */
 	SSL_CTX *tls;			/* mutual TLS for peer status; NULL: plain */
 	struct off_dnspeers disc;	/* peers_dns */
 	int sfd;
@@ -70,13 +72,16 @@ int off_daemon_actuate(struct off_daemon *d, int force);
 /* Reloads the configuration; on refusal, why, in err. */
 int off_daemon_reload(struct off_daemon *d, char *err, size_t errlen);
 /* GET /status for peers. */
-struct off_reply *off_daemon_status(void *daemon, const char *req, int admin);
+struct off_reply *off_daemon_status(void *daemon, const char *req, int admin,
+				    const struct sockaddr_storage *src);
 /* GET /metrics, in the Prometheus text format. */
-struct off_reply *off_daemon_metrics(void *daemon, const char *req, int admin);
+struct off_reply *off_daemon_metrics(void *daemon, const char *req, int admin,
+				    const struct sockaddr_storage *src);
 /* The label of a workload's policy: dqn, dqn:MODEL-FILE when it has its
  * own model, greedy or static:TARGET. */
 const char *off_daemon_policy_label(const struct off_daemon *d, int i, char *buf, size_t len);
 /* The ctl socket's request handler. */
-struct off_reply *off_daemon_command(void *daemon, const char *req, int admin);
+struct off_reply *off_daemon_command(void *daemon, const char *req, int admin,
+				    const struct sockaddr_storage *src);
 
 #endif

@@ -101,13 +101,14 @@ static json_t *peers(struct off_daemon *d)
 		const struct off_peer *p = &d->peers.p[i];
 		char ip[INET6_ADDRSTRLEN];
 
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:f, s:f, s:f, s:f, s:s}",
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:f, s:f, s:f, s:f, s:i, s:i, s:s}",
 			"name", p->cfg->name, "address", off_fmt_ip(p->cfg->addr, ip, sizeof(ip)),
 			"kind", off_kind_names[p->cfg->kind],
 			"origin", origins[p->cfg->origin],
 			"up", p->up, "failed_probes", p->fails, "rtt_us", p->rtt_us,
 			"cpu_util", p->st.cpu_util, "rq_p99_us", p->st.rq_p99_us,
-			"capacity_cores", p->st.capacity_cores, "last_failure", p->why));
+			"capacity_cores", p->st.capacity_cores, "clients", p->st.clients,
+			"other_clients", off_peer_others(&p->st), "last_failure", p->why));
 	}
 	return json_pack("{s:b, s:o}", "ok", 1, "peers", list);
 }
@@ -213,7 +214,8 @@ static json_t *run(struct off_daemon *d, enum off_ctl_id id, json_t *req)
 
 /* What changes the agent (the table's changes) is for root and
  * ctl_admin_group; the rest of ctl_group may look. */
-struct off_reply *off_daemon_command(void *daemon, const char *text, int admin)
+struct off_reply *off_daemon_command(void *daemon, const char *text, int admin,
+				    const struct sockaddr_storage *src)
 {
 	struct off_daemon *d = daemon;
 	json_t *req = json_loads(text, JSON_DISABLE_EOF_CHECK, NULL), *reply;
@@ -221,6 +223,7 @@ struct off_reply *off_daemon_command(void *daemon, const char *text, int admin)
 	int id = off_ctl_find(cmd);
 	struct off_reply *out;
 
+	(void)src;	/* the socket's mode and SO_PEERCRED say who it is */
 	if (!cmd)
 		reply = fail("expected a JSON object with \"cmd\"", NULL);
 	else if (id < 0)

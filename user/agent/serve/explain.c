@@ -88,11 +88,12 @@ static json_t *candidates(const struct off_daemon *d, int i)
 			"estimate", ch->scored ? num(ch->est[t]) : json_null(),
 			"correction", ch->scored ? num(ch->q[t] - ch->est[t]) : json_null());
 
-		json_object_update_new(o, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		json_object_update_new(o, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"rtt_us", num(c->rtt_us), "rtt_jitter_us", num(c->rtt_jitter_us),
 			"bw_mbps", num(c->bw_mbps), "ghz", num(c->ghz), "cores", num(c->cores),
 			"util", num(c->util), "wait_us", num(c->wait_us), "rq_p99_us", num(c->rq_p99_us),
-			"cost_per_req", num(c->cost_per_req), "inputs", inputs(d, i, t)));
+			"cost_per_req", num(c->cost_per_req), "clients", num(c->clients),
+			"inputs", inputs(d, i, t)));
 		json_array_append_new(list, o);
 	}
 	return list;

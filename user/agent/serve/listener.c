@@ -328,7 +328,7 @@ static void on_recv(struct io_uring *ring, struct off_listen_conn *conn, int res
 		return;
 	}
 	no = refusal(c, state);
-	conn->out = no ? off_reply_str(no) : c->handle(c->user, conn->buf, conn->admin);
+	conn->out = no ? off_reply_str(no) : c->handle(c->user, conn->buf, conn->admin, &conn->src);
 	if (conn->tls)
 		conn->out = off_tls_seal(conn->tls, conn->out);
 	submit(ring, conn, conn->out ? TAG_SEND : TAG_CLOSE, conn->out ? prep_send : prep_close);

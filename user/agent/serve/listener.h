@@ -37,8 +37,10 @@ struct off_reply *off_reply_get(struct off_reply *r);
 void off_reply_put(struct off_reply *r);
 
 /* The reply to one request, or NULL to close without one; admin: the
- * client may change things (root, or in the admin group). */
-typedef struct off_reply *(*off_listen_handler)(void *user, const char *req, int admin);
+ * client may change things (root, or in the admin group); src: its
+ * address (AF_UNIX on the control socket). */
+typedef struct off_reply *(*off_listen_handler)(void *user, const char *req, int admin,
+						const struct sockaddr_storage *src);
 
 struct off_tls_conn;
 

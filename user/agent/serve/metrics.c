@@ -205,6 +205,11 @@ static void peers(struct wr *w, const struct off_daemon *d)
 	for (int i = 0; i < d->peers.n; i++)
 		put(w, "offloadd_peer_cpu_utilisation_ratio{peer=\"%s\"} %.6g\n", d->peers.p[i].cfg->name,
 		    d->peers.p[i].st.cpu_util);
+	head(w, "peer_clients", "gauge",
+	     "agents the peer counts probing it in its last 10 s, this one included (0: not reported)");
+	for (int i = 0; i < d->peers.n; i++)
+		put(w, "offloadd_peer_clients{peer=\"%s\"} %d\n", d->peers.p[i].cfg->name,
+		    d->peers.p[i].st.clients);
 	head(w, "peer_runqueue_p99_seconds", "gauge", "run-queue latency p99 the peer reports");
 	for (int i = 0; i < d->peers.n; i++)
 		put(w, "offloadd_peer_runqueue_p99_seconds{peer=\"%s\"} %.9g\n", d->peers.p[i].cfg->name,
@@ -396,11 +401,13 @@ static struct off_reply *render(const struct off_daemon *d)
 
 /* Rendered at most once per tick, however many scrape it: a tick is as
  * fresh as the numbers get, and N scrapers cost one rendering, not N. */
-struct off_reply *off_daemon_metrics(void *daemon, const char *req, int admin)
+struct off_reply *off_daemon_metrics(void *daemon, const char *req, int admin,
+				    const struct sockaddr_storage *src)
 {
 	struct off_daemon *d = daemon;
 
 	(void)admin;
+	(void)src;
 	if (strncmp(req, "GET /metrics ", 13))
 		return off_reply_str("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
 				     "Connection: close\r\n\r\n");

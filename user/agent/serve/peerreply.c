@@ -20,10 +20,11 @@ int off_peer_status_format(const struct off_peer_status *st, char *buf, size_t l
 	for (int i = 0; services && i < st->nservices; i++)
 		json_array_append_new(services, json_string(st->services[i]));
 	/* "o" takes over services, even when json_pack fails. */
-	o = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:o}", "node", st->node,
+	o = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:i, s:o}", "node", st->node,
 		      "kind", st->kind == OFF_KIND_CLOUD ? "cloud" : "edge", "version", st->version,
 		      "cpu_util", st->cpu_util, "load", st->load, "rq_p99_us", st->rq_p99_us,
-		      "capacity_cores", st->capacity_cores, "services", services);
+		      "capacity_cores", st->capacity_cores, "clients", st->clients,
+		      "services", services);
 	if (!o)
 		return -EINVAL;
 	n = json_dumpb(o, buf, len, JSON_COMPACT | JSON_REAL_PRECISION(9));
@@ -137,6 +138,22 @@ static int optional_kind(json_t *o, struct off_peer_status *st, char *err, size_
 	return 0;
 }
 
+/* Nor this: no count, as if none but the asker probed it. A whole number. */
+static int optional_clients(json_t *o, struct off_peer_status *st, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, "clients");
+
+	st->clients = 0;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > OFF_STATUS_MAX_CLIENTS)
+		return fail(err, errlen, "clients: expected a whole number from 0 up to %d",
+			    OFF_STATUS_MAX_CLIENTS);
+	st->clients = json_integer_value(v);
+	return 0;
+}
+
 int off_peer_status_parse(const char *body, size_t len, struct off_peer_status *out,
 			  char *err, size_t errlen)
 {
@@ -166,7 +183,8 @@ int off_peer_status_parse(const char *body, size_t len, struct off_peer_status *
 		 !(ret = optional_kind(o, &st, err, errlen)) &&
 		 !(ret = get_number(o, "rq_p99_us", 0, OFF_STATUS_MAX_RQ_US, false, &st.rq_p99_us, err, errlen)) &&
 		 !(ret = get_number(o, "capacity_cores", 0, OFF_STATUS_MAX_CORES, true, &st.capacity_cores,
-				    err, errlen)))
+				    err, errlen)) &&
+		 !(ret = optional_clients(o, &st, err, errlen)))
 		ret = get_services(o, &st, err, errlen);
 	json_decref(o);
 	if (!ret)

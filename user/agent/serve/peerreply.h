@@ -15,6 +15,9 @@
 #define OFF_STATUS_MAX_UTIL	1.2
 #define OFF_STATUS_MAX_RQ_US	60e6
 #define OFF_STATUS_MAX_CORES	65536
+/* Agents probing a peer: ours count up to OFF_CLIENTS_MAX, another
+ * implementation's may count more. */
+#define OFF_STATUS_MAX_CLIENTS	65536
 
 struct off_peer_status {
 	char node[64];
@@ -29,9 +32,23 @@ struct off_peer_status {
 	double load;
 	double rq_p99_us;		/* run-queue latency p99 */
 	double capacity_cores;
+	/* Distinct agents (source addresses) that probed it in the last
+	 * OFF_CLIENTS_WINDOW_NS, the asker included. 0: not reported (an
+	 * older peer). */
+	int clients;
 	int nservices;
 	char services[OFF_STATUS_MAX_SERVICES][OFF_CFG_NAME_LEN];
 };
+
+/* The other agents that may send the peer work: its count less this agent.
+ * The status is the reply to this agent's own probe, which the peer
+ * counted before answering (it probes every tick, well within the
+ * window), so this agent is always one of them. An older peer reports 0:
+ * none. */
+static inline int off_peer_others(const struct off_peer_status *st)
+{
+	return st->clients > 1 ? st->clients - 1 : 0;
+}
 
 /* JSON into buf, NUL-terminated: its length, -ENOSPC if it does not fit,
  * -EINVAL for a value that is not finite. */

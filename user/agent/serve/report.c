@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What this host tells its peers: its load as the kernel measured it over
- * the last tick, its capacity, and the services it can serve. */
+ * the last tick, its capacity, the services it can serve, and how many
+ * agents probe it. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,7 +21,15 @@ static struct off_reply *http(const char *status, const char *body)
 	return r;
 }
 
-struct off_reply *off_daemon_status(void *daemon, const char *req, int admin)
+/* Every agent's probe, of every version, asks for host "offloadd"; curl or
+ * a browser names the address it was given, and is no agent to count. */
+static int agent_probe(const char *req)
+{
+	return strcasestr(req, "\r\nHost: offloadd\r\n") != NULL;
+}
+
+struct off_reply *off_daemon_status(void *daemon, const char *req, int admin,
+				    const struct sockaddr_storage *src)
 {
 	struct off_daemon *d = daemon;
 	struct off_peer_status st = { .cpu_util = d->meas.local_util, .load = d->meas.local_load,
@@ -28,10 +37,15 @@ struct off_reply *off_daemon_status(void *daemon, const char *req, int admin)
 				      .capacity_cores = d->meas.scope.capacity,
 				      .nservices = d->cfg.nservices, .kind = d->cfg.kind };
 	static char body[OFF_STATUS_MAX_BYTES];	/* one thread: one at a time */
+	uint64_t now = off_mono_ns();
 
 	(void)admin;
 	if (strncmp(req, "GET /status ", 12) && strncmp(req, "GET /status?", 12))
 		return http("404 Not Found", "{\"error\":\"only GET /status is served\"}");
+	/* The asker first: the count it gets includes itself. */
+	if (agent_probe(req))
+		off_clients_seen(&d->clients, src, now);
+	st.clients = off_clients_count(&d->clients, now);
 	snprintf(st.node, sizeof(st.node), "%s", d->cfg.node);
 	snprintf(st.version, sizeof(st.version), "%s", OFFLOAD_VERSION);
 	for (int i = 0; i < d->cfg.nservices; i++)

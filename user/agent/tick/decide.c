@@ -117,6 +117,7 @@ static void peer_candidate(const struct off_config *c, const struct off_measure 
 		.util = net_of(pr->st.load >= 0 ? pr->st.load : pr->st.cpu_util,
 			       own_util(w, m->dt_s, t, c->cpu_ghz / ghz, cores)),
 		.rq_p99_us = pr->st.rq_p99_us, .cost_per_req = pc->cost_per_req,
+		.clients = off_peer_others(&pr->st),
 	};
 }
 
