@@ -7,6 +7,7 @@
 # once it is back; a stopped (slow) broker costs dropped events too, never
 # a late tick. Change mode sends each source once while nothing changes; a
 # bad [edgex] is refused naming file, line and key, a reload changing it too.
+# The first tick's events, formatted before the first connect is up, arrive.
 . "$(dirname "$0")/lib.sh"
 
 T=("offloadd check lists the [edgex] bus" "a bad [edgex] url is refused naming file, line and key")
@@ -18,7 +19,9 @@ done
 T+=("a stopped broker: ticks stay on time, the backlog's events are dropped and counted"
     "a stopped broker: publishing resumes once it drains"
     "change mode: one event per source while nothing changes"
-    "a reload that changes [edgex] is refused and the publisher keeps running")
+    "a reload that changes [edgex] is refused and the publisher keeps running"
+    "MQTT: the first tick's events arrive, queued until the bus is up"
+    "Redis: the first tick's events arrive, queued until the bus is up")
 need_root "${T[@]}"
 for tool in mosquitto redis-server curl promtool; do
 	command -v $tool >/dev/null || { for t in "${T[@]}"; do skip "$t" "no $tool"; done; exit 0; }
@@ -26,7 +29,8 @@ done
 /usr/bin/python3 -c 'import paho.mqtt.client, redis' 2>/dev/null ||
 	{ for t in "${T[@]}"; do skip "$t" "no python3-paho-mqtt or python3-redis"; done; exit 0; }
 
-MQTT_PORT=24883 REDIS_PORT=24379 METRICS=127.0.0.1:24477
+MQTT_PORT=${EDGEX_MQTT_PORT:-24883} REDIS_PORT=${EDGEX_REDIS_PORT:-24379}
+METRICS=127.0.0.1:${EDGEX_METRICS_PORT:-24477}
 BUS=(/usr/bin/python3 "$TOP/tests/tools/edgex_bus.py")
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 cg_make ga edgex-a
@@ -37,7 +41,7 @@ printf 'listener %s 127.0.0.1\nallow_anonymous true\n' $MQTT_PORT >"$tmp/mosquit
 # an unprobed peer, and [edgex] on the bus at URL.
 conf() {
 	printf '[edgex]\nurl = %s\nversion = %s\nmode = %s\nreconnect_max = 1s\n' "$@"
-	printf '[agent]\ntick = 200ms\nnode = edge-gw1\nmetrics_listen = %s\n' $METRICS
+	printf '[agent]\ntick = %s\nnode = edge-gw1\nmetrics_listen = %s\n' "${TICK:-200ms}" $METRICS
 	printf 'pin_dir = %s\nctl_socket = %s\n' "$PIN" "$tmp/ctl.sock"
 	printf '[peer edge1]\naddress = 127.0.0.2\nkind = edge\nstatus_port = 0\n'
 	printf '[service api]\nvip = 10.244.9.9:7300\nprotocol = tcp\nlocal = 127.0.0.1:7300\n'
@@ -185,3 +189,23 @@ check "a reload that changes [edgex] is refused and the publisher keeps running"
 	'grep -qF "the [edgex] section changed; restart to apply" && [ "$("$0" -s "$1" -j status | jq .edgex.connected)" = true ]' \
 	"$BUILD/offloadctl" "$tmp/ctl.sock" <<<"$out"
 stop_pid "$AGENT"
+
+# The first tick comes before the first connect is up: its events wait for
+# it. A 2 s tick (the first one 2 s after the start): all three arrive while
+# the agent has ticked once, none dropped.
+for kind in MQTT Redis; do
+	[ $kind = MQTT ] && url=mqtt://127.0.0.1:$MQTT_PORT || url=redis://127.0.0.1:$REDIS_PORT
+	[ $kind = MQTT ] && { broker_start MQTT || fail "$kind: broker does not start"; }
+	TICK=2s conf $url 4 tick >"$tmp/first-$kind.conf"
+	listen $url 3.5 "$tmp/first-$kind.jsonl" 3
+	agent_start "$tmp/first-$kind.log" "$tmp/first-$kind.conf"
+	wait "$LISTENER"
+	s=$(status) n=$(wc -l <"$tmp/first-$kind.jsonl")
+	diag "$kind first tick: $n events, $(jq -c '{ticks, e: .edgex}' <<<"$s")"
+	fields "$tmp/first-$kind.jsonl" 4 --min-events 1 >"$tmp/first-$kind.check"
+	rc=$?
+	check "$kind: the first tick's events arrive, queued until the bus is up" sh -c "[ $rc = 0 ] &&
+		[ $n = 3 ] && [ $(jq .ticks <<<"$s") = 1 ] && [ $(jq .edgex.dropped_disconnected <<<"$s") = 0 ] ||
+		{ cat '$tmp/first-$kind.check'; exit 1; }"
+	stop_pid "$AGENT"
+done

@@ -28,9 +28,23 @@ int off_edgex_fmt_init(struct off_edgex_fmt *f, int version)
 	return 0;
 }
 
+/* Each byte's two hex digits: a UUID is written two digits a store. */
+static const char *hex_pairs(void)
+{
+	static char pairs[256][2];
+	static const char hex[] = "0123456789abcdef";
+
+	if (!pairs[255][0])
+		for (int i = 0; i < 256; i++) {
+			pairs[i][0] = hex[i >> 4];
+			pairs[i][1] = hex[i & 15];
+		}
+	return pairs[0];
+}
+
 void off_edgex_uuid(struct off_rng *r, char out[37])
 {
-	static const char hex[] = "0123456789abcdef";
+	const char *pairs = hex_pairs();
 	uint64_t w[2] = { off_rng_u64(r), off_rng_u64(r) };
 	uint8_t b[16];
 	int o = 0;
@@ -41,8 +55,8 @@ void off_edgex_uuid(struct off_rng *r, char out[37])
 	for (int i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			out[o++] = '-';
-		out[o++] = hex[b[i] >> 4];
-		out[o++] = hex[b[i] & 15];
+		memcpy(out + o, pairs + 2 * b[i], 2);
+		o += 2;
 	}
 	out[o] = '\0';
 }

@@ -3,6 +3,7 @@
  * (target, cpu_util, rq_p99_ms, srtt_ms, reward), per peer its health (up,
  * rtt_ms, cpu_util, rq_p99_ms), each an event of its own, every tick or,
  * in change mode, when a reading changed (as EdgeX's onChange auto-events). */
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -11,20 +12,18 @@
 #include "agent/edgex/edgex.h"
 #include "lib/clock.h"
 
-/* The event's readings as numbers, for change mode to compare; numbers
- * formatted once per value they take, not once per tick. */
-static void values(struct off_edgex_last *l, struct off_edgex_reading *r, int n, double *v)
+/* Each number formatted once per value it takes, not once per tick. */
+static void values(struct off_edgex_memo *m, struct off_edgex_reading *r, int n)
 {
 	for (int i = 0; i < n; i++) {
-		v[i] = r[i].num;
 		if (r[i].type == OFF_EDGEX_STRING)
 			continue;
-		if (!(l->formatted >> i & 1) || memcmp(&l->memo[i], &v[i], sizeof(v[i]))) {
-			off_edgex_value(&r[i], l->val[i], sizeof(l->val[i]));
-			l->memo[i] = v[i];
-			l->formatted |= 1u << i;
+		if (!(m->formatted >> i & 1) || memcmp(&m->num[i], &r[i].num, sizeof(r[i].num))) {
+			off_edgex_value(&r[i], m->val[i], sizeof(m->val[i]));
+			m->num[i] = r[i].num;
+			m->formatted |= 1u << i;
 		}
-		r[i].value = l->val[i];
+		r[i].value = m->val[i];
 	}
 }
 
@@ -57,45 +56,57 @@ static int peer_readings(const struct off_peer *p, struct off_edgex_reading *r)
 	return 4;
 }
 
-/* Publishes one event unless change mode finds it unchanged; a drop of
- * reason why (or none: send it) is counted. */
-static void one(struct off_edgex *x, struct off_edgex_last *last, const struct off_edgex_source *src,
+/* Formats and sends (or queues) one event; 0, or -errno. */
+static int send_one(struct off_edgex *x, int i, const struct off_edgex_source *src,
+		    struct off_edgex_reading *r, int n, uint64_t origin)
+{
+	size_t len, tlen;
+
+	values(&x->memo[i], r, n);
+	tlen = off_edgex_topic(x->cfg.topic_prefix, src, x->cfg.bus == OFF_EDGEX_REDIS, x->topic,
+			       sizeof(x->topic));
+	len = off_edgex_event(&x->fmt, src, origin, r, n, OFF_EDGEX_MSG(x), OFF_EDGEX_MSG_MAX);
+	if (!tlen || !len)
+		return -EMSGSIZE;
+	return off_edgex_send(x, tlen, len);
+}
+
+/* Source i's event, unless change mode finds its readings (numbers, the
+ * target's index standing for its name) as last sent; a drop of reason why
+ * (or none: send it) is counted. */
+static void one(struct off_edgex *x, int i, const struct off_edgex_source *src,
 		struct off_edgex_reading *r, int n, uint64_t origin, int why)
 {
+	struct off_edgex_seen *s = &x->seen[i];
 	double v[OFF_EDGEX_MAX_READINGS];
-	size_t len, tlen;
 	int ret;
 
-	values(last, r, n, v);
-	if (x->cfg.on_change && last->sent && !memcmp(last->v, v, n * sizeof(*v)))
+	for (int k = 0; k < n; k++)
+		v[k] = r[k].num;
+	if (x->cfg.on_change && s->sent && !memcmp(s->v, v, n * sizeof(*v)))
 		return;
 	if (why >= 0) {
 		x->dropped[why]++;
 		return;
 	}
-	tlen = off_edgex_topic(x->cfg.topic_prefix, src, x->cfg.bus == OFF_EDGEX_REDIS, x->topic,
-			       sizeof(x->topic));
-	len = off_edgex_event(&x->fmt, src, origin, r, n, x->msg, sizeof(x->msg));
-	if (!tlen || !len) {
-		x->dropped[OFF_EDGEX_DROP_ERROR]++;
-		return;
-	}
-	ret = x->cfg.bus == OFF_EDGEX_MQTT ? off_mqtt_publish(x, x->topic, x->msg, len) :
-					     off_redis_publish(x, x->topic, x->msg, len);
+	ret = send_one(x, i, src, r, n, origin);
 	if (ret) {
-		x->dropped[OFF_EDGEX_DROP_ERROR]++;
+		/* A full queue while connecting: the bus is not up yet. */
+		x->dropped[ret == -ENOBUFS ? OFF_EDGEX_DROP_DOWN : OFF_EDGEX_DROP_ERROR]++;
 		return;
 	}
-	x->published++;
-	last->sent = true;
-	memcpy(last->v, v, n * sizeof(*v));
+	s->sent = true;
+	memcpy(s->v, v, n * sizeof(*v));
 }
 
-/* Why this tick's events cannot go, or -1. */
+/* Why this tick's events cannot go, or -1: sent, or queued while the
+ * connect is under way. */
 static int blocked(struct off_edgex *x)
 {
-	if (x->state != OFF_EDGEX_UP || x->lost)
+	if (x->state == OFF_EDGEX_DOWN || x->lost)
 		return OFF_EDGEX_DROP_DOWN;
+	if (x->state == OFF_EDGEX_CONNECTING)
+		return -1;
 	if (x->cfg.bus == OFF_EDGEX_MQTT ? off_mqtt_backlogged(x) : off_redis_backlogged(x))
 		return OFF_EDGEX_DROP_BACKLOG;
 	return -1;
@@ -117,19 +128,15 @@ void off_edgex_tick(struct off_edgex *x, const struct off_daemon *d)
 	why = blocked(x);
 	clock_gettime(CLOCK_REALTIME, &now);
 	origin = now.tv_sec * 1000000000ULL + now.tv_nsec;
-	if (why < 0 && x->cfg.bus == OFF_EDGEX_MQTT)
-		off_mqtt_cork(x, 1);
 	for (int i = 0; i < x->nwl; i++) {
 		src.source = d->cfg.workloads[i].name;
-		one(x, &x->last[i], &src, r, workload_readings(d, i, r), origin, why);
+		one(x, i, &src, r, workload_readings(d, i, r), origin, why);
 	}
 	src.profile = x->cfg.peer_profile;
 	for (int i = 0; i < x->npeers; i++) {
 		src.source = d->peers.p[i].cfg->name;
-		one(x, &x->last[x->nwl + i], &src, r, peer_readings(&d->peers.p[i], r), origin, why);
+		one(x, x->nwl + i, &src, r, peer_readings(&d->peers.p[i], r), origin, why);
 	}
-	if (why < 0 && x->cfg.bus == OFF_EDGEX_MQTT)
-		off_mqtt_cork(x, 0);
 	off_edgex_flush(x);
 	x->ns_last = off_mono_ns() - t0;
 	x->ns_sum += x->ns_last;
