@@ -7,7 +7,8 @@
 # once it is back; a stopped (slow) broker costs dropped events too, never
 # a late tick. Change mode sends each source once while nothing changes; a
 # bad [edgex] is refused naming file, line and key, a reload changing it too.
-# The first tick's events, formatted before the first connect is up, arrive.
+# The first tick's events, formatted before the first connect is up, arrive;
+# those queued for a connect that times out are dropped and counted.
 . "$(dirname "$0")/lib.sh"
 
 T=("offloadd check lists the [edgex] bus" "a bad [edgex] url is refused naming file, line and key")
@@ -21,7 +22,8 @@ T+=("a stopped broker: ticks stay on time, the backlog's events are dropped and 
     "change mode: one event per source while nothing changes"
     "a reload that changes [edgex] is refused and the publisher keeps running"
     "MQTT: the first tick's events arrive, queued until the bus is up"
-    "Redis: the first tick's events arrive, queued until the bus is up")
+    "Redis: the first tick's events arrive, queued until the bus is up"
+    "a broker that never answers: the events queued meanwhile are dropped and counted at the connect's timeout, ticks on time")
 need_root "${T[@]}"
 for tool in mosquitto redis-server curl promtool; do
 	command -v $tool >/dev/null || { for t in "${T[@]}"; do skip "$t" "no $tool"; done; exit 0; }
@@ -30,6 +32,7 @@ done
 	{ for t in "${T[@]}"; do skip "$t" "no python3-paho-mqtt or python3-redis"; done; exit 0; }
 
 MQTT_PORT=${EDGEX_MQTT_PORT:-24883} REDIS_PORT=${EDGEX_REDIS_PORT:-24379}
+SILENT_PORT=${EDGEX_SILENT_PORT:-24884}
 METRICS=127.0.0.1:${EDGEX_METRICS_PORT:-24477}
 BUS=(/usr/bin/python3 "$TOP/tests/tools/edgex_bus.py")
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
@@ -209,3 +212,25 @@ for kind in MQTT Redis; do
 		{ cat '$tmp/first-$kind.check'; exit 1; }"
 	stop_pid "$AGENT"
 done
+
+# A "broker" that accepts the connection (the kernel does) and never
+# answers the CONNECT: the events queue for the connect's 5 s, then are
+# dropped and counted, 3 a tick; the ticks stay on time throughout.
+/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(30)' $SILENT_PORT &
+silent=$!; on_exit "kill $silent"
+sleep 0.3
+conf mqtt://127.0.0.1:$SILENT_PORT 4 tick >"$tmp/silent.conf"
+agent_start "$tmp/silent.log" "$tmp/silent.conf"
+s0=$(status) t0=$(date +%s%N)
+sleep 6
+s1=$(status) t1=$(date +%s%N)
+ticks=$(($(jq .ticks <<<"$s1") - $(jq .ticks <<<"$s0"))) due=$(((t1 - t0) / 200000000))
+late=$(($(jq .late_ticks <<<"$s1") - $(jq .late_ticks <<<"$s0")))
+diag "silent broker: $ticks ticks ($due due), $late late; $(jq -c .edgex <<<"$s1")"
+check "a broker that never answers: the events queued meanwhile are dropped and counted at the connect's timeout, ticks on time" \
+	sh -c "[ $late = 0 ] && [ $ticks -ge $((due - 1)) ] && [ $(jq .edgex.published <<<"$s1") = 0 ] &&
+	[ $(jq .edgex.dropped_disconnected <<<"$s1") -ge 66 ] && grep -q 'connect timed out' '$tmp/silent.log'"
+stop_pid "$AGENT"
+kill $silent
