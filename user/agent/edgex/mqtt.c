@@ -108,7 +108,7 @@ void off_mqtt_ready(struct off_edgex *x, unsigned int events)
 	if (!x->lost && x->client && (events & POLLOUT)) {
 		cork(x, 1);
 		mosquitto_loop_write(x->client, 1);
-		if (x->client)
+		if (!x->lost)	/* else libmosquitto has closed the socket */
 			cork(x, 0);
 	}
 	rearm(x);

@@ -98,6 +98,7 @@ static char *decimal(char *end, size_t v)
  * into its buffer, with no formatting of its own. */
 int off_redis_publish(struct off_edgex *x, size_t tlen, size_t len)
 {
+	static const char cmd[] = "*3\r\n$7\r\nPUBLISH\r\n$";
 	char *msg = OFF_EDGEX_MSG(x), *p = msg;
 
 	*--p = '\n';
@@ -111,8 +112,8 @@ int off_redis_publish(struct off_edgex *x, size_t tlen, size_t len)
 	*--p = '\n';
 	*--p = '\r';
 	p = decimal(p, tlen);
-	p -= sizeof("*3\r\n$7\r\nPUBLISH\r\n$") - 1;
-	memcpy(p, "*3\r\n$7\r\nPUBLISH\r\n$", sizeof("*3\r\n$7\r\nPUBLISH\r\n$") - 1);
+	p -= sizeof(cmd) - 1;
+	memcpy(p, cmd, sizeof(cmd) - 1);
 	memcpy(msg + len, "\r\n", 2);
 	if (redisAsyncFormattedCommand(x->client, NULL, NULL, p, msg + len + 2 - p) != REDIS_OK) {
 		x->lost = true;
