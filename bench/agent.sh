@@ -3,7 +3,8 @@
 # 10, 100 and 1,000 governed workloads with 4 candidates each under the
 # default model, and at the largest size again with [edgex] publishing every
 # workload's and peer's event each tick to a local mosquitto, then to a local
-# redis-server (the publisher's own time per tick against the tick's); (2) CPU and RSS while governing 10, 100 and 1,000 workloads
+# redis-server, then on change to each (the publisher's own time per tick
+# against the tick's); (2) CPU and RSS while governing 10, 100 and 1,000 workloads
 # at a 1 s tick; (3) connect() latency from a governed cgroup (hook attached: a VIP
 # rewritten, and a plain address passed through) against an ungoverned one,
 # interleaved. Writes bench/results/agent.json and prints a summary.
@@ -17,7 +18,11 @@ if ip route show 10.241.9.9/32 | grep -q .; then
 	echo "bench-agent: 10.241.9.9 is routed already: is another bench-agent running? (ip route del unreachable 10.241.9.9/32 if not)" >&2
 	exit 1
 fi
-CG=$CGROOT/offloadd-bench
+# Names and ports are overridable for a shared host: BENCH_NAME (cgroup and
+# pin directory), BENCH_MQTT_PORT, BENCH_REDIS_PORT.
+NAME=${BENCH_NAME:-offloadd-bench}
+MQTT_PORT=${BENCH_MQTT_PORT:-24883} REDIS_PORT=${BENCH_REDIS_PORT:-24379}
+CG=$CGROOT/$NAME
 out=bench/results/agent.json
 tmp=$(mktemp -d)
 agent= broker=
@@ -29,7 +34,7 @@ cleanup() {
 	ip route del unreachable 10.241.9.9/32 2>/dev/null
 	for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d"; done 2>/dev/null
 	rmdir "$CG" 2>/dev/null
-	rm -rf "$tmp" /sys/fs/bpf/offloadd-bench
+	rm -rf "$tmp" "/sys/fs/bpf/$NAME"
 }
 trap cleanup EXIT
 mkdir -p "$CG"
@@ -45,7 +50,7 @@ metrics_listen = off
 tick = $2
 max_workloads = $1
 model = $PWD/models/default.omdl
-pin_dir = /sys/fs/bpf/offloadd-bench
+pin_dir = /sys/fs/bpf/$NAME
 ctl_socket = $tmp/ctl.sock
 CONF
 	for p in 1 2 3; do printf '[peer p%d]\naddress = 10.241.1.%d\nkind = edge\nstatus_port = 0\ncapacity = 4\n' $p $p; done
@@ -87,15 +92,18 @@ stop
 echo "null]" >>"$tmp/ticks.json"
 
 # 1b. The same at the largest size with [edgex] on: each tick an event per
-# workload and per peer, EdgeX 3 (base64), on each bus; then on change,
-# which with these idle workloads publishes each source once. No subscriber.
+# workload and per peer, EdgeX 3 (base64), on each bus; then on change on
+# each, which with these idle workloads publishes each source once. No
+# subscriber. The publisher's CPU counts its client's work on the loop too
+# (the writes, the replies).
 n=$(echo ${SIZES:-10 100 1000} | awk '{ print $NF }')
-for run in mqtt://127.0.0.1:24883,tick redis://127.0.0.1:24379,tick mqtt://127.0.0.1:24883,change; do
+for run in mqtt://127.0.0.1:$MQTT_PORT,tick redis://127.0.0.1:$REDIS_PORT,tick \
+	mqtt://127.0.0.1:$MQTT_PORT,change redis://127.0.0.1:$REDIS_PORT,change; do
 	url=${run%,*} mode=${run#*,}
 	case $url in
-	mqtt*) printf 'listener 24883 127.0.0.1\nallow_anonymous true\n' >"$tmp/mosquitto.conf"
+	mqtt*) printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MQTT_PORT" >"$tmp/mosquitto.conf"
 	       mosquitto -c "$tmp/mosquitto.conf" >"$tmp/broker.log" 2>&1 & broker=$! ;;
-	*) redis-server --port 24379 --bind 127.0.0.1 --save '' --appendonly no >"$tmp/broker.log" 2>&1 &
+	*) redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$tmp/broker.log" 2>&1 &
 	   broker=$! ;;
 	esac
 	sleep 0.5

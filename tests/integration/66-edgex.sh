@@ -7,6 +7,8 @@
 # once it is back; a stopped (slow) broker costs dropped events too, never
 # a late tick. Change mode sends each source once while nothing changes; a
 # bad [edgex] is refused naming file, line and key, a reload changing it too.
+# The first tick's events, formatted before the first connect is up, arrive;
+# those queued for a connect that times out are dropped and counted.
 . "$(dirname "$0")/lib.sh"
 
 T=("offloadd check lists the [edgex] bus" "a bad [edgex] url is refused naming file, line and key")
@@ -18,7 +20,10 @@ done
 T+=("a stopped broker: ticks stay on time, the backlog's events are dropped and counted"
     "a stopped broker: publishing resumes once it drains"
     "change mode: one event per source while nothing changes"
-    "a reload that changes [edgex] is refused and the publisher keeps running")
+    "a reload that changes [edgex] is refused and the publisher keeps running"
+    "MQTT: the first tick's events arrive, queued until the bus is up"
+    "Redis: the first tick's events arrive, queued until the bus is up"
+    "a broker that never answers: the events queued meanwhile are dropped and counted at the connect's timeout, ticks on time")
 need_root "${T[@]}"
 for tool in mosquitto redis-server curl promtool; do
 	command -v $tool >/dev/null || { for t in "${T[@]}"; do skip "$t" "no $tool"; done; exit 0; }
@@ -26,7 +31,9 @@ done
 /usr/bin/python3 -c 'import paho.mqtt.client, redis' 2>/dev/null ||
 	{ for t in "${T[@]}"; do skip "$t" "no python3-paho-mqtt or python3-redis"; done; exit 0; }
 
-MQTT_PORT=24883 REDIS_PORT=24379 METRICS=127.0.0.1:24477
+MQTT_PORT=${EDGEX_MQTT_PORT:-24883} REDIS_PORT=${EDGEX_REDIS_PORT:-24379}
+SILENT_PORT=${EDGEX_SILENT_PORT:-24884}
+METRICS=127.0.0.1:${EDGEX_METRICS_PORT:-24477}
 BUS=(/usr/bin/python3 "$TOP/tests/tools/edgex_bus.py")
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 cg_make ga edgex-a
@@ -37,7 +44,7 @@ printf 'listener %s 127.0.0.1\nallow_anonymous true\n' $MQTT_PORT >"$tmp/mosquit
 # an unprobed peer, and [edgex] on the bus at URL.
 conf() {
 	printf '[edgex]\nurl = %s\nversion = %s\nmode = %s\nreconnect_max = 1s\n' "$@"
-	printf '[agent]\ntick = 200ms\nnode = edge-gw1\nmetrics_listen = %s\n' $METRICS
+	printf '[agent]\ntick = %s\nnode = edge-gw1\nmetrics_listen = %s\n' "${TICK:-200ms}" $METRICS
 	printf 'pin_dir = %s\nctl_socket = %s\n' "$PIN" "$tmp/ctl.sock"
 	printf '[peer edge1]\naddress = 127.0.0.2\nkind = edge\nstatus_port = 0\n'
 	printf '[service api]\nvip = 10.244.9.9:7300\nprotocol = tcp\nlocal = 127.0.0.1:7300\n'
@@ -185,3 +192,45 @@ check "a reload that changes [edgex] is refused and the publisher keeps running"
 	'grep -qF "the [edgex] section changed; restart to apply" && [ "$("$0" -s "$1" -j status | jq .edgex.connected)" = true ]' \
 	"$BUILD/offloadctl" "$tmp/ctl.sock" <<<"$out"
 stop_pid "$AGENT"
+
+# The first tick comes before the first connect is up: its events wait for
+# it. A 2 s tick (the first one 2 s after the start): all three arrive while
+# the agent has ticked once, none dropped.
+for kind in MQTT Redis; do
+	[ $kind = MQTT ] && url=mqtt://127.0.0.1:$MQTT_PORT || url=redis://127.0.0.1:$REDIS_PORT
+	[ $kind = MQTT ] && { broker_start MQTT || fail "$kind: broker does not start"; }
+	TICK=2s conf $url 4 tick >"$tmp/first-$kind.conf"
+	listen $url 3.5 "$tmp/first-$kind.jsonl" 3
+	agent_start "$tmp/first-$kind.log" "$tmp/first-$kind.conf"
+	wait "$LISTENER"
+	s=$(status) n=$(wc -l <"$tmp/first-$kind.jsonl")
+	diag "$kind first tick: $n events, $(jq -c '{ticks, e: .edgex}' <<<"$s")"
+	fields "$tmp/first-$kind.jsonl" 4 --min-events 1 >"$tmp/first-$kind.check"
+	rc=$?
+	check "$kind: the first tick's events arrive, queued until the bus is up" sh -c "[ $rc = 0 ] &&
+		[ $n = 3 ] && [ $(jq .ticks <<<"$s") = 1 ] && [ $(jq .edgex.dropped_disconnected <<<"$s") = 0 ] ||
+		{ cat '$tmp/first-$kind.check'; exit 1; }"
+	stop_pid "$AGENT"
+done
+
+# A "broker" that accepts the connection (the kernel does) and never
+# answers the CONNECT: the events queue for the connect's 5 s, then are
+# dropped and counted, 3 a tick; the ticks stay on time throughout.
+/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(30)' $SILENT_PORT &
+silent=$!; on_exit "kill $silent"
+sleep 0.3
+conf mqtt://127.0.0.1:$SILENT_PORT 4 tick >"$tmp/silent.conf"
+agent_start "$tmp/silent.log" "$tmp/silent.conf"
+s0=$(status) t0=$(date +%s%N)
+sleep 6
+s1=$(status) t1=$(date +%s%N)
+ticks=$(($(jq .ticks <<<"$s1") - $(jq .ticks <<<"$s0"))) due=$(((t1 - t0) / 200000000))
+late=$(($(jq .late_ticks <<<"$s1") - $(jq .late_ticks <<<"$s0")))
+diag "silent broker: $ticks ticks ($due due), $late late; $(jq -c .edgex <<<"$s1")"
+check "a broker that never answers: the events queued meanwhile are dropped and counted at the connect's timeout, ticks on time" \
+	sh -c "[ $late = 0 ] && [ $ticks -ge $((due - 1)) ] && [ $(jq .edgex.published <<<"$s1") = 0 ] &&
+	[ $(jq .edgex.dropped_disconnected <<<"$s1") -ge 66 ] && grep -q 'connect timed out' '$tmp/silent.log'"
+stop_pid "$AGENT"
+kill $silent

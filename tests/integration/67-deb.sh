@@ -3,8 +3,9 @@
 # it is) and lintian finds no error in it; Build-Depends name every
 # library linked; installed with dpkg, it runs --version at the package's version, its unit
 # is enabled but not started and verifies, the installed model loads under
-# the installed configuration; remove keeps the edited conffile, purge
-# leaves the host as it was. Skipped where an offloadd is already installed.
+# the installed configuration; with the unit's agent running, remove stops
+# it and detaches its hooks (its pins), keeps the edited conffile, and
+# purge leaves the host as it was. Skipped where an offloadd is already installed.
 . "$(dirname "$0")/lib.sh"
 
 T=("make deb builds offloadd_VERSION_amd64.deb" "lintian reports no error"
@@ -14,6 +15,7 @@ T=("make deb builds offloadd_VERSION_amd64.deb" "lintian reports no error"
    "the unit is enabled and not started"
    "systemd-analyze verify passes on the installed unit"
    "the installed model loads under the installed configuration"
+   "remove stops the unit's agent and detaches its hooks"
    "remove keeps the edited conffile and the enablement, nothing else"
    "purge leaves the host as it was")
 need_root "${T[@]}"
@@ -130,12 +132,31 @@ check "the installed model loads under the installed configuration" sh -c "[ $rc
 	grep -q 'ok: 2 workloads, 2 services, 2 peers, 1 models; the BPF programs load' '$tmp/check' &&
 	/usr/bin/offload-train show /var/lib/offloadd/default.omdl >/dev/null"
 
+# The unit's agent running under the test's configuration, installed as
+# the conffile. systemd is not PID 1 here: the unit's ExecStart runs as
+# another init would run it, --keep-pinned and all, which leaves the hooks
+# attached at a stop; removal must stop it and detach them.
+sed -e "s|^ctl_socket = .*|ctl_socket = $tmp/ctl.sock|" -e 's|^metrics_listen = .*|metrics_listen = off|' \
+	"$tmp/offloadd.conf" >/etc/offloadd/offloadd.conf
+exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/offloadd.service)
+$exec_start 2>"$tmp/agent.log" &
+agent=$!
+on_exit "kill -9 $agent 2>/dev/null"
+for _ in $(seq 100); do grep -q governing "$tmp/agent.log" && break; sleep 0.1; done
+hooks() { bpftool cgroup show "$1" 2>/dev/null | grep -c '^[0-9]'; }
+before="$(hooks "$cga") hooks, pins $(ls "$PIN" 2>/dev/null | wc -l)"
+
 kept_ok='^(/etc/offloadd(/offloadd\.conf)?|/etc/systemd/system/multi-user\.target\.wants/offloadd\.service|/var/lib/systemd/deb-systemd-helper-enabled/.*offloadd\.service(\.dsh-also)?)$'
 # Policy: remove keeps the (edited) conffile, and the enablement, for a
 # later install; purge takes them too.
 echo '# edited by 67-deb' >>/etc/offloadd/offloadd.conf
 dpkg -r offloadd >"$tmp/remove.log" 2>&1
 rc=$?
+running=$(for e in /proc/[0-9]*/exe; do readlink "$e"; done 2>/dev/null | grep -c '^/usr/sbin/offloadd')
+after="$(hooks "$cga") hooks, pins $([ -e "$PIN" ] && ls "$PIN" | wc -l || echo gone)"
+diag "the unit's agent: $before before remove, $after after; $running running"
+check "remove stops the unit's agent and detaches its hooks" sh -c "[ $rc = 0 ] &&
+	[ '${before%% *}' -gt 0 ] && [ $running = 0 ] && [ '$after' = '0 hooks, pins gone' ]"
 leftovers >"$tmp/removed"
 diff "$tmp/before" "$tmp/removed" | sed -n 's/^> //p' >"$tmp/kept"
 check "remove keeps the edited conffile and the enablement, nothing else" sh -c "[ $rc = 0 ] &&

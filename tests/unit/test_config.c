@@ -333,7 +333,7 @@ static void edgex_section(void **state)
 	parse_ok(text);
 	assert_int_equal(cfg.edgex.bus, OFF_EDGEX_MQTT);
 	assert_int_equal(cfg.edgex.version, 3);
-	assert_false(cfg.edgex.on_change);
+	assert_true(cfg.edgex.on_change);	/* change mode by default */
 	assert_string_equal(cfg.edgex.device, cfg.node);	/* by default, the node's name */
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), "%s[edgex]\n%s\nurl = mqtt://10.0.0.5:1883\n", good, bad[i].line);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* EdgeX events: the envelope and AddEventRequest parse as JSON with every
- * field EdgeX requires, EdgeX 3's payload is the request in base64 and
- * EdgeX 4's the request itself, values are formatted as EdgeX's Go code
- * formats them, UUIDs are version 4, topics name the event, and an event
- * that does not fit is refused rather than cut. */
+ * field EdgeX requires, EdgeX 3's payload is the request in base64 (as
+ * OpenSSL writes it) and EdgeX 4's the request itself, values are formatted
+ * as EdgeX's Go code formats them, UUIDs are version 4, topics name the
+ * event, and an event that does not fit is refused rather than cut. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -114,6 +114,39 @@ static void edgex3_carries_it_in_base64(void **state)
 	json_decref(env);
 }
 
+/* Our base64 against OpenSSL's, on requests of each length modulo 3 (the
+ * source's name one character longer each time): the same text, padding
+ * included. */
+static void base64_as_openssl_writes_it(void **state)
+{
+	static const char *const names[] = { "c", "ca", "cam" };
+	char out[OFF_EDGEX_MSG_MAX], again[OFF_EDGEX_MSG_MAX];
+	unsigned char raw[OFF_EDGEX_MSG_MAX];
+	int rems = 0;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		struct off_edgex_source s = src;
+		struct off_edgex_fmt f;
+		json_t *env;
+		const char *b64;
+		int n;
+
+		s.source = names[i];
+		assert_int_equal(off_edgex_fmt_init(&f, 3), 0);
+		assert_true(off_edgex_event(&f, &s, origin, readings, 5, out, sizeof(out)) > 0);
+		env = json_loads(out, 0, NULL);
+		b64 = json_string_value(json_object_get(env, "payload"));
+		n = EVP_DecodeBlock(raw, (const unsigned char *)b64, strlen(b64));
+		n -= (b64[strlen(b64) - 1] == '=') + (b64[strlen(b64) - 2] == '=');
+		rems |= 1 << (n % 3);
+		EVP_EncodeBlock((unsigned char *)again, raw, n);
+		assert_string_equal(b64, again);
+		json_decref(env);
+	}
+	assert_int_equal(rems, 7);
+}
+
 static void values_as_go_formats_them(void **state)
 {
 	static const struct { struct off_edgex_reading r; const char *want; } cases[] = {
@@ -156,6 +189,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(edgex4_carries_the_request),
 		cmocka_unit_test(edgex3_carries_it_in_base64),
+		cmocka_unit_test(base64_as_openssl_writes_it),
 		cmocka_unit_test(values_as_go_formats_them),
 		cmocka_unit_test(topics_and_overflow),
 	};

@@ -285,7 +285,7 @@ static void defaults(struct off_config *c)
 	strcpy(c->pin_dir, OFF_PIN_DIR);
 	c->edgex = (struct off_cfg_edgex){ .topic_prefix = "edgex/events/device", .service = "offloadd",
 					   .profile = "offloadd-workload", .peer_profile = "offloadd-peer",
-					   .version = 3, .reconnect_max_ms = 30000 };
+					   .version = 3, .reconnect_max_ms = 30000, .on_change = true };
 	if (gethostname(c->node, sizeof(c->node) - 1) || off_parse_name(c->node, sizeof(c->node)))
 		strcpy(c->node, "localhost");
 }

@@ -6,15 +6,17 @@
  * Event and readings) inside a message envelope. */
 #include <errno.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
 #include "agent/edgex/event.h"
 
-static const char *const type_names[] = {
-	[OFF_EDGEX_STRING] = "String", [OFF_EDGEX_FLOAT64] = "Float64", [OFF_EDGEX_BOOL] = "Bool",
+static const struct {
+	const char *s;
+	size_t n;
+} type_names[] = {
+	[OFF_EDGEX_STRING] = { "String", 6 }, [OFF_EDGEX_FLOAT64] = { "Float64", 7 }, [OFF_EDGEX_BOOL] = { "Bool", 4 },
 };
 
 int off_edgex_fmt_init(struct off_edgex_fmt *f, int version)
@@ -28,23 +30,35 @@ int off_edgex_fmt_init(struct off_edgex_fmt *f, int version)
 	return 0;
 }
 
+/* Each byte's two hex digits: a UUID is written two digits a store. */
+static const char *hex_pairs(void)
+{
+	static char pairs[256][2];
+	static const char hex[] = "0123456789abcdef";
+
+	if (!pairs[255][0])
+		for (int i = 0; i < 256; i++) {
+			pairs[i][0] = hex[i >> 4];
+			pairs[i][1] = hex[i & 15];
+		}
+	return pairs[0];
+}
+
 void off_edgex_uuid(struct off_rng *r, char out[37])
 {
-	static const char hex[] = "0123456789abcdef";
+	/* Where each byte's two digits go, around the dashes. */
+	static const uint8_t at[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
+	const char *pairs = hex_pairs();
 	uint64_t w[2] = { off_rng_u64(r), off_rng_u64(r) };
 	uint8_t b[16];
-	int o = 0;
 
 	memcpy(b, w, sizeof(b));
 	b[6] = (b[6] & 0x0f) | 0x40;	/* version 4 */
 	b[8] = (b[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[b[i] >> 4];
-		out[o++] = hex[b[i] & 15];
-	}
-	out[o] = '\0';
+	for (int i = 0; i < 16; i++)
+		memcpy(out + at[i], pairs + 2 * b[i], 2);
+	out[8] = out[13] = out[18] = out[23] = '-';
+	out[36] = '\0';
 }
 
 void off_edgex_value(const struct off_edgex_reading *r, char *out, size_t len)
@@ -84,6 +98,22 @@ static void name(struct wr *w, const char *s)
 	str(w, s, strlen(s));
 }
 
+/* A name measured once an event, not once a reading. */
+struct sized {
+	const char *s;
+	size_t n;
+};
+
+static struct sized sized(const char *s)
+{
+	return (struct sized){ s, strlen(s) };
+}
+
+static void put(struct wr *w, struct sized s)
+{
+	str(w, s.s, s.n);
+}
+
 /* v in decimal, ending at d + 20; its first digit. */
 static const char *digits(uint64_t v, char d[20])
 {
@@ -97,10 +127,71 @@ static const char *digits(uint64_t v, char d[20])
 
 static void uuid(struct wr *w, struct off_rng *r)
 {
-	char id[37];
+	if (w->p + 37 > w->end) {
+		w->p = w->end + 1;
+		return;
+	}
+	off_edgex_uuid(r, w->p);	/* its NUL is overwritten next */
+	w->p += 36;
+}
 
-	off_edgex_uuid(r, id);
-	str(w, id, 36);
+/* Base64 (RFC 4648, padded) of n bytes into out, 4 * ((n + 2) / 3) long.
+ * Two characters a lookup, from a table of every 12 bits: about four times
+ * faster than OpenSSL's EVP_EncodeBlock, which took a third of an EdgeX 3
+ * event's formatting. */
+static size_t base64(char *out, const unsigned char *in, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static char pairs[4096][2];
+	char *o = out;
+	size_t i = 0;
+
+	if (!pairs[4095][0])
+		for (int k = 0; k < 4096; k++) {
+			pairs[k][0] = abc[k >> 6];
+			pairs[k][1] = abc[k & 63];
+		}
+	for (; i + 3 <= n; i += 3, o += 4) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+		memcpy(o, pairs[v >> 12], 2);
+		memcpy(o + 2, pairs[v & 4095], 2);
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+
+		memcpy(o, pairs[v >> 12], 2);
+		o[2] = i + 1 < n ? abc[v >> 6 & 63] : '=';
+		o[3] = '=';
+		o += 4;
+	}
+	return o - out;
+}
+
+/* One reading of the request. */
+static void reading(struct wr *w, struct off_rng *rng, const struct off_edgex_reading *r, struct sized origin,
+		    struct sized dev, struct sized prof)
+{
+	char val[64];
+
+	LIT(w, "{\"id\":\"");
+	uuid(w, rng);
+	LIT(w, "\",\"origin\":");
+	put(w, origin);
+	LIT(w, ",\"deviceName\":\"");
+	put(w, dev);
+	LIT(w, "\",\"resourceName\":\"");
+	name(w, r->resource);
+	LIT(w, "\",\"profileName\":\"");
+	put(w, prof);
+	LIT(w, "\",\"valueType\":\"");
+	str(w, type_names[r->type].s, type_names[r->type].n);
+	LIT(w, "\",\"value\":\"");
+	if (r->type == OFF_EDGEX_STRING)
+		name(w, r->str);
+	else
+		name(w, r->value ? r->value : (off_edgex_value(r, val, sizeof(val)), val));
+	LIT(w, "\"}");
 }
 
 /* The AddEventRequest into f->json; its length, or 0 if it does not fit. */
@@ -108,41 +199,28 @@ static size_t request(struct off_edgex_fmt *f, const struct off_edgex_source *s,
 		      const struct off_edgex_reading *r, int n)
 {
 	struct wr w = { f->json, f->json + sizeof(f->json) - 1 };
-	char val[64], d[20];
+	struct sized dev = sized(s->device), prof = sized(s->profile);
+	char d[20];
 	const char *o = digits(origin, d);
-	size_t olen = d + sizeof(d) - o;
+	struct sized org = { o, d + sizeof(d) - o };
 
 	LIT(&w, "{\"apiVersion\":\"v3\",\"requestId\":\"");
 	uuid(&w, &f->rng);
 	LIT(&w, "\",\"event\":{\"apiVersion\":\"v3\",\"id\":\"");
 	uuid(&w, &f->rng);
 	LIT(&w, "\",\"deviceName\":\"");
-	name(&w, s->device);
+	put(&w, dev);
 	LIT(&w, "\",\"profileName\":\"");
-	name(&w, s->profile);
+	put(&w, prof);
 	LIT(&w, "\",\"sourceName\":\"");
 	name(&w, s->source);
 	LIT(&w, "\",\"origin\":");
-	str(&w, o, olen);
+	put(&w, org);
 	LIT(&w, ",\"readings\":[");
 	for (int i = 0; i < n; i++) {
 		if (i)
 			LIT(&w, ",");
-		LIT(&w, "{\"id\":\"");
-		uuid(&w, &f->rng);
-		LIT(&w, "\",\"origin\":");
-		str(&w, o, olen);
-		LIT(&w, ",\"deviceName\":\"");
-		name(&w, s->device);
-		LIT(&w, "\",\"resourceName\":\"");
-		name(&w, r[i].resource);
-		LIT(&w, "\",\"profileName\":\"");
-		name(&w, s->profile);
-		LIT(&w, "\",\"valueType\":\"");
-		name(&w, type_names[r[i].type]);
-		LIT(&w, "\",\"value\":\"");
-		name(&w, r[i].value ? r[i].value : (off_edgex_value(&r[i], val, sizeof(val)), val));
-		LIT(&w, "\"}");
+		reading(&w, &f->rng, &r[i], org, dev, prof);
 	}
 	LIT(&w, "]}}");
 	if (w.p > w.end)
@@ -168,7 +246,7 @@ size_t off_edgex_event(struct off_edgex_fmt *f, const struct off_edgex_source *s
 		str(&w, f->json, body);
 	} else if (w.p + 4 * ((body + 2) / 3) + 2 <= w.end) {
 		*w.p++ = '"';
-		w.p += EVP_EncodeBlock((unsigned char *)w.p, (unsigned char *)f->json, body);
+		w.p += base64(w.p, (unsigned char *)f->json, body);
 		*w.p++ = '"';
 	} else {
 		return 0;

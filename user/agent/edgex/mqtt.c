@@ -3,7 +3,8 @@
  * daemon's io_uring polls the client's socket and calls loop_read and
  * loop_write when it is ready, and loop_misc (keepalive) each tick. The
  * connect is non-blocking (connect_async to an address, never a name).
- * QoS 0, as EdgeX publishes events. */
+ * QoS 0, as EdgeX publishes events. Marked threaded, publish only queues:
+ * a tick's events are written when the socket is writable, corked. */
 #include <errno.h>
 #include <mosquitto.h>
 #include <netinet/in.h>
@@ -61,6 +62,9 @@ int off_mqtt_connect(struct off_edgex *x)
 	if (!m)
 		return -ENOMEM;
 	x->client = m;
+	/* Not a thread of its own: publish then queues rather than writes
+	 * (libmosquitto's packet__queue), and loop_write sends the lot. */
+	mosquitto_threaded_set(m, true);
 	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
 	mosquitto_connect_callback_set(m, on_connect);
 	mosquitto_disconnect_callback_set(m, on_disconnect);
@@ -74,9 +78,9 @@ int off_mqtt_connect(struct off_edgex *x)
 	return 0;
 }
 
-int off_mqtt_publish(struct off_edgex *x, const char *topic, const char *msg, size_t len)
+int off_mqtt_publish(struct off_edgex *x, size_t len)
 {
-	int rc = mosquitto_publish(x->client, NULL, topic, (int)len, msg, 0, false);
+	int rc = mosquitto_publish(x->client, NULL, x->topic, (int)len, OFF_EDGEX_MSG(x), 0, false);
 
 	if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO)
 		x->lost = true;
@@ -90,20 +94,23 @@ bool off_mqtt_backlogged(struct off_edgex *x)
 	return mosquitto_want_write(x->client);
 }
 
-/* libmosquitto sends each message as it is published: corked, a tick's
+/* libmosquitto writes each message with its own send(): corked, a tick's
  * burst leaves in full segments rather than a loopback round per event. */
-void off_mqtt_cork(struct off_edgex *x, int on)
+static void cork(struct off_edgex *x, int on)
 {
-	if (x->fd >= 0)
-		setsockopt(x->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+	setsockopt(x->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 }
 
 void off_mqtt_ready(struct off_edgex *x, unsigned int events)
 {
 	if (events & (POLLIN | POLLERR | POLLHUP))
 		mosquitto_loop_read(x->client, 1);
-	if (!x->lost && x->client && (events & POLLOUT))
+	if (!x->lost && x->client && (events & POLLOUT)) {
+		cork(x, 1);
 		mosquitto_loop_write(x->client, 1);
+		if (!x->lost)	/* else libmosquitto has closed the socket */
+			cork(x, 0);
+	}
 	rearm(x);
 }
 

@@ -84,12 +84,38 @@ int off_redis_connect(struct off_edgex *x)
 	return 0;
 }
 
-int off_redis_publish(struct off_edgex *x, const char *topic, const char *msg, size_t len)
+/* v in decimal, ending at end; its first character. */
+static char *decimal(char *end, size_t v)
 {
-	const char *argv[] = { "PUBLISH", topic, msg };
-	size_t lens[] = { 7, strlen(topic), len };
+	do
+		*--end = '0' + v % 10;
+	while ((v /= 10));
+	return end;
+}
 
-	if (redisAsyncCommandArgv(x->client, NULL, NULL, 3, argv, lens) != REDIS_OK) {
+/* PUBLISH topic message in RESP, its header written in front of the
+ * message where OFF_EDGEX_HEAD left room: hiredis copies the command once
+ * into its buffer, with no formatting of its own. */
+int off_redis_publish(struct off_edgex *x, size_t tlen, size_t len)
+{
+	static const char cmd[] = "*3\r\n$7\r\nPUBLISH\r\n$";
+	char *msg = OFF_EDGEX_MSG(x), *p = msg;
+
+	*--p = '\n';
+	*--p = '\r';
+	p = decimal(p, len);
+	*--p = '$';
+	*--p = '\n';
+	*--p = '\r';
+	p -= tlen;
+	memcpy(p, x->topic, tlen);
+	*--p = '\n';
+	*--p = '\r';
+	p = decimal(p, tlen);
+	p -= sizeof(cmd) - 1;
+	memcpy(p, cmd, sizeof(cmd) - 1);
+	memcpy(msg + len, "\r\n", 2);
+	if (redisAsyncFormattedCommand(x->client, NULL, NULL, p, msg + len + 2 - p) != REDIS_OK) {
 		x->lost = true;
 		return -EIO;
 	}
