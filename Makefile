@@ -325,3 +325,4 @@ clean:
 
 # The inference loops want the vectoriser at full strength.
 $(BUILD)/user/lib/mlp.o: override CFLAGS += -O3 -ffp-contract=off
+$(BUILD)/user/lib/mlp_infer.o: override CFLAGS += -O3

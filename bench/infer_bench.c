@@ -2,7 +2,9 @@
 /* ns per decision of offloadd's scoring for 1, 4 and 16 candidates, on one
  * core, with the default model: the shared estimate, the feature rows, the
  * correction network and the gate, from raw measurements to a pick. Prints
- * one JSON object. */
+ * one JSON object; with CHECK, also writes the 16 rows and the network's
+ * outputs for them, which infer_torch and infer_torch.py score again. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -28,10 +30,26 @@ static void state(struct off_rng *r, struct off_wl_raw *w, struct off_cand_raw *
 			.ghz = 2, .cores = 4, .util = off_rng_unit(r) * 0.9, .current = !i };
 }
 
+/* int32 rows, int32 features, the rows, then our outputs: float32, LE. */
+static int write_check(const char *path, const float *rows, const float *corr, int n)
+{
+	int32_t dims[2] = { n, OFF_FEATURES };
+	FILE *f = fopen(path, "wb");
+	int ok = f && fwrite(dims, sizeof(dims), 1, f) == 1 &&
+		 fwrite(rows, sizeof(float) * OFF_FEATURES, n, f) == (size_t)n &&
+		 fwrite(corr, sizeof(float), n, f) == (size_t)n;
+
+	if (f && fclose(f))
+		ok = 0;
+	if (!ok)
+		fprintf(stderr, "%s: cannot write the check rows\n", path);
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const int batches[] = { 1, 4, 16 };
-	float rows[16 * OFF_FEATURES], est[16], corr[16], q[16], scratch[2 * OFF_MLP_MAX_DIM];
+	float rows[16 * OFF_FEATURES], est[16], corr[16], q[16], *scratch;
 	struct off_est_env env = { .reward = OFF_REWARD_DEFAULT, .local_ghz = 2, .cpu_watts = 5,
 				   .nj_per_byte = 40, .switch_rtts = 1, .measured = 1 };
 	struct off_cand_raw c[16];
@@ -41,12 +59,16 @@ int main(int argc, char **argv)
 	enum off_gate g;
 	long sink = 0;
 	char err[512];
-	int feature;
+	int feature, ret = 0;
 
-	if (argc != 3 || off_model_load(argv[1], &m, err, sizeof(err))) {
-		fprintf(stderr, argc == 3 ? "%s\n" : "usage: infer_bench MODEL ITERATIONS\n", err);
+	if (argc < 3 || argc > 4 || off_model_load(argv[1], &m, err, sizeof(err))) {
+		fprintf(stderr, argc >= 3 && argc <= 4 ? "%s\n" : "usage: infer_bench MODEL ITERATIONS [CHECK]\n",
+			err);
 		return 1;
 	}
+	scratch = malloc(off_mlp_scratch(&m.mlp) * sizeof(float));
+	if (!scratch)
+		return 1;
 	off_rng_seed(&r, 1);
 	state(&r, &w, c);
 	printf("{\"impl\":\"offloadd\",\"results\":[");
@@ -58,7 +80,7 @@ int main(int argc, char **argv)
 			if (!i)
 				t0 = now_ns();
 			off_policy_rows(&env, &m.norm, &w, c, batches[b], rows, est);
-			off_mlp_forward(&m.mlp, rows, batches[b], corr, scratch);
+			off_mlp_infer(&m.mlp, rows, batches[b], corr, scratch);
 			sink += off_policy_gate(&m, rows, est, corr, batches[b], ~0u, q, &g, &feature);
 			w.req_rate += 1e-9;	/* no hoisting out of the loop */
 		}
@@ -66,6 +88,9 @@ int main(int argc, char **argv)
 		       (now_ns() - t0) / iters);
 	}
 	printf("],\"checksum\":%ld}\n", sink);
+	if (argc == 4)	/* the last pass's 16 rows and outputs */
+		ret = write_check(argv[3], rows, corr, 16);
+	free(scratch);
 	off_model_free(&m);
-	return 0;
+	return ret;
 }

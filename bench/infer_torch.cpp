@@ -1,5 +1,7 @@
 // The default model's weights in libtorch (Debian libtorch-dev), one thread,
 // inference mode: ns per decision for 1, 4 and 16 candidates. Prints JSON.
+// With CHECK (infer_bench's rows and outputs), scores those rows, times on
+// them, and fails unless the outputs agree within 1e-5.
 #include <torch/torch.h>
 #include <chrono>
 #include <cstdio>
@@ -9,8 +11,8 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		std::fprintf(stderr, "usage: infer_torch MODEL ITERATIONS\n");
+	if (argc != 3 && argc != 4) {
+		std::fprintf(stderr, "usage: infer_torch MODEL ITERATIONS [CHECK]\n");
 		return 1;
 	}
 	std::ifstream f(argv[1], std::ios::binary);
@@ -32,10 +34,30 @@ int main(int argc, char **argv)
 	}
 	net->eval();
 	torch::InferenceMode im;
+	torch::Tensor rows = torch::randn({16, din});
+	double diff = -1;
+	if (argc == 4) {
+		std::ifstream cf(argv[3], std::ios::binary);
+		std::vector<char> c((std::istreambuf_iterator<char>(cf)), std::istreambuf_iterator<char>());
+		int32_t n, nf;
+		if (c.size() < 8 || (std::memcpy(&n, &c[0], 4), std::memcpy(&nf, &c[4], 4), nf != din) ||
+		    n != 16 || c.size() != 8 + 4 * (size_t)n * (nf + 1)) {
+			std::fprintf(stderr, "%s: not 16 rows of %lld features\n", argv[3], (long long)din);
+			return 1;
+		}
+		rows = torch::from_blob(&c[8], {n, nf}).clone();
+		auto ours = torch::from_blob(&c[8 + 4 * (size_t)n * nf], {n}).clone();
+		auto theirs = net->forward(rows).view({n});
+		diff = ((ours - theirs).abs() / theirs.abs().clamp_min(1)).max().item<double>();
+		if (!(diff <= 1e-5)) {
+			std::fprintf(stderr, "%s: offloadd and libtorch differ by %g\n", argv[3], diff);
+			return 1;
+		}
+	}
 	std::printf("{\"impl\":\"libtorch\",\"results\":[");
 	const int batches[] = { 1, 4, 16 };
 	for (int i = 0; i < 3; i++) {
-		auto x = torch::randn({batches[i], din});
+		auto x = rows.narrow(0, 0, batches[i]).clone();
 		long iters = std::atol(argv[2]) / batches[i];
 		for (long k = 0; k < iters / 10; k++)
 			net->forward(x);
@@ -45,6 +67,6 @@ int main(int argc, char **argv)
 		double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
 		std::printf("%s{\"candidates\":%d,\"ns_per_decision\":%.1f}", i ? "," : "", batches[i], ns / iters);
 	}
-	std::printf("]}\n");
+	std::printf("],\"max_rel_diff\":%g}\n", diff);
 	return 0;
 }

@@ -1,5 +1,7 @@
 # The default model's weights in PyTorch (Debian python3-torch), one thread,
 # no grad: ns per decision for 1, 4 and 16 candidates. Prints one JSON object.
+# With CHECK (infer_bench's rows and outputs), scores those rows, times on
+# them, and fails unless the outputs agree within 1e-5.
 import json, struct, sys, time
 import torch
 
@@ -20,14 +22,28 @@ def load(path):
         net[4].weight.copy_(w3.view(1, h2)); net[4].bias.copy_(b3)
     return net.eval(), din
 
+def check(path, net, din):
+    c = open(path, 'rb').read()
+    n, nf = struct.unpack_from('<2i', c, 0)
+    if nf != din or n != 16 or len(c) != 8 + 4 * n * (nf + 1):
+        sys.exit('%s: not 16 rows of %d features' % (path, din))
+    f = torch.frombuffer(bytearray(c[8:]), dtype=torch.float32)
+    rows, ours = f[:n * nf].view(n, nf), f[n * nf:]
+    theirs = net(rows).view(n)
+    diff = ((ours - theirs).abs() / theirs.abs().clamp_min(1)).max().item()
+    if not diff <= 1e-5:
+        sys.exit('%s: offloadd and PyTorch differ by %g' % (path, diff))
+    return rows, diff
+
 def main():
     torch.set_num_threads(1)
     net, din = load(sys.argv[1])
     total = int(sys.argv[2])
     out = []
     with torch.no_grad():
+        rows, diff = check(sys.argv[3], net, din) if len(sys.argv) > 3 else (torch.randn(16, din), -1)
         for b in (1, 4, 16):
-            x = torch.randn(b, din)
+            x = rows[:b].clone()
             iters = max(1, total // b)
             for _ in range(iters // 10):
                 net(x)
@@ -35,6 +51,6 @@ def main():
             for _ in range(iters):
                 net(x)
             out.append({'candidates': b, 'ns_per_decision': (time.perf_counter_ns() - t0) / iters})
-    print(json.dumps({'impl': 'pytorch', 'results': out}))
+    print(json.dumps({'impl': 'pytorch', 'results': out, 'max_rel_diff': diff}))
 
 main()

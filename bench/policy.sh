@@ -46,10 +46,12 @@ cc -O2 -std=gnu11 -D_GNU_SOURCE -Iuser -Iinclude bench/infer_bench.c "$BUILD/lib
 g++ -O2 -std=c++17 -I/usr/include/torch/csrc/api/include bench/infer_torch.cpp \
 	-ltorch -ltorch_cpu -lc10 -o "$tmp/infer_torch"
 # Three alternating rounds, medians: a noisy moment hits every implementation.
+# Each round libtorch and PyTorch score offloadd's 16 rows again and stop the
+# run unless they agree with its outputs: the same network, computed alike.
 for round in 1 2 3; do
-	taskset -c 0 "$tmp/infer_bench" "$MODEL" "$ITERS"
-	taskset -c 0 "$tmp/infer_torch" "$MODEL" $((ITERS / 4))
-	taskset -c 0 /usr/bin/python3 bench/infer_torch.py "$MODEL" $((ITERS / 8))
+	taskset -c 0 "$tmp/infer_bench" "$MODEL" "$ITERS" "$tmp/check.bin"
+	taskset -c 0 "$tmp/infer_torch" "$MODEL" $((ITERS / 4)) "$tmp/check.bin"
+	taskset -c 0 /usr/bin/python3 bench/infer_torch.py "$MODEL" $((ITERS / 8)) "$tmp/check.bin"
 done | jq -s 'group_by(.impl) | map({impl: .[0].impl, rounds: length, results:
 	[range(0; 3) as $i | (map(.results[$i].ns_per_decision) | sort | .[1]) as $med |
 	 {candidates: .[0].results[$i].candidates, ns_per_decision: $med,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Inference against an independent double-precision implementation, and
- * backpropagation against finite differences. */
+/* Inference against an independent double-precision implementation (the
+ * decision path's batched forward in each variant this CPU has, the portable
+ * one forced too), and backpropagation against finite differences. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,14 +12,15 @@
 #include <cmocka.h>
 
 #include "lib/adam.h"
+#include "lib/features.h"
 #include "lib/mlp.h"
 
 #define IN 17
 
-/* The textbook formula, written out with its own indexing. */
+/* The textbook formula with its own indexing, any layer sizes. */
 static double naive_q(const struct off_mlp *m, const float *x)
 {
-	double h1[OFF_MLP_H1], h2[OFF_MLP_H2], q = m->b3[0];
+	double *h1 = calloc(m->h1 + m->h2, sizeof(double)), *h2 = h1 + m->h1, q = m->b3[0];
 
 	for (int j = 0; j < m->h1; j++) {
 		double s = m->b1[j];
@@ -35,6 +38,7 @@ static double naive_q(const struct off_mlp *m, const float *x)
 	}
 	for (int j = 0; j < m->h2; j++)
 		q += h2[j] * m->w3[j];
+	free(h1);
 	return q;
 }
 
@@ -120,6 +124,59 @@ static void gradient_check(void **state)
 	off_mlp_free(&m);
 }
 
+/* Every n from 1 to 16 on fresh random rows; scratch exactly as big as
+ * off_mlp_scratch says, so an overrun shows under valgrind. */
+static void check_shape(int in, int h1, int h2, uint64_t seed)
+{
+	float x[16 * 64], q[16], *scratch;
+	struct off_mlp m;
+	struct off_rng r;
+
+	assert_true(in <= 64);
+	assert_int_equal(off_mlp_init(&m, in, h1, h2), 0);
+	off_rng_seed(&r, seed);
+	off_mlp_randomize(&m, &r);
+	for (size_t i = 0; i < m.nparams; i++)	/* biases too, and some dead units */
+		m.p[i] += 0.1f * (float)off_rng_normal(&r);
+	scratch = malloc(off_mlp_scratch(&m) * sizeof(float));
+	assert_non_null(scratch);
+	for (int n = 1; n <= 16; n++) {
+		for (int i = 0; i < n * in; i++)
+			x[i] = (float)off_rng_normal(&r);
+		off_mlp_infer(&m, x, n, q, scratch);
+		for (int k = 0; k < n; k++) {
+			double want = naive_q(&m, x + k * in);
+
+			if (!(fabs(q[k] - want) <= 1e-5 * fmax(1, fabs(want))))
+				fail_msg("%d-%d-%d, n=%d, row %d: %.9g, reference %.9g", in, h1, h2, n,
+					 k, q[k], want);
+		}
+	}
+	free(scratch);
+	off_mlp_free(&m);
+}
+
+static void infer_matches_reference(void **state)
+{
+	static const char *const names[] = { "portable", "AVX2+FMA", "AVX-512+FMA" };
+	int ran = 0;
+
+	(void)state;
+	for (enum off_mlp_isa isa = OFF_MLP_ISA_PORTABLE; isa <= OFF_MLP_ISA_AVX512; isa++) {
+		if (off_mlp_infer_isa(isa) == -ENOTSUP)
+			continue;
+		print_message("# %s\n", names[isa]);
+		check_shape(OFF_FEATURES, OFF_MLP_H1, OFF_MLP_H2, 1);
+		check_shape(OFF_FEATURES + 1, OFF_MLP_H1, OFF_MLP_H2, 2);	/* a feature more */
+		check_shape(17, 48, 16, 3);	/* a last block of one vector */
+		check_shape(9, 128, 64, 4);
+		check_shape(5, 20, 12, 5);	/* not a multiple of 16: forward() */
+		ran++;
+	}
+	assert_true(ran >= 1);
+	assert_int_equal(off_mlp_infer_isa(OFF_MLP_ISA_AUTO), 0);
+}
+
 static void adam_descends(void **state)
 {
 	float p[2] = { 3, -2 }, g[2];
@@ -143,6 +200,7 @@ int main(void)
 		cmocka_unit_test(forward_deterministic),
 		cmocka_unit_test(gradient_check),
 		cmocka_unit_test(adam_descends),
+		cmocka_unit_test(infer_matches_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The policy's parts: the feature table, the shared estimate, the gate, the
- * generator, and sim-to-real (the agent's measurement path and the simulator
- * give the same features for the same situation). */
+ * generator, sim-to-real (the agent's measurement path and the simulator
+ * give the same features for the same situation), and the decision's rows
+ * against the table's own row builder. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -311,6 +312,55 @@ static void bandwidth_measured(void **state)
 	off_config_free(&c);
 }
 
+/* A state with every kind of value: zeros, identical and distinct
+ * candidates, and a NaN the memo must not mistake for a repeat. */
+static void random_state(struct off_rng *r, struct off_wl_raw *w, struct off_cand_raw *c, int n)
+{
+	*w = (struct off_wl_raw){ .cpu_cores = off_rng_unit(r), .rq_p99_us = 3000 * off_rng_unit(r),
+				  .host_util = off_rng_unit(r), .req_rate = 100 * off_rng_unit(r),
+				  .up_bytes = 1e5 * off_rng_unit(r), .cpu_ms = 10 * off_rng_unit(r) };
+	for (int i = 0; i < n; i++)
+		c[i] = (struct off_cand_raw){ .kind = (enum off_target_kind)(i % OFF_KINDS),
+			.current = !i, .rtt_us = i % 3 ? 2e5 * off_rng_unit(r) : 1000,
+			.rtt_jitter_us = i % 2 ? NAN : 10, .bw_mbps = 1000 * off_rng_unit(r),
+			.ghz = 1 + 3 * off_rng_unit(r), .cores = i % 4 ? 8 : 0,
+			.util = off_rng_unit(r), .wait_us = i % 5 ? 0 : 1e4,
+			.cost_per_req = 1e-3 * off_rng_unit(r) };
+}
+
+static void rows_match_feature_table(void **state)
+{
+	struct off_est_env env = { .reward = OFF_REWARD_DEFAULT, .local_ghz = 2, .cpu_watts = 5,
+				   .nj_per_byte = 40, .switch_rtts = 1, .measured = 1 };
+	float rows[16 * OFF_FEATURES], est[16], want[OFF_FEATURES];
+	struct off_cand_raw c[16];
+	struct off_wl_raw w;
+	struct off_norm norm;
+	struct off_rng r;
+
+	(void)state;
+	off_rng_seed(&r, 9);
+	for (int f = 0; f < OFF_FEATURES; f++) {
+		norm.mean[f] = (float)off_rng_normal(&r);
+		norm.scale[f] = 0.5f + (float)off_rng_unit(&r);
+	}
+	for (int n = 1; n <= 16; n++) {
+		random_state(&r, &w, c, n);
+		off_policy_rows(&env, &norm, &w, c, n, rows, est);
+		for (int i = 0; i < n; i++) {
+			struct off_est e;
+
+			off_features_row(&env, &w, &c[i], &norm, want, &e);
+			for (int f = 0; f < OFF_FEATURES; f++)
+				if (memcmp(&rows[i * OFF_FEATURES + f], &want[f], sizeof(float)))
+					fail_msg("n=%d, candidate %d, %s: %.9g, the table says %.9g", n,
+						 i, off_feature_names[f], rows[i * OFF_FEATURES + f],
+						 want[f]);
+			assert_true(est[i] == (float)e.reward);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +370,7 @@ int main(void)
 		cmocka_unit_test(generator),
 		cmocka_unit_test(sim_to_real),
 		cmocka_unit_test(bandwidth_measured),
+		cmocka_unit_test(rows_match_feature_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,10 +31,13 @@ void off_mlp_soft_update(struct off_mlp *dst, const struct off_mlp *src, float t
  * slower). They are below anything a float score can resolve. */
 void off_mlp_flush_subnormal(struct off_mlp *m);
 
-/* Floats of scratch forward() needs: one row's activations. */
+/* Rows off_mlp_infer() scores per pass. */
+#define OFF_MLP_ROWS	4
+
+/* Floats of scratch forward() and infer() need: a pass's activations. */
 static inline size_t off_mlp_scratch(const struct off_mlp *m)
 {
-	return (size_t)m->h1 + m->h2;
+	return (size_t)OFF_MLP_ROWS * (m->h1 + m->h2);
 }
 
 /* Scores n rows of m->in floats into q[n]. Allocation-free, deterministic. */
@@ -45,5 +48,20 @@ float off_mlp_forward_one(const struct off_mlp *m, const float *x, float *h1, fl
  * scratch holds m->h1 + m->h2 floats. */
 void off_mlp_backward_one(const struct off_mlp *m, const float *x, const float *h1,
 			  const float *h2, float dq, float *grad, float *scratch);
+
+/* The decision path: scores n rows into q[n] as forward() does, up to
+ * OFF_MLP_ROWS rows per pass and with FMA where the CPU has it, so within
+ * 1e-5 of forward() rather than bit for bit; forward() itself where neither
+ * AVX2 nor AVX-512 is there or a hidden layer is not a multiple of 16 wide.
+ * scratch holds off_mlp_scratch(m) floats. Allocation-free. */
+enum off_mlp_isa {
+	OFF_MLP_ISA_AUTO = -1,	/* the best this CPU has */
+	OFF_MLP_ISA_PORTABLE,	/* forward() */
+	OFF_MLP_ISA_AVX2,	/* AVX2 and FMA */
+	OFF_MLP_ISA_AVX512,	/* AVX-512F and FMA */
+};
+/* Chooses the variant (tests force each one); -ENOTSUP if this CPU lacks it. */
+int off_mlp_infer_isa(enum off_mlp_isa isa);
+void off_mlp_infer(const struct off_mlp *m, const float *x, int n, float *q, float *scratch);
 
 #endif

@@ -22,7 +22,7 @@ int off_decider_init(struct off_decider *d, int nwl, int ncand)
 	d->ch = calloc(nwl ? nwl : 1, sizeof(*d->ch));
 	d->rows = malloc(rows * OFF_FEATURES * sizeof(float));
 	d->q = malloc(rows * sizeof(float));
-	d->scratch = malloc(2 * OFF_MLP_MAX_DIM * sizeof(float));
+	d->scratch = malloc(OFF_MLP_ROWS * 2 * OFF_MLP_MAX_DIM * sizeof(float));
 	if (!d->ch || !d->rows || !d->q || !d->scratch) {
 		off_decider_free(d);
 		return -ENOMEM;
@@ -209,7 +209,7 @@ static void infer(struct off_decider *d, const struct off_config *c, const struc
 		}
 		if (!n)
 			continue;
-		off_mlp_forward(&mod->mlp, d->rows, n * d->ncand, d->q, d->scratch);
+		off_mlp_infer(&mod->mlp, d->rows, n * d->ncand, d->q, d->scratch);
 		n = 0;
 		for (int i = first; i < c->nworkloads; i++) {
 			if (ms->of_wl[i] != k)

@@ -19,7 +19,7 @@ struct off_models {
 	int n;
 	struct off_loaded_model *m;
 	int *of_wl;		/* per workload: index in m, or -1 (no model used) */
-	size_t scratch;		/* floats forward() needs, for the largest */
+	size_t scratch;		/* floats forward() and infer() need, for the largest */
 };
 
 /* Loads what c's dqn workloads use; 0, or -errno with "PATH: what" in err. */
