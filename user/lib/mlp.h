@@ -32,7 +32,7 @@ void off_mlp_soft_update(struct off_mlp *dst, const struct off_mlp *src, float t
 void off_mlp_flush_subnormal(struct off_mlp *m);
 
 /* Rows off_mlp_infer() scores per pass. */
-#define OFF_MLP_ROWS	4
+#define OFF_MLP_ROWS	8
 
 /* Floats of scratch forward() and infer() need: a pass's activations. */
 static inline size_t off_mlp_scratch(const struct off_mlp *m)

@@ -13,57 +13,6 @@ const char *const off_gate_names[OFF_GATE_KINDS] = {
 	"agrees", "corrected", "outside training range", "no confident gain",
 };
 
-/* A log1p remembered for one feature: what the workload, the host and the
- * weights contribute is the same for every candidate, so of a decision's
- * logs only the candidates' own are computed n times. */
-struct lg_memo {
-	double v;
-	float y;
-};
-
-static inline float lg_memo(struct lg_memo *m, double v)
-{
-	if (m->v != v) {	/* NaN never matches: computed each time */
-		m->v = v;
-		m->y = (float)log1p(v > 0 ? v : 0);
-	}
-	return m->y;
-}
-
-/* off_features_transform's table with its lg() remembered per feature, bit
- * for bit the same (test_policy checks it against off_features_row). */
-static void transform(const struct off_est_env *env, const struct off_wl_raw *w,
-		      const struct off_cand_raw *c, float *x, struct off_est *e,
-		      struct lg_memo *memo)
-{
-	int i = 0;
-
-	off_estimate(env, w, c, e);
-#define lg(v) lg_memo(&memo[i], (v))
-#define PUT(name, unit, value, doc) x[i] = (float)(value); i++;
-	OFF_FEATURE_TABLE(PUT)
-#undef PUT
-#undef lg
-}
-
-void off_policy_rows(const struct off_est_env *env, const struct off_norm *norm,
-		     const struct off_wl_raw *w, const struct off_cand_raw *c, int n,
-		     float *rows, float *est)
-{
-	struct lg_memo memo[OFF_FEATURES];
-
-	for (int f = 0; f < OFF_FEATURES; f++)
-		memo[f].v = NAN;
-	for (int i = 0; i < n; i++) {
-		float *row = rows + (size_t)i * OFF_FEATURES;
-		struct off_est e;
-
-		transform(env, w, &c[i], row, &e, memo);
-		off_norm_apply(norm, row);
-		est[i] = (float)e.reward;
-	}
-}
-
 int off_policy_best(const float *score, int n, uint32_t mask)
 {
 	int best = -1;

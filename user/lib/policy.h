@@ -41,7 +41,8 @@ enum off_gate {
 extern const char *const off_gate_names[OFF_GATE_KINDS];
 
 /* One row per candidate into rows (n x OFF_FEATURES), and its estimated
- * reward into est. */
+ * reward into est: bit for bit off_features_row's (training and the
+ * simulator use it). */
 void off_policy_rows(const struct off_est_env *env, const struct off_norm *norm,
 		     const struct off_wl_raw *w, const struct off_cand_raw *c, int n,
 		     float *rows, float *est);
