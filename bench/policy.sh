@@ -63,7 +63,11 @@ jq -n --slurpfile q "$tmp/quality.json" --slurpfile s "$tmp/speed.json" \
 	--arg model "$MODEL" '{model: $model, quality: $q[0], generated: $g[0], generated_effects: $x[0],
 	speed: $s[0],
 	ratios_at_1: ($s[0] | (map({(.impl): .results[0].ns_per_decision}) | add) as $n |
-		{libtorch: ($n.libtorch / $n.offloadd), pytorch: ($n.pytorch / $n.offloadd)})}' >"$out"
+		{libtorch: ($n.libtorch / $n.offloadd), pytorch: ($n.pytorch / $n.offloadd)}),
+	ratios: ($s[0] | (map({(.impl): .results}) | add) as $r | [range(0; 3) as $i |
+		{candidates: $r.offloadd[$i].candidates,
+		 libtorch: ($r.libtorch[$i].ns_per_decision / $r.offloadd[$i].ns_per_decision),
+		 pytorch: ($r.pytorch[$i].ns_per_decision / $r.offloadd[$i].ns_per_decision)}])}' >"$out"
 
 echo "named scenarios ($MODEL, $SEEDS seeds x 5 episodes; reward per task, higher is better;"
 echo "opt: mean ratio to the per-epoch optimum, searched on small epochs from each policy's own state)"
@@ -82,5 +86,5 @@ echo "inference, ns per decision (one core)"
 jq -r '.speed as $s | [1, 4, 16] | to_entries[] | .key as $i | [.value,
 	($s[] | .results[$i].ns_per_decision | round)] | @tsv' "$out" |
 	(echo -e "candidates\toffloadd\tlibtorch\tpytorch"; cat) | column -t
-jq -r '"offloadd is \(.ratios_at_1.libtorch * 10 | round / 10)x faster than libtorch and \(.ratios_at_1.pytorch * 10 | round / 10)x faster than PyTorch at 1 candidate"' "$out"
+jq -r '.ratios[] | "offloadd is \(.libtorch * 10 | round / 10)x faster than libtorch and \(.pytorch * 10 | round / 10)x faster than PyTorch at \(.candidates) candidate\(if .candidates > 1 then "s" else "" end)"' "$out"
 echo "wrote $out"

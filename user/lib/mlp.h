@@ -52,7 +52,8 @@ void off_mlp_backward_one(const struct off_mlp *m, const float *x, const float *
 /* The decision path: scores n rows into q[n] as forward() does, up to
  * OFF_MLP_ROWS rows per pass and with FMA where the CPU has it, so within
  * 1e-5 of forward() rather than bit for bit; forward() itself where neither
- * AVX2 nor AVX-512 is there or a hidden layer is not a multiple of 16 wide.
+ * AVX2 nor AVX-512 is there or a hidden layer is not a multiple of 8 wide
+ * (AVX-512 takes multiples of 16, AVX2 the rest).
  * scratch holds off_mlp_scratch(m) floats. Allocation-free. */
 enum off_mlp_isa {
 	OFF_MLP_ISA_AUTO = -1,	/* the best this CPU has */

@@ -75,7 +75,7 @@ void off_mlp_infer(const struct off_mlp *m, const float *x, int n, float *q, flo
 		infer_avx512(m, x, n, q, scratch);
 		return;
 	}
-	if (!(m->h1 % 8) && !(m->h2 % 8) && isa == OFF_MLP_ISA_AVX2) {
+	if (!(m->h1 % 8) && !(m->h2 % 8) && isa >= OFF_MLP_ISA_AVX2) {
 		infer_avx2(m, x, n, q, scratch);
 		return;
 	}
