@@ -3,7 +3,8 @@
  * core, with the default model: the shared estimate, the feature rows, the
  * correction network and the gate, from raw measurements to a pick. Prints
  * one JSON object; with CHECK, also writes the 16 rows and the network's
- * outputs for them, which infer_torch and infer_torch.py score again. */
+ * outputs for them (and a probe's, below), which infer_torch and
+ * infer_torch.py score again. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,14 +31,38 @@ static void state(struct off_rng *r, struct off_wl_raw *w, struct off_cand_raw *
 			.ghz = 2, .cores = 4, .util = off_rng_unit(r) * 0.9, .current = !i };
 }
 
-/* int32 rows, int32 features, the rows, then our outputs: float32, LE. */
-static int write_check(const char *path, const float *rows, const float *corr, int n)
+/* Our outputs again with the output layer replaced by the mean of the last
+ * hidden layer: a model whose gate is closed (the default's) has its output
+ * layer zeroed, and every network then scores 0; this way each hidden unit
+ * counts. */
+static int probe(const struct off_mlp *m, const float *rows, int n, float *out, float *scratch)
+{
+	struct off_mlp p;
+
+	if (off_mlp_init(&p, m->in, m->h1, m->h2))
+		return -1;
+	off_mlp_copy(&p, m);
+	for (int j = 0; j < p.h2; j++)
+		p.w3[j] = 1.0f / p.h2;
+	p.b3[0] = 0;
+	off_mlp_infer(&p, rows, n, out, scratch);
+	off_mlp_free(&p);
+	return 0;
+}
+
+/* int32 rows, int32 features, the rows, our outputs, our probe's outputs:
+ * float32, little-endian. */
+static int write_check(const char *path, const struct off_mlp *m, const float *rows,
+		       const float *corr, int n, float *scratch)
 {
 	int32_t dims[2] = { n, OFF_FEATURES };
-	FILE *f = fopen(path, "wb");
-	int ok = f && fwrite(dims, sizeof(dims), 1, f) == 1 &&
+	float mean[16];
+	FILE *f = NULL;
+	int ok = n <= 16 && !probe(m, rows, n, mean, scratch) && (f = fopen(path, "wb")) &&
+		 fwrite(dims, sizeof(dims), 1, f) == 1 &&
 		 fwrite(rows, sizeof(float) * OFF_FEATURES, n, f) == (size_t)n &&
-		 fwrite(corr, sizeof(float), n, f) == (size_t)n;
+		 fwrite(corr, sizeof(float), n, f) == (size_t)n &&
+		 fwrite(mean, sizeof(float), n, f) == (size_t)n;
 
 	if (f && fclose(f))
 		ok = 0;
@@ -89,7 +114,7 @@ int main(int argc, char **argv)
 	}
 	printf("],\"checksum\":%ld}\n", sink);
 	if (argc == 4)	/* the last pass's 16 rows and outputs */
-		ret = write_check(argv[3], rows, corr, 16);
+		ret = write_check(argv[3], &m.mlp, rows, corr, 16, scratch);
 	free(scratch);
 	off_model_free(&m);
 	return ret;
