@@ -15,9 +15,13 @@ const struct off_feature_info off_features[OFF_FEATURES] = { OFF_FEATURE_TABLE(I
 const char *const off_feature_names[OFF_FEATURES] = { OFF_FEATURE_TABLE(NAME) };
 #undef NAME
 
-static inline float lg(double v)
+static inline float lg_memo(struct off_lg_memo *m, double v)
 {
-	return (float)log1p(v > 0 ? v : 0);
+	if (m->v != v) {	/* NaN never matches: computed each time */
+		m->v = v;
+		m->y = (float)log1p(v > 0 ? v : 0);
+	}
+	return m->y;
 }
 
 double off_reward(const struct off_reward_cfg *c, double lat_s, double energy_j, double cost)
@@ -54,15 +58,27 @@ void off_estimate(const struct off_est_env *env, const struct off_wl_raw *w,
 	e->reward = off_reward(&env->reward, e->lat_s, e->energy_j, e->cost);
 }
 
-void off_features_transform(const struct off_est_env *env, const struct off_wl_raw *w,
-			    const struct off_cand_raw *c, float *x, struct off_est *e)
+void off_features_transform_memo(const struct off_est_env *env, const struct off_wl_raw *w,
+				 const struct off_cand_raw *c, float *x, struct off_est *e,
+				 struct off_lg_memo *memo)
 {
 	int i = 0;
 
 	off_estimate(env, w, c, e);
-#define PUT(name, unit, value, doc) x[i++] = (float)(value);
+#define lg(v) lg_memo(&memo[i], (v))
+#define PUT(name, unit, value, doc) x[i] = (float)(value); i++;
 	OFF_FEATURE_TABLE(PUT)
 #undef PUT
+#undef lg
+}
+
+void off_features_transform(const struct off_est_env *env, const struct off_wl_raw *w,
+			    const struct off_cand_raw *c, float *x, struct off_est *e)
+{
+	struct off_lg_memo memo[OFF_FEATURES];
+
+	off_lg_memo_reset(memo);
+	off_features_transform_memo(env, w, c, x, e, memo);
 }
 
 void off_features_row(const struct off_est_env *env, const struct off_wl_raw *w,
@@ -71,6 +87,12 @@ void off_features_row(const struct off_est_env *env, const struct off_wl_raw *w,
 {
 	off_features_transform(env, w, c, row, e);
 	off_norm_apply(n, row);
+}
+
+void off_lg_memo_reset(struct off_lg_memo *memo)
+{
+	for (int f = 0; f < OFF_FEATURES; f++)
+		memo[f].v = NAN;
 }
 
 void off_norm_apply(const struct off_norm *n, float *row)

@@ -147,7 +147,20 @@ struct off_norm {
 	float scale[OFF_FEATURES];
 };
 
+/* A feature's last log1p, so a decision's candidates take the logs they
+ * share (the workload's, the host's, the weights') once. */
+struct off_lg_memo {
+	double v;
+	float y;
+};
+
+/* Forgets every remembered log (memo: OFF_FEATURES entries), before a
+ * decision's first candidate. */
+void off_lg_memo_reset(struct off_lg_memo *memo);
 /* Transformed, not yet normalised, features; e gets the estimate. */
+void off_features_transform_memo(const struct off_est_env *env, const struct off_wl_raw *w,
+				 const struct off_cand_raw *c, float *x, struct off_est *e,
+				 struct off_lg_memo *memo);
 void off_features_transform(const struct off_est_env *env, const struct off_wl_raw *w,
 			    const struct off_cand_raw *c, float *x, struct off_est *e);
 /* The model's input row. Allocation-free. */

@@ -1,43 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A decision's feature rows, all its candidates at once: the feature table
- * per candidate, with the logs every candidate shares (the workload's, the
- * host's, the weights') taken once, and the normalisation four features at
- * a time. Bit for bit off_features_row's. */
-#include <math.h>
+ * per candidate with the logs they share taken once (off_lg_memo), and the
+ * normalisation four features at a time. Bit for bit off_features_row's. */
 #include <string.h>
 
 #include "lib/policy.h"
-
-/* A log1p remembered for one feature. */
-struct lg_memo {
-	double v;
-	float y;
-};
-
-static inline float lg_memo(struct lg_memo *m, double v)
-{
-	if (m->v != v) {	/* NaN never matches: computed each time */
-		m->v = v;
-		m->y = (float)log1p(v > 0 ? v : 0);
-	}
-	return m->y;
-}
-
-/* off_features_transform's table with its lg() remembered per feature, bit
- * for bit the same (test_policy checks it against off_features_row). */
-static void transform(const struct off_est_env *env, const struct off_wl_raw *w,
-		      const struct off_cand_raw *c, float *x, struct off_est *e,
-		      struct lg_memo *memo)
-{
-	int i = 0;
-
-	off_estimate(env, w, c, e);
-#define lg(v) lg_memo(&memo[i], (v))
-#define PUT(name, unit, value, doc) x[i] = (float)(value); i++;
-	OFF_FEATURE_TABLE(PUT)
-#undef PUT
-#undef lg
-}
 
 typedef float v4 __attribute__((vector_size(4 * sizeof(float))));
 
@@ -64,15 +31,14 @@ void off_policy_rows(const struct off_est_env *env, const struct off_norm *norm,
 		     const struct off_wl_raw *w, const struct off_cand_raw *c, int n,
 		     float *rows, float *est)
 {
-	struct lg_memo memo[OFF_FEATURES];
+	struct off_lg_memo memo[OFF_FEATURES];
 
-	for (int f = 0; f < OFF_FEATURES; f++)
-		memo[f].v = NAN;
+	off_lg_memo_reset(memo);
 	for (int i = 0; i < n; i++) {
 		float *row = rows + (size_t)i * OFF_FEATURES;
 		struct off_est e;
 
-		transform(env, w, &c[i], row, &e, memo);
+		off_features_transform_memo(env, w, &c[i], row, &e, memo);
 		normalise(norm, row);
 		est[i] = (float)e.reward;
 	}
