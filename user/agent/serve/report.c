@@ -37,11 +37,12 @@ struct off_reply *off_daemon_status(void *daemon, const char *req, int admin,
 				      .capacity_cores = d->meas.scope.capacity,
 				      .nservices = d->cfg.nservices, .kind = d->cfg.kind };
 	static char body[OFF_STATUS_MAX_BYTES];	/* one thread: one at a time */
-	uint64_t now = off_mono_ns();
+	uint64_t now;
 
 	(void)admin;
 	if (strncmp(req, "GET /status ", 12) && strncmp(req, "GET /status?", 12))
 		return http("404 Not Found", "{\"error\":\"only GET /status is served\"}");
+	now = off_mono_ns();
 	/* The asker first: the count it gets includes itself. */
 	if (agent_probe(req))
 		off_clients_seen(&d->clients, src, now);
