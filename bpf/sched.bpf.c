@@ -227,14 +227,13 @@ static __always_inline void account_wait(__u32 widx, __u64 wait, __u32 woken)
 /* The task leaving the CPU: charge it the time since it arrived. A preempted
  * task is still runnable, so its run-queue wait starts now. An exiting task
  * is charged but not re-added to "tasks" (sched_process_exit removed it). */
-static __always_inline void switch_out(struct task_struct *prev, __u64 now, __u64 ran,
-				       const bool btf)
+static __always_inline void switch_out(struct task_struct *prev, __u32 pid, __u64 now,
+				       __u64 ran, const bool btf)
 {
 	unsigned int flags = 0;
 	struct off_task *t;
-	__u32 pid = 0, widx;
+	__u32 widx;
 
-	RD(btf, pid, prev->pid);
 	if (!pid)
 		return;
 	RD(btf, flags, prev->flags);
@@ -279,18 +278,22 @@ static __always_inline __u32 switch_in(struct task_struct *next, __u64 now, cons
 static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next,
 				     const bool btf)
 {
-	__u64 now = bpf_ktime_get_ns(), ran = 0;
+	__u64 now = bpf_ktime_get_ns(), ran = 0, exec = 0;
 	struct off_cpu_run *run;
-	__u32 zero = 0, widx;
+	__u32 zero = 0, widx, pid = 0;
 
 	run = bpf_map_lookup_elem(&cpu_since, &zero);
-	if (run && run->since)
-		ran = now - run->since;
-	switch_out(prev, now, ran, btf);
+	RD(btf, pid, prev->pid);
+	if (run && run->since && run->pid == pid) {
+		RD(btf, exec, prev->se.sum_exec_runtime);
+		ran = exec > run->exec ? exec - run->exec : 0;
+	}
+	switch_out(prev, pid, now, ran, btf);
 	widx = switch_in(next, now, btf);
 	if (run) {
 		run->since = now;
 		RD(btf, run->pid, next->pid);
+		RD(btf, run->exec, next->se.sum_exec_runtime);
 		run->widx = widx;
 	}
 	return 0;

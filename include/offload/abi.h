@@ -47,9 +47,12 @@ struct off_task {
 
 /* Value of the per-CPU array "cpu_since": who runs on the CPU, since when,
  * so a reader can add the slice in progress (a busy task may not switch
- * out for seconds). pid 0: idle. */
+ * out for seconds). pid 0: idle. A slice is charged as the growth of the
+ * task's sum_exec_runtime, the clock cpu.stat charges: wall time would also
+ * count the time a hypervisor stole from the CPU. */
 struct off_cpu_run {
 	__u64 since;		/* bpf_ktime_get_ns() */
+	__u64 exec;		/* the task's se.sum_exec_runtime when it arrived */
 	__u32 pid;
 	__u32 widx;
 };
