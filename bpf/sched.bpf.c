@@ -151,6 +151,7 @@ static __always_inline struct off_task *task_get(struct task_struct *p, __u32 pi
 		if (!create)
 			return NULL;
 		init.tgid = BPF_CORE_READ(p, tgid);
+		RD(btf, init.exec, p->se.sum_exec_runtime);	/* what it ran before counts nowhere */
 		BPF_CORE_READ_STR_INTO(&init.comm, p, comm);
 		if (bpf_map_update_elem(&tasks, &pid, &init, BPF_NOEXIST) == -E2BIG)
 			count(OFF_CNT_TASK_FULL);
@@ -224,14 +225,17 @@ static __always_inline void account_wait(__u32 widx, __u64 wait, __u32 woken)
 	}
 }
 
-/* The task leaving the CPU: charge it the time since it arrived. A preempted
- * task is still runnable, so its run-queue wait starts now. An exiting task
- * is charged but not re-added to "tasks" (sched_process_exit removed it). */
+/* The task leaving the CPU: charge it its sum_exec_runtime's growth since
+ * its last switch-out, so a switch this program did not see loses nothing.
+ * A preempted task is still runnable, so its run-queue wait starts now. An
+ * exiting task (sched_process_exit removed it from "tasks") is charged what
+ * it ran since it arrived on this CPU, `slice`. */
 static __always_inline void switch_out(struct task_struct *prev, __u32 pid, __u64 now,
-				       __u64 ran, const bool btf)
+				       __u64 slice, const bool btf)
 {
 	unsigned int flags = 0;
 	struct off_task *t;
+	__u64 exec = 0, ran = slice;
 	__u32 widx;
 
 	if (!pid)
@@ -239,6 +243,9 @@ static __always_inline void switch_out(struct task_struct *prev, __u32 pid, __u6
 	RD(btf, flags, prev->flags);
 	t = task_get(prev, pid, !(flags & PF_EXITING), btf);
 	if (t) {
+		RD(btf, exec, prev->se.sum_exec_runtime);
+		ran = exec > t->exec ? exec - t->exec : 0;
+		t->exec = exec;
 		t->cpu_ns += ran;
 		if (task_state(prev, btf) == TASK_RUNNING) {
 			t->enq_ts = now;
@@ -278,7 +285,7 @@ static __always_inline __u32 switch_in(struct task_struct *next, __u64 now, cons
 static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next,
 				     const bool btf)
 {
-	__u64 now = bpf_ktime_get_ns(), ran = 0, exec = 0;
+	__u64 now = bpf_ktime_get_ns(), slice = 0, exec = 0;
 	struct off_cpu_run *run;
 	__u32 zero = 0, widx, pid = 0;
 
@@ -286,9 +293,9 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 	RD(btf, pid, prev->pid);
 	if (run && run->since && run->pid == pid) {
 		RD(btf, exec, prev->se.sum_exec_runtime);
-		ran = exec > run->exec ? exec - run->exec : 0;
+		slice = exec > run->exec ? exec - run->exec : 0;
 	}
-	switch_out(prev, pid, now, ran, btf);
+	switch_out(prev, pid, now, slice, btf);
 	widx = switch_in(next, now, btf);
 	if (run) {
 		run->since = now;

@@ -38,6 +38,8 @@ struct off_task {
 	__u64 cgid;		/* cgroup the cached widx was resolved from */
 	__u64 cpu_ns;
 	__u64 rq_wait_ns;
+	__u64 exec;		/* its se.sum_exec_runtime when last charged: CPU time
+				 * is that clock's growth, as cpu.stat charges it */
 	__u32 widx;
 	__u32 gen;		/* governed-set generation widx was resolved in */
 	__u32 tgid;
@@ -47,9 +49,8 @@ struct off_task {
 
 /* Value of the per-CPU array "cpu_since": who runs on the CPU, since when,
  * so a reader can add the slice in progress (a busy task may not switch
- * out for seconds). pid 0: idle. A slice is charged as the growth of the
- * task's sum_exec_runtime, the clock cpu.stat charges: wall time would also
- * count the time a hypervisor stole from the CPU. */
+ * out for seconds). pid 0: idle. exec charges the last slice of a task
+ * already gone from "tasks" (an exiting one). */
 struct off_cpu_run {
 	__u64 since;		/* bpf_ktime_get_ns() */
 	__u64 exec;		/* the task's se.sum_exec_runtime when it arrived */
