@@ -5,6 +5,9 @@
 # each prober sees 2 others in offloadctl peers and explain, the model's
 # input and /metrics; one prober stops, and once the 10 s window has passed
 # the peer counts 2 and the others see 1. Then the same over mutual TLS.
+# Prober a's workload runs requests of 4 ms of CPU, and its estimate prices
+# the herd at srv: half of the 2 others' requests like it, first on srv's 2
+# cores.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 
@@ -13,6 +16,7 @@ T=("the peer's /status counts the three probing agents"
    "offloadctl peers shows the peer's 3 clients, 2 of them others"
    "the IPv6 prober sees the same 2 others"
    "offloadctl explain shows 2 other agents and the model's input log1p(2)"
+   "explain's estimate prices the herd: half the others' requests ahead on srv's cores"
    "/metrics exports offloadd_peer_clients"
    "a stopped prober leaves the count after the 10 s window, not before"
    "the remaining probers then see 1 other agent"
@@ -64,9 +68,9 @@ CONF
 # with a greedy workload of its own (explain's candidates) on a service of
 # ADDRESS's family.
 prober() {
-	local x=$1 cg vip=10.247.9.9:$SVC local=127.0.0.1:$SVC
+	local x=$1 vip=10.247.9.9:$SVC local=127.0.0.1:$SVC
 	pins_make "pins_$x" "clients$x"
-	cg_make cg "clients$x"
+	cg_make "cg_$x" "clients$x"
 	case $2 in *:*) vip=[fd00:9::9]:$SVC local=[::1]:$SVC ;; esac
 	cat <<CONF
 [agent]
@@ -83,7 +87,7 @@ vip = $vip
 protocol = tcp
 local = $local
 [workload app]
-cgroup = $cg
+cgroup = $(eval echo "\$cg_$x")
 services = api
 policy = greedy
 CONF
@@ -105,6 +109,13 @@ for x in srv a b c; do
 	for _ in $(seq 100); do grep -q governing "$tmp/$x.log" && break; sleep 0.1; done
 	grep -q governing "$tmp/$x.log" || { cat "$tmp/$x.log" >&2; exit 1; }
 done
+# a's workload: requests of 4 ms of CPU, served inside it as a sidecar would.
+ns_run "$NS_a" sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg_a" \
+	"$TOOLS/reqsrv" -c 4000 -i local 127.0.0.1 $SVC >/dev/null 2>&1 &
+on_exit "kill -9 $!"
+ns_run "$NS_a" sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg_a" \
+	"$TOOLS/reqcli" -q -n 100000 -i 50 10.247.9.9 $SVC >/dev/null 2>&1 &
+on_exit "kill -9 $!"
 
 # status: the peer's GET /status, asked by curl from its own namespace.
 URL=http://10.247.73.1:$PORT/status CURL_TLS=()
@@ -140,9 +151,16 @@ check "${T[4]}" sh -c "jq -e '.candidates[] | select(.target == \"local\") | .cl
 	jq -e '.candidates[] | select(.target == \"srv\") | .clients == 2 and
 		(.inputs.cand_clients_log - (3 | log) | fabs) < 1e-6' '$tmp/explain.a' &&
 	awk '/^srv / && \$NF == 2 { ok = 1 } END { exit !ok }' '$tmp/explain.a.txt'"
+# herd = 0.5 x 2 others / 2 cores x the request's run there: its CPU ms at
+# cpu_ghz 1 over srv's speed left by its load.
+herd=$(jq -r '.features.cpu_ms as $ms | .candidates[] | select(.target == "srv") |
+	"\(.herd_ms) \(0.5 * .clients / .cores * $ms / (.ghz * (1 - ([.util, 0.98] | min))))"' "$tmp/explain.a")
+diag "srv's herd ms, explain and by hand: $herd"
+check "${T[5]}" sh -c "echo $herd | awk '\$1 > 0.5 && (\$1 - \$2) ^ 2 < 1e-12 { ok = 1 } END { exit !ok }' &&
+	jq -e '.candidates[] | select(.target == \"local\") | .herd_ms == 0' '$tmp/explain.a'"
 metric=$(ns_run "$NS_a" curl -s -m 2 "http://${V4[a]}:$MPORT/metrics" | grep '^offloadd_peer_clients')
 diag "$metric"
-check "${T[5]}" test "$metric" = 'offloadd_peer_clients{peer="srv"} 3'
+check "${T[6]}" test "$metric" = 'offloadd_peer_clients{peer="srv"} 3'
 
 # b stops; its last probe was within a tick of its end. The peer counts it
 # for the window after that probe, 10 s, and then no more.
@@ -151,13 +169,13 @@ t0=$(date +%s.%N)
 await 2 14; t1=$(date +%s.%N)
 gone=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 diag "the peer counted 2 clients $gone s after b stopped"
-check "${T[6]}" sh -c "[ '$(clients)' = 2 ] && awk -v g='$gone' 'BEGIN { exit !(g >= 9 && g <= 11.5) }'"
+check "${T[7]}" sh -c "[ '$(clients)' = 2 ] && awk -v g='$gone' 'BEGIN { exit !(g >= 9 && g <= 11.5) }'"
 sleep 0.5
 others_one() {
 	ctl a -j explain app | jq -e '.candidates[] | select(.target == "srv") | .clients == 1' &&
 		ctl c -j peers | jq -e '.peers[0] | .clients == 2 and .other_clients == 1'
 }
-check "${T[7]}" others_one
+check "${T[8]}" others_one
 
 # Mutual TLS: a CA and a certificate each (the peer's names srv, which the
 # probers verify); the agents restart with them, b still stopped.
@@ -184,11 +202,11 @@ URL=https://srv:$PORT/status
 CURL_TLS=(--cacert ca.crt --cert a.crt --key a.key --resolve "srv:$PORT:10.247.73.1")
 await 2 5; st=$(status)
 diag "status over TLS: $st"
-check "${T[8]}" sh -c "echo '$st' | jq -e '.clients == 2'"
+check "${T[9]}" sh -c "echo '$st' | jq -e '.clients == 2'"
 sleep 0.5
 tls_seen() {
 	ctl a -j explain app | jq -e '.candidates[] | select(.target == "srv") | .clients == 1' >/dev/null &&
 		ctl a status | grep -q '^peers: 1 of 1 up, authenticated by mutual TLS 1.3$'
 }
-check "${T[9]}" tls_seen
+check "${T[10]}" tls_seen
 for x in a c srv; do stop_pid "${PID[$x]}"; done

@@ -105,7 +105,7 @@ static void parses_every_key(void **state)
 		 "serve_cgroup = /sys/fs/cgroup/unified/serve\nmark_base = 0x0ff20000\n"
 		 "max_tasks = 4096\nmax_flows = 2048\nmax_workloads = 8\nnode = edge-a.lan\n"
 		 "pin_dir = /sys/fs/bpf/o2\npeer_down_after = 5\nprobe_timeout = 100ms\n"
-		 "experience_log_max = 64K\ncpu_ghz = 2.5\ntx_watts = 0.8\nswitch_rtts = 2\n"
+		 "experience_log_max = 64K\ncpu_ghz = 2.5\ntx_watts = 0.8\nswitch_rtts = 2\nherd = 0.25\n"
 		 "tls_ca = /etc/o/ca.crt\ntls_cert = /etc/o/n.crt\ntls_key = /etc/o/n.key\n"
 		 "kind = cloud\npeers_dns = offloadd.kube-system.svc.cluster.local:7400\n"
 		 "peers_dns_every = 3\npeers_dns_server = [fd00::53]:5353\n"
@@ -141,6 +141,7 @@ static void parses_every_key(void **state)
 	assert_near(cfg.cpu_ghz, 2.5, 0);
 	assert_near(cfg.tx_watts, 0.8, 0);
 	assert_near(cfg.switch_rtts, 2, 0);
+	assert_near(cfg.herd, 0.25, 0);
 	assert_string_equal(cfg.tls_ca, "/etc/o/ca.crt");
 	assert_string_equal(cfg.tls_cert, "/etc/o/n.crt");
 	assert_string_equal(cfg.tls_key, "/etc/o/n.key");
@@ -239,6 +240,7 @@ static const struct { const char *from, *to, *want; } mistakes[] = {
 	{ "lease = 4", "flow_idle = 500ms", "t.conf:3: [agent] flow_idle: expected a duration in 1s..60m, "
 	  "like 500ms or 2s, got \"500ms\"" },
 	{ "lease = 4", "w_lat = nan", "t.conf:3: [agent] w_lat: expected a number in 0..100, got \"nan\"" },
+	{ "lease = 4", "herd = 2", "t.conf:3: [agent] herd: expected a number in 0..1, got \"2\"" },
 	{ "lease = 4", "model = var/m.omdl",
 	  "t.conf:3: [agent] model: expected an absolute path under 256 bytes, got \"var/m.omdl\"" },
 	{ "lease = 4", "status_listen = ::1:7400",

@@ -60,6 +60,26 @@ static void estimate_numbers(void **state)
 	off_estimate(&env, &w, &local, &e);
 	assert_float_equal(e.lat_s, 0.004 + 0.020, 1e-12);
 	assert_float_equal(e.energy_j, 0.2, 1e-12);
+	/* Eight other agents on 2 cores, half of them ahead: 2 requests'
+	 * runs of 20 ms (at 4 GHz, half taken) queue on each core. */
+	env.herd = 0.5;
+	edge.clients = 8;
+	edge.cores = 2;
+	off_estimate(&env, &w, &edge, &e);
+	assert_float_equal(e.lat_s, 0.050 + 0.040 + 0.020 + 0.005, 1e-12);
+	/* Arriving with this request, the herd's queue after its transfer. */
+	edge.wait_us = 0;
+	off_estimate(&env, &w, &edge, &e);
+	assert_float_equal(e.lat_s, tx + 0.005 + 0.040 + 0.020 + 0.005, 1e-12);
+	edge.wait_us = 50000;
+	/* An elastic peer and this host's own CPUs queue none of it. */
+	edge.cores = 0;
+	off_estimate(&env, &w, &edge, &e);
+	assert_float_equal(e.lat_s, 0.050 + 0.020 + 0.005, 1e-12);
+	local.clients = 8;
+	local.cores = 2;
+	off_estimate(&env, &w, &local, &e);
+	assert_float_equal(e.lat_s, 0.004 + 0.020, 1e-12);
 }
 
 static void model_with_range(struct off_model *m, float lo, float hi)

@@ -110,7 +110,8 @@ static void sim_matches_model(void **state)
 
 /* A fleet of 5 onto a one-core peer: this agent's request waits for the
  * two of the others' that land ahead of it, and leaves two behind it; the
- * peer reports 4 other clients. Alone, or on an elastic cloud, no wait. */
+ * peer reports 4 other clients, and the estimate, taking half of them
+ * ahead, prices exactly that wait. Alone, or on an elastic cloud, none. */
 static void fleet_queues_on_fixed_cores(void **state)
 {
 	static struct off_scenario sc;
@@ -120,6 +121,7 @@ static void fleet_queues_on_fixed_cores(void **state)
 	struct off_wl_raw w;
 	uint32_t mask;
 	char err[512];
+	struct off_est e;
 	double exec;
 
 	(void)state;
@@ -132,9 +134,12 @@ static void fleet_queues_on_fixed_cores(void **state)
 	while (off_sim_next_epoch(&s) == 0)
 		;
 	exec = s.tasks[0].cycles / 10e9;
+	off_sim_observe(&s, 0, &w, c, &mask);
+	off_estimate(&s.env, &w, &c[1], &e);
 	alone = off_sim_estimate(&s, 0, 1);
 	o = off_sim_assign(&s, 0, 1, NULL);
 	assert_true(fabs(o.lat_s - (alone.lat_s + 2 * exec)) < 1e-9);
+	assert_true(fabs(e.lat_s - o.lat_s) < 1e-9);
 	assert_true(fabs(s.t[1].busy[0] - (s.tasks[0].arrive + alone.lat_s - 0.0005 + 4 * exec)) < 1e-9);
 	alone = off_sim_estimate(&s, 0, 2);
 	o = off_sim_assign(&s, 0, 2, NULL);
@@ -190,6 +195,7 @@ static void explog_round_trip(void **state)
 	assert_true(back.next.cand[1].rtt_us == 5000 && back.next.cand[1].current);
 	assert_true(back.next.cand[1].clients == 3);
 	assert_true(back.env.cpu_watts == e.env.cpu_watts && back.env.reward.w_lat == e.env.reward.w_lat);
+	assert_true(back.env.herd == OFF_HERD_DEFAULT);
 	free(line);
 }
 
@@ -199,6 +205,9 @@ static void explog_rejects(void **state)
 		{ "{", "exp:7: not JSON" },
 		{ "{\"s\":{}}", "exp:7: env: missing" },
 		{ "{\"env\":{\"w_lat\":1}}", "exp:7: w_energy: missing" },
+		{ "{\"env\":{\"w_lat\":1,\"w_energy\":0,\"w_cost\":0,\"lat_ref_s\":1,\"energy_ref_j\":1,"
+		  "\"cost_ref\":1,\"local_ghz\":1,\"cpu_watts\":1,\"tx_watts\":1,\"nj_per_byte\":1,"
+		  "\"switch_rtts\":1,\"herd\":2}}", "exp:7: herd: expected 0 to 1" },
 	};
 	struct off_experience e;
 	char err[256];

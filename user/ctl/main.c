@@ -187,16 +187,16 @@ static void print_explain(json_t *r)
 	       " %.2f CPU ms/req; local CPUs %.0f%% busy, rq p99 %.0f us\n", num(f, "cpu_cores"),
 	       num(f, "rq_p50_us"), num(f, "rq_p99_us"), num(f, "req_rate"), num(f, "up_bytes"),
 	       num(f, "down_bytes"), num(f, "cpu_ms"), 100 * num(f, "local_util"), num(f, "local_rq_p99_us"));
-	printf("%-10s %-6s %-4s %9s %9s %9s %10s %9s %8s %6s %5s %6s %9s %6s\n", "TARGET", "KIND", "OK",
-	       "SCORE", "ESTIMATE", "CORR", "RTT us", "jitter us", "Mbit/s", "GHz", "cores", "util",
-	       "cost/req", "others");
+	printf("%-10s %-6s %-4s %9s %9s %9s %10s %9s %8s %6s %5s %6s %9s %8s %6s\n", "TARGET", "KIND",
+	       "OK", "SCORE", "ESTIMATE", "CORR", "RTT us", "jitter us", "Mbit/s", "GHz", "cores", "util",
+	       "cost/req", "herd ms", "others");
 	json_array_foreach(json_object_get(r, "candidates"), i, c)
-		printf("%-10s %-6s %-4s %9.3f %9.3f %+9.3f %10.0f %9.0f %8.0f %6.2f %5.1f %6.2f %9.5f %6.0f\n",
+		printf("%-10s %-6s %-4s %9.3f %9.3f %+9.3f %10.0f %9.0f %8.0f %6.2f %5.1f %6.2f %9.5f %8.3f %6.0f\n",
 		       str(c, "target"), str(c, "kind"),
 		       json_is_true(json_object_get(c, "eligible")) ? "yes" : "no", num(c, "score"),
 		       num(c, "estimate"), num(c, "correction"), num(c, "rtt_us"), num(c, "rtt_jitter_us"),
 		       num(c, "bw_mbps"), num(c, "ghz"), num(c, "cores"), num(c, "util"),
-		       num(c, "cost_per_req"), num(c, "clients"));
+		       num(c, "cost_per_req"), num(c, "herd_ms"), num(c, "clients"));
 }
 
 /* [edgex]'s line of status, if it is on. */

@@ -48,6 +48,7 @@ static json_t *env_json(const struct off_est_env *env)
 #define PUT(f, name) json_object_set_new(o, #name, json_real(env->f));
 	ENV_FIELDS(PUT)
 #undef PUT
+	json_object_set_new(o, "herd", json_real(env->herd));
 	return o;
 }
 
@@ -152,6 +153,12 @@ static int parse_env(struct where *w, json_t *o, struct off_est_env *env)
 	if (env->local_ghz <= 0 || env->reward.lat_ref_s <= 0 || env->reward.energy_ref_j <= 0 ||
 	    env->reward.cost_ref <= 0)
 		return bad(w, "env", "speeds and references must be positive");
+	/* Logs from before the estimate priced the herd priced none. */
+	env->herd = 0;
+	if (json_object_get(o, "herd") && number(w, o, "herd", &env->herd))
+		return -EINVAL;
+	if (env->herd < 0 || env->herd > 1)
+		return bad(w, "herd", "expected 0 to 1");
 	env->measured = 1;	/* logged by an agent */
 	return 0;
 }

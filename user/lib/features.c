@@ -45,14 +45,21 @@ void off_estimate(const struct off_est_env *env, const struct off_wl_raw *w,
 	double ghz = c->ghz > 0 ? c->ghz : env->local_ghz;
 	double exec = w->cpu_ms / 1000 * env->local_ghz / (ghz * (1 - busy));
 	double bytes = w->up_bytes + w->down_bytes, tx = 0, half = c->rtt_us / 2e6, setup = 0;
+	double herd = 0;
 
 	if (c->kind != OFF_KIND_LOCAL && c->bw_mbps > 0)
 		tx = bytes * 8 / (c->bw_mbps * 1e6);
 	if (c->kind != OFF_KIND_LOCAL && !c->current)
 		setup = env->switch_rtts * c->rtt_us / 1e6;
+	/* The fleet's requests like this one, spread over the cores; an
+	 * elastic peer (cores 0) and this host's own CPUs queue none. */
+	if (c->kind != OFF_KIND_LOCAL && c->cores > 0)
+		herd = env->herd * c->clients / c->cores * exec;
 	/* Setup and the bytes' trip overlap queued work draining: whichever
-	 * is longer. */
-	e->lat_s = fmax(setup + tx + half, c->wait_us / 1e6) + exec + half;
+	 * is longer. The herd's requests arrive with this one, so they run
+	 * after both. */
+	e->lat_s = fmax(setup + tx + half, c->wait_us / 1e6) + herd + exec + half;
+	e->herd_s = herd;
 	e->energy_j = off_energy_j(env, c->kind == OFF_KIND_LOCAL, w->cpu_ms, bytes, tx);
 	e->cost = c->cost_per_req;
 	e->reward = off_reward(&env->reward, e->lat_s, e->energy_j, e->cost);

@@ -59,12 +59,18 @@ double off_reward(const struct off_reward_cfg *c, double lat_s, double energy_j,
  * time a request takes at full speed, and tx_watts for the time its bytes
  * are on the link plus nj_per_byte for each byte (a LAN host's NIC, where
  * per-byte is the norm). A new target costs switch_rtts round trips of
- * connection setup (TCP 1, TLS 1.3 2). */
+ * connection setup (TCP 1, TLS 1.3 2). herd is the share of the other
+ * agents sharing a peer of fixed cores whose requests are taken to arrive
+ * with each of this one's and run ahead of it: agents of one fleet see the
+ * same peers and decide alike, so they move together (0.5: the middle of
+ * the herd; 0: this agent moves alone). */
+#define OFF_HERD_DEFAULT	0.5
 struct off_est_env {
 	struct off_reward_cfg reward;
 	double local_ghz;
 	double cpu_watts, tx_watts, nj_per_byte;
 	double switch_rtts;
+	double herd;
 	/* 1 where the state is measured as the agent measures it (a tick
 	 * late, in log2 buckets, sizes as running means): always, on a host;
 	 * 0 only in a simulator that shows the exact state. The correction is
@@ -75,6 +81,7 @@ struct off_est_env {
 /* One-step outcome of sending a request to a candidate. */
 struct off_est {
 	double lat_s, energy_j, cost, reward;
+	double herd_s;		/* of lat_s, the fleet's requests run first */
 };
 
 /* A request's energy: its CPU time here, or its bytes on the link. The

@@ -24,7 +24,8 @@ void off_sim_env(const struct off_scenario *sc, struct off_est_env *env)
 
 	*env = (struct off_est_env){ .reward = sc->reward, .local_ghz = sc->ghz,
 				     .cpu_watts = sc->kappa * f * f * f, .tx_watts = sc->p_tx_w,
-				     .switch_rtts = sc->switch_rtts, .measured = sc->agent_view };
+				     .switch_rtts = sc->switch_rtts, .herd = OFF_HERD_DEFAULT,
+				     .measured = sc->agent_view };
 }
 
 static void remember(struct off_sim_target *t)
@@ -168,6 +169,8 @@ static struct off_outcome outcome(const struct off_sim *s, int i, int target, do
 				.cpu_ms = cpu_ms(s, k->cycles) };
 	struct off_cand_raw c = cand(s, target, k->arrive, 1);
 	struct off_est e;
+
+	c.clients = 0;	/* the truth queues the fleet's requests on the cores */
 
 	if (!s->t[target].up) {
 		/* Sent on a stale view to a peer that is gone: a timeout. */

@@ -277,6 +277,7 @@ static void defaults(struct off_config *c)
 	c->cpu_ghz = 1.0;
 	c->experience_log_max = 256ull << 20;
 	c->switch_rtts = 1;
+	c->herd = OFF_HERD_DEFAULT;
 	c->kind = OFF_KIND_EDGE;
 	c->dns.every = 5;
 	strcpy(c->model, "/var/lib/offloadd/default.omdl");
@@ -295,7 +296,7 @@ void off_config_est_env(const struct off_config *c, struct off_est_env *env)
 	*env = (struct off_est_env){ .reward = c->reward, .local_ghz = c->cpu_ghz,
 				     .cpu_watts = c->cpu_watts, .tx_watts = c->tx_watts,
 				     .nj_per_byte = c->net_nj_per_byte, .switch_rtts = c->switch_rtts,
-				     .measured = 1 };
+				     .herd = c->herd, .measured = 1 };
 }
 
 static int parse(const char *path, const char *text, const char *name, struct off_config *out,

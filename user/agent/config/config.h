@@ -109,6 +109,7 @@ struct off_config {
 	double net_nj_per_byte;		/* and per byte sent or received */
 	double cpu_ghz;			/* this host's per-core speed */
 	double switch_rtts;		/* setup of a new target, in RTTs */
+	double herd;			/* share of a peer's other agents moving with us */
 	bool dry_run;
 	char model[OFF_CFG_PATH_LEN];
 	char ctl_socket[108];

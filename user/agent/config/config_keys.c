@@ -308,6 +308,7 @@ const struct key off_cfg_agent_keys[] = {
 	A("net_nj_per_byte", set_double, net_nj_per_byte, 0, 1e6),
 	A("tx_watts", set_double, tx_watts, 0, 1000), A("cpu_ghz", set_double, cpu_ghz, 0.05, 100),
 	A("switch_rtts", set_double, switch_rtts, 0, 10),
+	A("herd", set_double, herd, 0, 1),
 	S("model", set_path, model), S("ctl_socket", set_path, ctl_socket),
 	S("status_listen", set_listen, status_listen), S("metrics_listen", set_listen, metrics_listen),
 	S("experience_log", set_path, experience_log), A("dry_run", set_bool, dry_run, 0, 0),

@@ -54,20 +54,20 @@ json_t *off_explain_workloads(const struct off_daemon *d)
 	return json_pack("{s:b, s:b, s:o}", "ok", 1, "dry_run", d->cfg.dry_run, "workloads", list);
 }
 
-/* The model's input row, by feature name, as the model sees it. */
-static json_t *inputs(const struct off_daemon *d, int i, int t)
+/* The model's input row, by feature name, as the model sees it; e gets the
+ * candidate's estimate. */
+static json_t *inputs(const struct off_daemon *d, int i, int t, struct off_est *e)
 {
 	int k = d->models.of_wl ? d->models.of_wl[i] : -1;
 	struct off_est_env env;
 	struct off_norm id;
 	float row[OFF_FEATURES];
-	struct off_est e;
 	json_t *o = json_object();
 
 	off_norm_identity(&id);
 	off_decide_env(&d->cfg, i, &d->dec.ch[i].s.wl, &env);
 	off_features_row(&env, &d->dec.ch[i].s.wl, &d->dec.ch[i].s.cand[t],
-			 k >= 0 ? &d->models.m[k].m.norm : &id, row, &e);
+			 k >= 0 ? &d->models.m[k].m.norm : &id, row, e);
 	for (int f = 0; f < OFF_FEATURES; f++)
 		json_object_set_new(o, off_feature_names[f], num(row[f]));
 	return o;
@@ -80,7 +80,8 @@ static json_t *candidates(const struct off_daemon *d, int i)
 
 	for (int t = 0; t < d->dec.ncand; t++) {
 		const struct off_cand_raw *c = &ch->s.cand[t];
-
+		struct off_est e;
+		json_t *in = inputs(d, i, t, &e);
 		json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o}",
 			"target", off_config_target_name(&d->cfg, t), "kind", off_kind_names[c->kind],
 			"eligible", (int)(ch->s.mask >> t & 1), "current", c->current,
@@ -88,12 +89,12 @@ static json_t *candidates(const struct off_daemon *d, int i)
 			"estimate", ch->scored ? num(ch->est[t]) : json_null(),
 			"correction", ch->scored ? num(ch->q[t] - ch->est[t]) : json_null());
 
-		json_object_update_new(o, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		json_object_update_new(o, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"rtt_us", num(c->rtt_us), "rtt_jitter_us", num(c->rtt_jitter_us),
 			"bw_mbps", num(c->bw_mbps), "ghz", num(c->ghz), "cores", num(c->cores),
 			"util", num(c->util), "wait_us", num(c->wait_us), "rq_p99_us", num(c->rq_p99_us),
 			"cost_per_req", num(c->cost_per_req), "clients", num(c->clients),
-			"inputs", inputs(d, i, t)));
+			"herd_ms", num(e.herd_s * 1e3), "inputs", in));
 		json_array_append_new(list, o);
 	}
 	return list;
