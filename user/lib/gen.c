@@ -3,9 +3,9 @@
  * and 1-16 cores, background load 0-0.95, 0-8 edge peers and 0-2 clouds,
  * RTT 0.5-200 ms with jitter, 1-1000 Mbit/s, peer load 0-0.95, failures,
  * cost over 100x, sizes and cycles over three orders of magnitude (uniform
- * or heavy-tailed) with replies 0.1% to 100% of the request, rate set by the offered load, weights anywhere on the
- * simplex; with effects, a fleet of 2-32 agents sharing the peers.
- * docs/ARCHITECTURE.md lists them. */
+ * or heavy-tailed) with replies 0.1% to 100% of the request, rate set by
+ * the offered load, weights anywhere on the simplex; with effects, a fleet
+ * of 2-32 agents sharing the peers. docs/ARCHITECTURE.md lists them. */
 #include <math.h>
 #include <stdio.h>
 

@@ -161,8 +161,8 @@ static double pick_margin(struct off_model *m, const struct off_train_opts *o, F
 			worst = fmin(worst, d);
 		}
 		if (progress)
-			fprintf(progress, "offload-train: margin %.2f: mean gain over the estimate %+.2f%%, worst %+.2f%%\n",
-				margins[k], 100 * gain, 100 * worst);
+			fprintf(progress, "offload-train: margin %.2f: mean gain over the estimate "
+				"%+.2f%%, worst %+.2f%%\n", margins[k], 100 * gain, 100 * worst);
 		if (worst > -0.005 && gain > best) {
 			best = gain;
 			pick = k;
@@ -173,13 +173,15 @@ static double pick_margin(struct off_model *m, const struct off_train_opts *o, F
 		return best;
 	}
 closed:
-	/* Not earned (or not measurable): ship no correction at all, so the model decides as the
-	 * estimate does and a fit starts from nothing but its own experience
-	 * (hidden layers fresh too: weight decay can leave them dead). */
+	/* Not earned (or not measurable): ship no correction at all, so the
+	 * model decides as the estimate does and a fit starts from nothing but
+	 * its own experience (hidden layers fresh too: weight decay can leave
+	 * them dead). */
 	m->gate = (struct off_gate_cfg){ .margin_rel = OFF_GATE_CLOSED };
 	off_resid_fresh(&m->mlp, o->seed);
 	if (progress)
-		fprintf(progress, "offload-train: no margin gains reward on validation without costing it somewhere: gate closed, correction zeroed\n");
+		fprintf(progress, "offload-train: no margin gains reward on validation without costing "
+			"it somewhere: gate closed, correction zeroed\n");
 	return 0;
 }
 
