@@ -4,7 +4,8 @@
 # and a new flow to the target is measured (connections, srtt over a 5 ms
 # link), with ticks on time throughout. A connection to another port on the
 # peer's address is not a call to its service. A restart adopts a full map
-# and ages the last run's flows; one with another max_flows makes it afresh.
+# and ages the last run's flows; one with another max_flows and max_tasks
+# makes the flows and per-task maps afresh.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 
@@ -14,7 +15,7 @@ T=("300 held connections fill the flows map, the drops counted"
    "ticks stay on time while the map is full and aged"
    "a connection to another port on the peer's address does not count toward it"
    "a restart adopts a full map and ages the last run's flows"
-   "a restart with another max_flows makes the flows map afresh and adopts the rest")
+   "a restart with another max_flows and max_tasks makes those maps afresh and adopts the rest")
 need_root "${T[@]}"
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 cg_make gov flw
@@ -31,6 +32,7 @@ cat >"$tmp/offloadd.conf" <<CONF
 tick = 200ms
 lease = 50
 max_flows = 256
+max_tasks = 4096
 flow_idle = 3s
 metrics_listen = 127.0.0.1:22477
 pin_dir = $PIN
@@ -137,11 +139,13 @@ until_ok 8 aged
 diag "adopted $old pinned flows; now $(echo "$st" | jq -c '{adopted, flows, flows_aged}')"
 check "${T[5]}" sh -c "[ '$old' -ge 250 ] && echo '$st' | jq -e '.adopted and .flows <= 8 and .flows_aged >= 250' >/dev/null"
 
-# 5. max_flows 256 -> 512 across a restart: the flows map alone is renewed.
+# 5. max_flows 256 -> 512 and max_tasks 4096 -> 8192 across a restart: those
+# two maps alone are renewed.
 stop_pid "$AGENT"
-sed -i 's/^max_flows = 256$/max_flows = 512/' "$tmp/offloadd.conf"
+sed -i 's/^max_flows = 256$/max_flows = 512/; s/^max_tasks = 4096$/max_tasks = 8192/' "$tmp/offloadd.conf"
 agent_start "$tmp/agent3.log" "$tmp/offloadd.conf"
 st=$("${CTL[@]}" -j status)
 diag "$(grep flows "$tmp/agent3.log" | head -n 1); $(echo "$st" | jq -c '{adopted, flows_capacity}')"
 check "${T[6]}" sh -c "grep -q 'flows: pinned with another size or layout; made afresh' '$tmp/agent3.log' &&
+	grep -q 'tasks: pinned with another size or layout; made afresh' '$tmp/agent3.log' &&
 	echo '$st' | jq -e '.adopted and .flows_capacity == 512' >/dev/null"

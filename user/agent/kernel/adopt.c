@@ -19,12 +19,14 @@
 #include "redirect.skel.h"
 
 /* Maps that hold only what the programs write again (flows, their zero
- * template, the reverse-NAT cache, who runs on each CPU) or counters,
- * which restart from zero as any counter does at a restart. Pinned in another shape (another
- * max_flows, an older version's struct) they are made afresh rather than
+ * template, the reverse-NAT cache, each task's counts and cached workload,
+ * who runs on each CPU) or counters, which restart from zero as any counter
+ * does at a restart. Pinned in another shape (another max_flows or
+ * max_tasks, an older version's struct) they are made afresh rather than
  * failing the whole adoption, so such an upgrade can still be a
  * --keep-pinned restart. Everything else must match or adoption refuses. */
-static const char *const renewable[] = { "flows", "flow_zero", "revnat", "counters", "cpu_since" };
+static const char *const renewable[] = { "flows", "flow_zero", "revnat", "counters", "cpu_since",
+					  "tasks" };
 
 static bool other_shape(const struct bpf_map *m, const char *path)
 {
