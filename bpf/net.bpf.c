@@ -157,6 +157,19 @@ static __always_inline void closed(struct bpf_sock_ops *ops, struct off_sock *st
 	__sync_fetch_and_add(&f->conns_closed, 1);
 }
 
+/* A connect that ended before it established: refused, unreachable or
+ * timed out. The agent stops sending the workload there at its next tick,
+ * before the probes would call the peer down. */
+static __always_inline void failed(struct bpf_sock_ops *ops, struct off_sock *st)
+{
+	struct off_flow *f;
+
+	flow_key(ops, st, false);
+	f = flow_get(&st->key);
+	if (f)
+		__sync_fetch_and_add(&f->conns_failed, 1);
+}
+
 SEC("sockops")
 int net_sockops(struct bpf_sock_ops *ops)
 {
@@ -169,6 +182,10 @@ int net_sockops(struct bpf_sock_ops *ops)
 	if (!st)
 		return 1;
 	switch (ops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		/* To see a connect that fails: SYN_SENT -> CLOSE. */
+		bpf_sock_ops_cb_flags_set(ops, BPF_SOCK_OPS_STATE_CB_FLAG);
+		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 		established(ops, st, false);
 		break;
@@ -179,7 +196,11 @@ int net_sockops(struct bpf_sock_ops *ops)
 		rtt(ops, st);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		if (ops->args[1] == BPF_TCP_CLOSE)
+		if (ops->args[1] != BPF_TCP_CLOSE)
+			break;
+		if (ops->args[0] == BPF_TCP_SYN_SENT)
+			failed(ops, st);
+		else
 			closed(ops, st);
 		break;
 	}

@@ -74,6 +74,7 @@ struct off_flow {
 	__u64 last_ns;		/* its last event (bpf_ktime_get_ns): the agent ages idle flows */
 	__u64 conns_opened;
 	__u64 conns_closed;
+	__u64 conns_failed;	/* connects that never established: refused, unreachable, timed out */
 	__u64 bytes_acked;
 	__u64 bytes_received;
 	__u64 retransmits;

@@ -73,7 +73,7 @@ static json_t *inputs(const struct off_daemon *d, int i, int t, struct off_est *
 	return o;
 }
 
-static json_t *candidates(const struct off_daemon *d, int i)
+static json_t *candidates(const struct off_daemon *d, int i, uint64_t now_ns)
 {
 	const struct off_choice *ch = &d->dec.ch[i];
 	json_t *list = json_array();
@@ -95,6 +95,8 @@ static json_t *candidates(const struct off_daemon *d, int i)
 			"util", num(c->util), "wait_us", num(c->wait_us), "rq_p99_us", num(c->rq_p99_us),
 			"cost_per_req", num(c->cost_per_req), "clients", num(c->clients),
 			"herd_ms", num(e.herd_s * 1e3), "inputs", in));
+		json_object_set_new(o, "refused_hold_s", num(ch->held_until_ns[t] > now_ns ?
+						 (ch->held_until_ns[t] - now_ns) / 1e9 : 0));
 		json_array_append_new(list, o);
 	}
 	return list;
@@ -120,6 +122,6 @@ json_t *off_explain_workload(const struct off_daemon *d, int i, uint64_t now_ns)
 		"hysteresis", w->hysteresis,
 		"dwell_left_s", ch->since_ns && held < dwell ? (dwell - held) / 1e9 : 0.0,
 		"changes", (json_int_t)ch->changes, "reward", num(d->rec.wl[i].last_reward),
-		"features", wl_features(&ch->s.wl), "candidates", candidates(d, i),
+		"features", wl_features(&ch->s.wl), "candidates", candidates(d, i, now_ns),
 		"gate", w->policy == OFF_POLICY_DQN ? json_string(off_gate_names[ch->gate]) : json_null());
 }

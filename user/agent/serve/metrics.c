@@ -268,6 +268,9 @@ static void agent_series(struct wr *w, const struct off_daemon *d)
 		    (unsigned long long)d->dec.gates[g]);
 	head(w, "nonfinite_scores_total", "counter", "Inf or NaN scores, taken as no score");
 	put(w, "offloadd_nonfinite_scores_total %llu\n", (unsigned long long)d->dec.nonfinite);
+	head(w, "refusal_holds_total", "counter",
+	     "peers left for a workload after failing every connect of a tick");
+	put(w, "offloadd_refusal_holds_total %llu\n", (unsigned long long)d->dec.refusal_holds);
 	head(w, "bpf_prog_run_seconds_total", "counter",
 	     "time in each BPF program (kernel.bpf_stats_enabled=1, else 0)");
 	head(w, "bpf_prog_runs_total", "counter", "runs of each BPF program (with bpf_stats)");

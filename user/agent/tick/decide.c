@@ -121,9 +121,21 @@ static void peer_candidate(const struct off_config *c, const struct off_measure 
 	};
 }
 
-static void candidates(const struct off_decider *d, const struct off_config *c,
+/* Whether peer target t is held for failing every connect the workload
+ * made to it over the last tick; the hold restarts while it does. */
+static int refused(struct off_decider *d, struct off_choice *ch, const struct off_tgt_tick *t,
+		   int k, uint64_t now)
+{
+	if (t->failed > 0 && !t->opened) {
+		d->refusal_holds += ch->held_until_ns[k] <= now;
+		ch->held_until_ns[k] = now + OFF_REFUSED_HOLD_NS;
+	}
+	return ch->held_until_ns[k] > now;
+}
+
+static void candidates(struct off_decider *d, const struct off_config *c,
 		       const struct off_measure *m, const struct off_peers *ps, int i,
-		       struct off_choice *ch)
+		       struct off_choice *ch, uint64_t now)
 {
 	const struct off_wl_meas *w = &m->wl[i];
 	struct off_exp_state *s = &ch->s;
@@ -134,7 +146,8 @@ static void candidates(const struct off_decider *d, const struct off_config *c,
 	local_candidate(c, m, w, &s->cand[0]);
 	for (int p = 0; p < ps->n; p++) {
 		peer_candidate(c, m, w, &ps->p[p], p + 1, &s->cand[p + 1]);
-		if (ps->p[p].up && serves_all(d, p, &c->workloads[i]))
+		if (ps->p[p].up && serves_all(d, p, &c->workloads[i]) &&
+		    !refused(d, ch, &w->t[p + 1], p + 1, now))
 			s->mask |= 1u << (p + 1);
 	}
 	for (int t = 0; t < d->ncand; t++)
@@ -259,6 +272,18 @@ static uint32_t wanted(struct off_choice *ch, const struct off_config *c,
 	return t;
 }
 
+static void why_ineligible(struct off_choice *ch, const struct off_config *c, uint32_t t,
+			   uint64_t now)
+{
+	const char *name = off_config_target_name(c, t);
+
+	if (ch->held_until_ns[t] > now)
+		snprintf(ch->why, sizeof(ch->why), "%s failed every connect of a tick: left for "
+			 "%.1f s more", name, (ch->held_until_ns[t] - now) / 1e9);
+	else
+		snprintf(ch->why, sizeof(ch->why), "%s is down or does not serve it", name);
+}
+
 /* Keeps the current target unless it is unhealthy, or the challenger has
  * waited out the dwell time and wins by the hysteresis margin. */
 static uint32_t guard(struct off_choice *ch, const struct off_config *c,
@@ -268,13 +293,15 @@ static uint32_t guard(struct off_choice *ch, const struct off_config *c,
 	uint64_t dwell = (uint64_t)w->min_dwell_ms * 1000000;
 
 	if (!(ch->s.mask >> want & 1)) {
-		snprintf(ch->why, sizeof(ch->why), "%s is down or does not serve it",
-			 off_config_target_name(c, want));
+		why_ineligible(ch, c, want, now);
 		want = OFF_TARGET_LOCAL;
 		ch->reason = OFF_WHY_UNHEALTHY;
 	}
-	if (!(ch->s.mask >> cur & 1))
+	if (!(ch->s.mask >> cur & 1)) {
 		ch->reason = OFF_WHY_UNHEALTHY;
+		if (want != cur && ch->held_until_ns[cur] > now)
+			why_ineligible(ch, c, cur, now);
+	}
 	if (want == cur || !(ch->s.mask >> cur & 1) || pinned || !ch->scored)
 		return want;
 	if (ch->since_ns && now - ch->since_ns < dwell) {
@@ -324,7 +351,7 @@ int off_decide(struct off_decider *d, const struct off_config *c, const struct o
 	for (int i = 0; i < c->nworkloads; i++) {
 		memset(d->ch[i].q, 0, sizeof(d->ch[i].q));
 		memset(d->ch[i].corr, 0, sizeof(d->ch[i].corr));
-		candidates(d, c, m, ps, i, &d->ch[i]);
+		candidates(d, c, m, ps, i, &d->ch[i], now_ns);
 	}
 	t0 = off_mono_ns();
 	estimate(d, c, models);

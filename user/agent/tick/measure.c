@@ -102,6 +102,7 @@ static void add_counts(struct off_tgt_sum *t, const struct off_flow *f)
 {
 	t->opened += f->conns_opened;
 	t->closed += f->conns_closed;
+	t->failed += f->conns_failed;
 	t->up += f->bytes_acked;
 	t->down += f->bytes_received;
 	t->life_sum_us += f->lifetime_us_sum;
@@ -146,6 +147,7 @@ static void target_tick(const struct off_tgt_sum *cur, const struct off_tgt_sum 
 	hist_delta(cur->life_us, prev->life_us, life);
 	t->opened = delta(cur->opened, prev->opened);
 	t->closed = delta(cur->closed, prev->closed);
+	t->failed = delta(cur->failed, prev->failed);
 	t->up = delta(cur->up, prev->up);
 	t->down = delta(cur->down, prev->down);
 	t->life_mean_us = t->closed ? delta(cur->life_sum_us, prev->life_sum_us) / t->closed : 0;

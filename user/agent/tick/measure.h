@@ -14,7 +14,7 @@
 
 /* Cumulative, summed over one workload's flows to one target. */
 struct off_tgt_sum {
-	uint64_t opened, closed, up, down, life_sum_us;
+	uint64_t opened, closed, failed, up, down, life_sum_us;
 	uint64_t srtt_us, srtt_n;	/* latest srtt of each flow, summed */
 	uint64_t life_us[OFF_HIST_SLOTS];
 };
@@ -22,6 +22,7 @@ struct off_tgt_sum {
 /* One (workload, target) over the last tick. */
 struct off_tgt_tick {
 	double opened, closed, up, down;	/* bytes sent and received */
+	double failed;				/* connects that never established */
 	double life_mean_us, life_p99_us;	/* of the connections closed */
 	double srtt_us;				/* 0: no connection opened */
 	/* Kept across ticks: the bandwidth its bulk connections showed,
