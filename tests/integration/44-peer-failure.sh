@@ -11,10 +11,7 @@ need_root "traffic lands on the peer while it is up" "offloadctl peers shows it 
 
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 cg_make gov peerfail
-ip route add unreachable 10.235.9.9/32 && on_exit "ip route del unreachable 10.235.9.9/32"
-ns_make edge
-veth_link "$NS_edge" 10.235.1.1 10.235.1.2
-"$TOOLS/reqsrv" -i local 127.0.0.1 7300 >/dev/null & on_exit "kill $!"
+edge_net 10.235
 
 # The peer: its own offloadd serving /status, and the service itself.
 peer_up() {
@@ -31,28 +28,7 @@ peer_up() {
 }
 peer_up
 
-cat >"$tmp/offloadd.conf" <<CONF
-[agent]
-metrics_listen = off
-tick = 100ms
-lease = 5
-peer_down_after = 3
-probe_timeout = 50ms
-pin_dir = $PIN
-ctl_socket = $tmp/ctl.sock
-[peer edge1]
-address = 10.235.1.2
-kind = edge
-status_port = 7400
-[service api]
-vip = 10.235.9.9:7300
-protocol = tcp
-local = 127.0.0.1:7300
-[workload app]
-cgroup = $gov
-services = api
-policy = static:edge1
-CONF
+probed_conf 10.235 "$tmp/ctl.sock" "$gov" "peer_down_after = 3" >"$tmp/offloadd.conf"
 agent_start "$tmp/agent.log" "$tmp/offloadd.conf"
 sleep 0.3	# a few probes
 CTL=("$BUILD/offloadctl" -s "$tmp/ctl.sock")

@@ -16,10 +16,7 @@ T=("SIGKILL, restart, SIGKILL under traffic: no request fails"
 need_root "${T[@]}"
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 cg_make gov faults
-ip route add unreachable 10.245.9.9/32 && on_exit "ip route del unreachable 10.245.9.9/32"
-ns_make edge
-veth_link "$NS_edge" 10.245.1.1 10.245.1.2
-"$TOOLS/reqsrv" -i local 127.0.0.1 7300 >/dev/null & on_exit "kill $!"
+edge_net 10.245
 nsenter --net="/var/run/netns/$NS_edge" "$TOOLS/reqsrv" -i edge 10.245.1.2 7300 >/dev/null &
 svc=$!; on_exit "kill -9 \$svc"
 

@@ -17,10 +17,7 @@ need_root "${T[@]}"
 
 tmp=$(mktemp -d); on_exit "rm -rf $tmp"
 cg_make gov refused
-ip route add unreachable 10.236.9.9/32 && on_exit "ip route del unreachable 10.236.9.9/32"
-ns_make edge
-veth_link "$NS_edge" 10.236.1.1 10.236.1.2
-"$TOOLS/reqsrv" -i local 127.0.0.1 7300 >/dev/null & on_exit "kill $!"
+edge_net 10.236
 
 peer_conf 10.236 100ms "$tmp/peer.sock" >"$tmp/peer.conf"
 nsenter --net="/var/run/netns/$NS_edge" "$OFFLOADD" run --config "$tmp/peer.conf" 2>"$tmp/peer.log" &
@@ -35,27 +32,7 @@ service
 for _ in $(seq 50); do grep -q governing "$tmp/peer.log" && break; sleep 0.1; done
 
 MPORT=47401
-cat >"$tmp/offloadd.conf" <<CONF
-[agent]
-metrics_listen = 127.0.0.1:$MPORT
-tick = 100ms
-lease = 5
-probe_timeout = 50ms
-pin_dir = $PIN
-ctl_socket = $tmp/ctl.sock
-[peer edge1]
-address = 10.236.1.2
-kind = edge
-status_port = 7400
-[service api]
-vip = 10.236.9.9:7300
-protocol = tcp
-local = 127.0.0.1:7300
-[workload app]
-cgroup = $gov
-services = api
-policy = static:edge1
-CONF
+probed_conf 10.236 "$tmp/ctl.sock" "$gov" "metrics_listen = 127.0.0.1:$MPORT" >"$tmp/offloadd.conf"
 agent_start "$tmp/agent.log" "$tmp/offloadd.conf"
 sleep 0.3	# a few probes
 CTL=("$BUILD/offloadctl" -s "$tmp/ctl.sock")

@@ -90,3 +90,47 @@ edge1_conf() {
 	printf '[agent]\nmetrics_listen = off\ntick = 100ms\npin_dir = %s\n%s\n' "$PIN" "${2:-}"
 	printf '[peer edge1]\naddress = %s\nkind = edge\nstatus_port = 0\n' "$1"
 }
+
+# edge_net NET: namespace "edge" one veth away (NET.1.1 here, NET.1.2
+# there), service api's VIP NET.9.9 unreachable unless rewritten, and its
+# local target served on 127.0.0.1:7300.
+edge_net() {
+	ip route add unreachable "$1.9.9/32" && on_exit "ip route del unreachable $1.9.9/32"
+	ns_make edge
+	veth_link "$NS_edge" "$1.1.1" "$1.1.2"
+	"$TOOLS/reqsrv" -i local 127.0.0.1 7300 >/dev/null &
+	on_exit "kill $!"
+}
+
+# probed_conf NET SOCK CG [AGENT_LINES]: an agent of 100 ms ticks probing
+# edge1's GET /status at NET.1.2:7400, pinned in $PIN, ctl on SOCK, with
+# workload app (cgroup CG) on service api (VIP NET.9.9:7300, local target
+# 127.0.0.1:7300) sent to edge1 by a static policy. No metrics unless
+# AGENT_LINES set metrics_listen.
+probed_conf() {
+	local metrics="metrics_listen = off"
+
+	case ${4:-} in *metrics_listen*) metrics= ;; esac
+	cat <<CONF
+[agent]
+$metrics
+tick = 100ms
+lease = 5
+probe_timeout = 50ms
+pin_dir = $PIN
+ctl_socket = $2
+${4:-}
+[peer edge1]
+address = $1.1.2
+kind = edge
+status_port = 7400
+[service api]
+vip = $1.9.9:7300
+protocol = tcp
+local = 127.0.0.1:7300
+[workload app]
+cgroup = $3
+services = api
+policy = static:edge1
+CONF
+}
