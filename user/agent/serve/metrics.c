@@ -269,7 +269,7 @@ static void agent_series(struct wr *w, const struct off_daemon *d)
 	head(w, "nonfinite_scores_total", "counter", "Inf or NaN scores, taken as no score");
 	put(w, "offloadd_nonfinite_scores_total %llu\n", (unsigned long long)d->dec.nonfinite);
 	head(w, "refusal_holds_total", "counter",
-	     "peers left for a workload after failing every connect of a tick");
+	     "peers left for a workload after failing half or more of its connects of a tick");
 	put(w, "offloadd_refusal_holds_total %llu\n", (unsigned long long)d->dec.refusal_holds);
 	head(w, "bpf_prog_run_seconds_total", "counter",
 	     "time in each BPF program (kernel.bpf_stats_enabled=1, else 0)");

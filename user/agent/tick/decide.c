@@ -121,12 +121,13 @@ static void peer_candidate(const struct off_config *c, const struct off_measure 
 	};
 }
 
-/* Whether peer target t is held for failing every connect the workload
- * made to it over the last tick; the hold restarts while it does. */
+/* Whether peer target t is held for failing at least as many of the
+ * workload's connects over the last tick as it took: a peer that dies
+ * mid-tick is left at the next one. The hold restarts while it fails. */
 static int refused(struct off_decider *d, struct off_choice *ch, const struct off_tgt_tick *t,
 		   int k, uint64_t now)
 {
-	if (t->failed > 0 && !t->opened) {
+	if (t->failed > 0 && t->failed >= t->opened) {
 		d->refusal_holds += ch->held_until_ns[k] <= now;
 		ch->held_until_ns[k] = now + OFF_REFUSED_HOLD_NS;
 	}
@@ -278,8 +279,8 @@ static void why_ineligible(struct off_choice *ch, const struct off_config *c, ui
 	const char *name = off_config_target_name(c, t);
 
 	if (ch->held_until_ns[t] > now)
-		snprintf(ch->why, sizeof(ch->why), "%s failed every connect of a tick: left for "
-			 "%.1f s more", name, (ch->held_until_ns[t] - now) / 1e9);
+		snprintf(ch->why, sizeof(ch->why), "%s failed half or more of the connects of a "
+			 "tick: left for %.1f s more", name, (ch->held_until_ns[t] - now) / 1e9);
 	else
 		snprintf(ch->why, sizeof(ch->why), "%s is down or does not serve it", name);
 }

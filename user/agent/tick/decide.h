@@ -40,9 +40,9 @@ struct off_choice {
 	enum off_gate gate;		/* dqn: how the correction was used */
 	int gate_feature;		/* OFF_GATE_RANGE: the feature outside */
 	struct off_exp_state s;	/* the state it was decided in */
-	/* A peer that failed every connect of the workload's last tick (refused,
-	 * unreachable, timed out) is left until then, before the probes
-	 * would call it down. */
+	/* A peer that failed half or more of the workload's connects of its
+	 * last tick (refused, unreachable, timed out) is left until then,
+	 * before the probes would call it down. */
 	uint64_t held_until_ns[OFF_MAX_CANDS];
 	char why[160];
 };
@@ -56,7 +56,7 @@ struct off_decider {
 	uint64_t infer_ns;	/* the last tick's estimates and inference */
 	uint64_t gates[OFF_GATE_KINDS];	/* decisions by how the correction was used */
 	uint64_t nonfinite;	/* scores that were Inf or NaN, taken as none */
-	uint64_t refusal_holds;	/* peers left for failing every connect of a tick */
+	uint64_t refusal_holds;	/* peers left for failing connects */
 };
 
 #define OFF_REFUSED_HOLD_NS	(5 * 1000000000ull)
