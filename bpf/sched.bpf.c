@@ -225,17 +225,17 @@ static __always_inline void account_wait(__u32 widx, __u64 wait, __u32 woken)
 	}
 }
 
-/* The task leaving the CPU: charge it its sum_exec_runtime's growth since
- * its last switch-out, so a switch this program did not see loses nothing.
- * A preempted task is still runnable, so its run-queue wait starts now. An
- * exiting task (sched_process_exit removed it from "tasks") is charged what
- * it ran since it arrived on this CPU, `slice`. */
+/* The task leaving the CPU, its sum_exec_runtime now exec: charge it the
+ * growth since its last switch-out, so a switch this program did not see
+ * loses nothing. A preempted task is still runnable, so its run-queue wait
+ * starts now. An exiting task (sched_process_exit removed it from "tasks")
+ * is charged what it ran since it arrived on this CPU, `slice`. */
 static __always_inline void switch_out(struct task_struct *prev, __u32 pid, __u64 now,
-				       __u64 slice, const bool btf)
+				       __u64 exec, __u64 slice, const bool btf)
 {
 	unsigned int flags = 0;
 	struct off_task *t;
-	__u64 exec = 0, ran = slice;
+	__u64 ran = slice;
 	__u32 widx;
 
 	if (!pid)
@@ -243,7 +243,6 @@ static __always_inline void switch_out(struct task_struct *prev, __u32 pid, __u6
 	RD(btf, flags, prev->flags);
 	t = task_get(prev, pid, !(flags & PF_EXITING), btf);
 	if (t) {
-		RD(btf, exec, prev->se.sum_exec_runtime);
 		ran = exec > t->exec ? exec - t->exec : 0;
 		t->exec = exec;
 		t->cpu_ns += ran;
@@ -291,11 +290,10 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 
 	run = bpf_map_lookup_elem(&cpu_since, &zero);
 	RD(btf, pid, prev->pid);
-	if (run && run->since && run->pid == pid) {
-		RD(btf, exec, prev->se.sum_exec_runtime);
-		slice = exec > run->exec ? exec - run->exec : 0;
-	}
-	switch_out(prev, pid, now, slice, btf);
+	RD(btf, exec, prev->se.sum_exec_runtime);
+	if (run && run->since && run->pid == pid && exec > run->exec)
+		slice = exec - run->exec;
+	switch_out(prev, pid, now, exec, slice, btf);
 	widx = switch_in(next, now, btf);
 	if (run) {
 		run->since = now;
