@@ -290,7 +290,8 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 
 	run = bpf_map_lookup_elem(&cpu_since, &zero);
 	RD(btf, pid, prev->pid);
-	RD(btf, exec, prev->se.sum_exec_runtime);
+	if (pid)	/* the idle task is charged nothing */
+		RD(btf, exec, prev->se.sum_exec_runtime);
 	if (run && run->since && run->pid == pid && exec > run->exec)
 		slice = exec - run->exec;
 	switch_out(prev, pid, now, exec, slice, btf);
