@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ns per decision of offloadd's scoring for 1, 4 and 16 candidates, on one
  * core, with the default model: the shared estimate, the feature rows, the
- * correction network and the gate, from raw measurements to a pick. Prints
- * one JSON object; with CHECK, also writes the 16 rows and the network's
- * outputs for them (and a probe's, below), which infer_torch and
- * infer_torch.py score again. */
+ * correction network and the gate, from raw measurements to a pick, and the
+ * network alone. Prints one JSON object; with CHECK, also writes the 16 rows
+ * and the network's outputs for them (and a probe's, below), which
+ * infer_torch and infer_torch.py score again. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 	long sink = 0;
 	char err[512];
 	int feature, ret = 0;
+	float r0;
 
 	if (argc < 3 || argc > 4 || off_model_load(argv[1], &m, err, sizeof(err))) {
 		fprintf(stderr, argc >= 3 && argc <= 4 ? "%s\n" : "usage: infer_bench MODEL ITERATIONS [CHECK]\n",
@@ -109,8 +110,21 @@ int main(int argc, char **argv)
 			sink += off_policy_gate(&m, rows, est, corr, batches[b], ~0u, q, &g, &feature);
 			w.req_rate += 1e-9;	/* no hoisting out of the loop */
 		}
-		printf("%s{\"candidates\":%d,\"ns_per_decision\":%.1f}", b ? "," : "", batches[b],
+		printf("%s{\"candidates\":%d,\"ns_per_decision\":%.1f,", b ? "," : "", batches[b],
 		       (now_ns() - t0) / iters);
+		/* The network alone on the same rows, what libtorch and
+		 * PyTorch are timed doing: like for like. */
+		r0 = rows[0];
+		for (long i = -iters / 10; i < iters; i++) {
+			if (!i)
+				t0 = now_ns();
+			off_mlp_infer(&m.mlp, rows, batches[b], corr, scratch);
+			rows[0] += 1e-9f;
+			sink += corr[0] > 0;
+		}
+		printf("\"ns_network\":%.1f}", (now_ns() - t0) / iters);
+		rows[0] = r0;
+		off_mlp_infer(&m.mlp, rows, batches[b], corr, scratch);
 	}
 	printf("],\"checksum\":%ld}\n", sink);
 	if (argc == 4)	/* the last pass's 16 rows and outputs */

@@ -55,7 +55,9 @@ for round in 1 2 3; do
 done | jq -s 'group_by(.impl) | map({impl: .[0].impl, rounds: length, results:
 	[range(0; 3) as $i | (map(.results[$i].ns_per_decision) | sort | .[1]) as $med |
 	 {candidates: .[0].results[$i].candidates, ns_per_decision: $med,
-	  ns_per_row: ($med / .[0].results[$i].candidates)}]}) |
+	  ns_per_row: ($med / .[0].results[$i].candidates)} +
+	 (if .[0].results[$i].ns_network then
+		{ns_network: (map(.results[$i].ns_network) | sort | .[1])} else {} end)]}) |
 	sort_by({"offloadd": 0, "libtorch": 1, "pytorch": 2}[.impl])' >"$tmp/speed.json"
 
 jq -n --slurpfile q "$tmp/quality.json" --slurpfile s "$tmp/speed.json" \
@@ -67,7 +69,11 @@ jq -n --slurpfile q "$tmp/quality.json" --slurpfile s "$tmp/speed.json" \
 	ratios: ($s[0] | (map({(.impl): .results}) | add) as $r | [range(0; 3) as $i |
 		{candidates: $r.offloadd[$i].candidates,
 		 libtorch: ($r.libtorch[$i].ns_per_decision / $r.offloadd[$i].ns_per_decision),
-		 pytorch: ($r.pytorch[$i].ns_per_decision / $r.offloadd[$i].ns_per_decision)}])}' >"$out"
+		 pytorch: ($r.pytorch[$i].ns_per_decision / $r.offloadd[$i].ns_per_decision)}]),
+	ratios_network: ($s[0] | (map({(.impl): .results}) | add) as $r | [range(0; 3) as $i |
+		{candidates: $r.offloadd[$i].candidates,
+		 libtorch: ($r.libtorch[$i].ns_per_decision / $r.offloadd[$i].ns_network),
+		 pytorch: ($r.pytorch[$i].ns_per_decision / $r.offloadd[$i].ns_network)}])}' >"$out"
 
 echo "named scenarios ($MODEL, $SEEDS seeds x 5 episodes; reward per task, higher is better;"
 echo "opt: mean ratio to the per-epoch optimum, searched on small epochs from each policy's own state)"
@@ -86,5 +92,6 @@ echo "inference, ns per decision (one core)"
 jq -r '.speed as $s | [1, 4, 16] | to_entries[] | .key as $i | [.value,
 	($s[] | .results[$i].ns_per_decision | round)] | @tsv' "$out" |
 	(echo -e "candidates\toffloadd\tlibtorch\tpytorch"; cat) | column -t
-jq -r '.ratios[] | "offloadd is \(.libtorch * 10 | round / 10)x faster than libtorch and \(.pytorch * 10 | round / 10)x faster than PyTorch at \(.candidates) candidate\(if .candidates > 1 then "s" else "" end)"' "$out"
+jq -r '.ratios[] | "a whole decision is \(.libtorch * 10 | round / 10)x faster than libtorch'"'"'s network and \(.pytorch * 10 | round / 10)x faster than PyTorch'"'"'s at \(.candidates) candidate\(if .candidates > 1 then "s" else "" end)"' "$out"
+jq -r '.ratios_network[] | "the network alone is \(.libtorch * 10 | round / 10)x faster than libtorch'"'"'s and \(.pytorch * 10 | round / 10)x faster than PyTorch'"'"'s at \(.candidates) candidate\(if .candidates > 1 then "s" else "" end)"' "$out"
 echo "wrote $out"

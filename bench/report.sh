@@ -14,6 +14,9 @@ rows() {
 	[ -f policy.json ] && r1 '
 		(.speed | map({(.impl): .results}) | add) as $s | range(0; 3) as $i |
 		"inference\tns/decision, \($s.offloadd[$i].candidates) candidate\(if $s.offloadd[$i].candidates > 1 then "s" else "" end)\t\($s.offloadd[$i].ns_per_decision | round)\tlibtorch | PyTorch\t\($s.libtorch[$i].ns_per_decision | round) | \($s.pytorch[$i].ns_per_decision | round)"' policy.json
+	[ -f policy.json ] && r1 '
+		(.speed | map({(.impl): .results}) | add) as $s | range(0; 3) as $i | select($s.offloadd[$i].ns_network) |
+		"inference\tns, the network alone, \($s.offloadd[$i].candidates) candidate\(if $s.offloadd[$i].candidates > 1 then "s" else "" end)\t\($s.offloadd[$i].ns_network | round)\tlibtorch | PyTorch\t\($s.libtorch[$i].ns_per_decision | round) | \($s.pytorch[$i].ns_per_decision | round)"' policy.json
 	[ -f policy.json ] && r1 '.quality[] |
 		"policy\treward/task, \(.scenario) (opt. ratio \(.opt_ratio_min * 1000 | round / 1000))\t\(.model_reward * 1e4 | round / 1e4)\tbest fixed | greedy\t\(.best_fixed_reward * 1e4 | round / 1e4) | \(.greedy_reward * 1e4 | round / 1e4)"' policy.json
 	[ -f redirect.json ] && r1 '.connect | group_by(.services)[] | (map({(.case): (.connect_ns_p50_median / 100 | round / 10)}) | add) as $c |
