@@ -105,10 +105,12 @@ void off_lg_memo_reset(struct off_lg_memo *memo)
 		memo[f].v = NAN;
 }
 
+/* Times the scale's reciprocal, not over the scale: a decision of many
+ * candidates divides once per feature (rows.c), not once per cell. */
 void off_norm_apply(const struct off_norm *n, float *row)
 {
 	for (int i = 0; i < OFF_FEATURES; i++)
-		row[i] = (row[i] - n->mean[i]) / n->scale[i];
+		row[i] = (row[i] - n->mean[i]) * (1.0f / n->scale[i]);
 }
 
 void off_norm_fit(struct off_norm *norm, const float *x, size_t n)

@@ -8,23 +8,30 @@
 
 typedef float v4 __attribute__((vector_size(4 * sizeof(float))));
 
-/* off_norm_apply's arithmetic, four lanes at a time: a division rounds the
- * same in a vector, and one divps costs what one divss does. */
-static void normalise(const struct off_norm *n, float *row)
+/* off_norm_apply's arithmetic, four lanes at a time, with the reciprocals
+ * of the scales taken once per decision: a vector rounds each lane as the
+ * scalar code does. */
+static void reciprocals(const struct off_norm *n, float *inv)
+{
+	for (int i = 0; i < OFF_FEATURES; i++)
+		inv[i] = 1.0f / n->scale[i];
+}
+
+static void normalise(const struct off_norm *n, const float *inv, float *row)
 {
 	int i = 0;
 
 	for (; i + 4 <= OFF_FEATURES; i += 4) {
-		v4 x, m, s;
+		v4 x, m, r;
 
 		memcpy(&x, row + i, sizeof(x));
 		memcpy(&m, n->mean + i, sizeof(m));
-		memcpy(&s, n->scale + i, sizeof(s));
-		x = (x - m) / s;
+		memcpy(&r, inv + i, sizeof(r));
+		x = (x - m) * r;
 		memcpy(row + i, &x, sizeof(x));
 	}
 	for (; i < OFF_FEATURES; i++)
-		row[i] = (row[i] - n->mean[i]) / n->scale[i];
+		row[i] = (row[i] - n->mean[i]) * inv[i];
 }
 
 void off_policy_rows(const struct off_est_env *env, const struct off_norm *norm,
@@ -32,14 +39,16 @@ void off_policy_rows(const struct off_est_env *env, const struct off_norm *norm,
 		     float *rows, float *est)
 {
 	struct off_lg_memo memo[OFF_FEATURES];
+	float inv[OFF_FEATURES];
 
 	off_lg_memo_reset(memo);
+	reciprocals(norm, inv);
 	for (int i = 0; i < n; i++) {
 		float *row = rows + (size_t)i * OFF_FEATURES;
 		struct off_est e;
 
 		off_features_transform_memo(env, w, &c[i], row, &e, memo);
-		normalise(norm, row);
+		normalise(norm, inv, row);
 		est[i] = (float)e.reward;
 	}
 }
