@@ -37,7 +37,7 @@ double off_energy_j(const struct off_est_env *env, int local, double cpu_ms, dou
 		    double tx_s)
 {
 	if (local)
-		return env->cpu_watts * cpu_ms / 1000;
+		return env->cpu_watts * cpu_ms * 1e-3;
 	return env->tx_watts * tx_s + env->nj_per_byte * bytes * 1e-9;
 }
 
@@ -46,14 +46,14 @@ void off_estimate(const struct off_est_env *env, const struct off_wl_raw *w,
 {
 	double busy = c->util < 0.98 ? (c->util > 0 ? c->util : 0) : 0.98;
 	double ghz = c->ghz > 0 ? c->ghz : env->local_ghz;
-	double exec = w->cpu_ms / 1000 * env->local_ghz / (ghz * (1 - busy));
-	double bytes = w->up_bytes + w->down_bytes, tx = 0, half = c->rtt_us / 2e6, setup = 0;
+	double exec = w->cpu_ms * 1e-3 * env->local_ghz / (ghz * (1 - busy));
+	double bytes = w->up_bytes + w->down_bytes, tx = 0, half = c->rtt_us * 5e-7, setup = 0;
 	double herd = 0;
 
 	if (c->kind != OFF_KIND_LOCAL && c->bw_mbps > 0)
 		tx = bytes * 8 / (c->bw_mbps * 1e6);
 	if (c->kind != OFF_KIND_LOCAL && !c->current)
-		setup = env->switch_rtts * c->rtt_us / 1e6;
+		setup = env->switch_rtts * c->rtt_us * 1e-6;
 	/* The fleet's requests like this one, spread over the cores; an
 	 * elastic peer (cores 0) and this host's own CPUs queue none. */
 	if (c->kind != OFF_KIND_LOCAL && c->cores > 0)
@@ -61,7 +61,7 @@ void off_estimate(const struct off_est_env *env, const struct off_wl_raw *w,
 	/* Setup and the bytes' trip overlap queued work draining: whichever
 	 * is longer. The herd's requests arrive with this one, so they run
 	 * after both. */
-	e->lat_s = fmax(setup + tx + half, c->wait_us / 1e6) + herd + exec + half;
+	e->lat_s = fmax(setup + tx + half, c->wait_us * 1e-6) + herd + exec + half;
 	e->herd_s = herd;
 	e->energy_j = off_energy_j(env, c->kind == OFF_KIND_LOCAL, w->cpu_ms, bytes, tx);
 	e->cost = c->cost_per_req;

@@ -111,7 +111,7 @@ extern const char *const off_kind_names[OFF_KINDS];
  */
 #define OFF_FEATURE_TABLE(X)									\
 	X(wl_cpu_cores,      "cores",    w->cpu_cores,                "CPU the workload used")	\
-	X(wl_rq_p99_log_ms,  "log1p ms", lg(w->rq_p99_us / 1000),    "its run-queue p99")	\
+	X(wl_rq_p99_log_ms,  "log1p ms", lg(w->rq_p99_us * 1e-3),    "its run-queue p99")	\
 	X(host_util,         "0..1",     w->host_util,                "this host's CPU utilisation") \
 	X(wl_req_rate_log,   "log1p /s", lg(w->req_rate),             "requests per second")	\
 	X(wl_up_kib_log,     "log1p KiB", lg(w->up_bytes / 1024),     "bytes sent per request")	\
@@ -121,13 +121,13 @@ extern const char *const off_kind_names[OFF_KINDS];
 	X(cand_is_edge,      "0/1",      c->kind == OFF_KIND_EDGE,    "candidate is an edge peer") \
 	X(cand_is_cloud,     "0/1",      c->kind == OFF_KIND_CLOUD,   "candidate is a cloud")	\
 	X(cand_is_current,   "0/1",      c->current,                  "the workload is there now") \
-	X(cand_rtt_log_ms,   "log1p ms", lg(c->rtt_us / 1000),        "round trip to it")	\
-	X(cand_jitter_log_ms, "log1p ms", lg(c->rtt_jitter_us / 1000), "RTT jitter")		\
+	X(cand_rtt_log_ms,   "log1p ms", lg(c->rtt_us * 1e-3),        "round trip to it")	\
+	X(cand_jitter_log_ms, "log1p ms", lg(c->rtt_jitter_us * 1e-3), "RTT jitter")		\
 	X(cand_bw_log_mbps,  "log1p Mbit/s", lg(c->bw_mbps),          "bandwidth to it")	\
 	X(cand_speed,        "ratio",    c->ghz / env->local_ghz,     "per-core speed, this host = 1") \
 	X(cand_cores_log,    "log1p",    lg(c->cores ? c->cores : 64), "cores (elastic: 64)")	\
 	X(cand_util,         "0..1",     c->util,                     "others' load on it")	\
-	X(cand_wait_log_ms,  "log1p ms", lg(c->wait_us / 1000),       "work queued ahead")	\
+	X(cand_wait_log_ms,  "log1p ms", lg(c->wait_us * 1e-3),       "work queued ahead")	\
 	X(cand_cost_log,     "log1p 1e-4", lg(c->cost_per_req * 1e4), "price per request")	\
 	X(cand_clients_log,  "log1p",    lg(c->clients),              "other agents sharing it") \
 	X(env_measured,      "0/1",      env->measured,               "state measured as the agent does") \
