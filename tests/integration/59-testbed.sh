@@ -33,9 +33,11 @@ check "the testbed runs every policy" sh -c "[ $rc = 0 ] && { [ $plot = 0 ] || [
 check "every phase happened" jq -e '([.runs[].phases | length == 10 and all(.end_s > .start_s)] | all) and
 	([.runs[].workloads[].phases[]] | group_by(.name) | length == 10 and all(map(.requests) | add > 0))' "$j"
 dqn='.runs[] | select(.name == "dqn") | .phases | map({key: .name, value: .}) | from_entries'
-diag "edge1 probe RTT max per phase (ms): $(jq -c "$dqn | map_values(.peers.edge1.rtt_ms_max)" "$j")"
+diag "edge1 probe RTT mean/max per phase (ms): $(jq -c "$dqn | map_values([.peers.edge1.rtt_ms_mean, .peers.edge1.rtt_ms_max])" "$j")"
+# Calm phases by their mean: on a loaded host one probe of a few can wait
+# out a scheduler slice and pass 10 ms by itself (seen in CI: 10.4).
 check "edge1's probe RTT rose and fell" jq -e "$dqn | (.\"edge1-rtt-up\".peers.edge1.rtt_ms_max > 20) and
-	(.calm.peers.edge1.rtt_ms_max < 10) and (.\"local-free\".peers.edge1.rtt_ms_max < 10)" "$j"
+	(.calm.peers.edge1.rtt_ms_mean < 10) and (.\"local-free\".peers.edge1.rtt_ms_mean < 10)" "$j"
 diag "transfers from edge2 at 4000 kbit/s: $(jq -c '[.runs[].phases[] | .transfer_kbit | select(. != null)]' "$j")"
 # The median of six: one transfer that starts before tundelay rereads its
 # file (or rides the 16 KB burst on a busy host) must not decide it.
