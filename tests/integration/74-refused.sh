@@ -2,8 +2,8 @@
 # A peer whose service stops while its offloadd keeps answering GET /status:
 # the probes still call it up, but the workload's own connects are refused,
 # and the agent leaves it at the next tick instead of sending there until an
-# operator notices. It stays away for the hold (5 s), then returns once the
-# service is back.
+# operator notices. It stays away for the hold (refusal_hold, 3 s here),
+# then returns once the service is back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 
@@ -32,7 +32,8 @@ service
 for _ in $(seq 50); do grep -q governing "$tmp/peer.log" && break; sleep 0.1; done
 
 MPORT=47401
-probed_conf 10.236 "$tmp/ctl.sock" "$gov" "metrics_listen = 127.0.0.1:$MPORT" >"$tmp/offloadd.conf"
+probed_conf 10.236 "$tmp/ctl.sock" "$gov" "metrics_listen = 127.0.0.1:$MPORT
+refusal_hold = 3s" >"$tmp/offloadd.conf"
 agent_start "$tmp/agent.log" "$tmp/offloadd.conf"
 sleep 0.3	# a few probes
 CTL=("$BUILD/offloadctl" -s "$tmp/ctl.sock")
@@ -52,13 +53,13 @@ check "${T[2]}" jq -e '.peers[0].up' "$tmp/peers"
 "${CTL[@]}" -j explain app >"$tmp/explain"
 diag "why: $(jq -r .why "$tmp/explain"); hold $(jq '.candidates[1].refused_hold_s' "$tmp/explain") s"
 check "${T[3]}" jq -e '(.why | test("edge1 failed half or more of the connects of a tick: left for")) and .target == "local" and
-	.candidates[1].refused_hold_s > 3 and .candidates[1].refused_hold_s <= 5' "$tmp/explain"
+	.candidates[1].refused_hold_s > 1 and .candidates[1].refused_hold_s <= 3' "$tmp/explain"
 holds=$(curl -s -m 2 "http://127.0.0.1:$MPORT/metrics" | awk '/^offloadd_refusal_holds_total / { print $2 }')
 diag "offloadd_refusal_holds_total $holds"
 check "${T[4]}" test "${holds:-0}" = 1
 
 # Back: new connections try edge1 again once the hold has passed.
 service
-sleep 5.5
+sleep 3.5
 cg_exec "$gov" "$TOOLS/reqcli" -n 20 10.236.9.9 7300 >"$tmp/back" 2>&1
 check "${T[5]}" test "$(grep -c '^answer edge ' "$tmp/back")" = 20

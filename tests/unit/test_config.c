@@ -70,6 +70,7 @@ static void defaults_of_a_minimal_file(void **state)
 	assert_int_equal(cfg.flow_idle_ms, 60000);
 	assert_int_equal(cfg.peer_down_after, 3);
 	assert_int_equal(cfg.probe_timeout_ms, 500);
+	assert_int_equal(cfg.refusal_hold_ms, 5000);
 	assert_near(cfg.reward.w_lat, 0.5, 0);
 	assert_near(cfg.reward.w_energy, 0.3, 0);
 	assert_near(cfg.reward.w_cost, 0.2, 0);
@@ -105,6 +106,7 @@ static void parses_every_key(void **state)
 		 "serve_cgroup = /sys/fs/cgroup/unified/serve\nmark_base = 0x0ff20000\n"
 		 "max_tasks = 4096\nmax_flows = 2048\nmax_workloads = 8\nnode = edge-a.lan\n"
 		 "pin_dir = /sys/fs/bpf/o2\npeer_down_after = 5\nprobe_timeout = 100ms\n"
+		 "refusal_hold = 0s\n"
 		 "experience_log_max = 64K\ncpu_ghz = 2.5\ntx_watts = 0.8\nswitch_rtts = 2\nherd = 0.25\n"
 		 "tls_ca = /etc/o/ca.crt\ntls_cert = /etc/o/n.crt\ntls_key = /etc/o/n.key\n"
 		 "kind = cloud\npeers_dns = offloadd.kube-system.svc.cluster.local:7400\n"
@@ -137,6 +139,7 @@ static void parses_every_key(void **state)
 	assert_string_equal(cfg.node, "edge-a.lan");
 	assert_string_equal(cfg.pin_dir, "/sys/fs/bpf/o2");
 	assert_int_equal(cfg.probe_timeout_ms, 100);
+	assert_int_equal(cfg.refusal_hold_ms, 0);
 	assert_int_equal(cfg.experience_log_max, 65536);
 	assert_near(cfg.cpu_ghz, 2.5, 0);
 	assert_near(cfg.tx_watts, 0.8, 0);
@@ -241,6 +244,8 @@ static const struct { const char *from, *to, *want; } mistakes[] = {
 	  "like 500ms or 2s, got \"500ms\"" },
 	{ "lease = 4", "w_lat = nan", "t.conf:3: [agent] w_lat: expected a number in 0..100, got \"nan\"" },
 	{ "lease = 4", "herd = 2", "t.conf:3: [agent] herd: expected a number in 0..1, got \"2\"" },
+	{ "lease = 4", "refusal_hold = 2h", "t.conf:3: [agent] refusal_hold: expected a duration in 0ms..60m, "
+	  "like 500ms or 2s, got \"2h\"" },
 	{ "lease = 4", "model = var/m.omdl",
 	  "t.conf:3: [agent] model: expected an absolute path under 256 bytes, got \"var/m.omdl\"" },
 	{ "lease = 4", "status_listen = ::1:7400",

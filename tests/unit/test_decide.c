@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The decision with scores that are not finite: a model whose finite but
  * extreme weights overflow scores Inf or NaN; the workload keeps its target
- * and the scores are counted, instead of silently going local. And the
- * candidates' other agents, from a peer's reported clients. */
+ * and the scores are counted, instead of silently going local. The
+ * candidates' other agents, from a peer's reported clients. And the hold
+ * on a peer whose connects fail. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -92,11 +93,47 @@ static void peer_clients_less_this_agent(void **state)
 	world_free(&w);
 }
 
+/* A peer that failed the workload's connects over a tick is left for
+ * refusal_hold from that tick, though its probes say up; with the hold at
+ * 0s it stays a candidate, left to the probes. */
+static void failed_connects_hold_the_peer(void **state)
+{
+	static struct world w;
+	uint32_t pin[1] = { 0 };
+	const uint64_t s = 1000000000ULL;
+
+	(void)state;
+	world_init(&w);
+	w.ps.p[0].up = true;
+	off_decide(&w.d, &w.c, &w.m, &w.ps, &w.ms, pin, 1 * s);
+	assert_true(w.d.ch[0].s.mask & 2);
+	w.m.wl[0].t[1].failed = 2;	/* 2 of 3 connects failed */
+	w.m.wl[0].t[1].opened = 1;
+	off_decide(&w.d, &w.c, &w.m, &w.ps, &w.ms, pin, 2 * s);
+	assert_false(w.d.ch[0].s.mask & 2);
+	assert_true(w.d.ch[0].held_until_ns[1] == 7 * s);
+	assert_true(w.d.refusal_holds == 1);
+	w.m.wl[0].t[1].failed = 0;
+	off_decide(&w.d, &w.c, &w.m, &w.ps, &w.ms, pin, 6 * s);
+	assert_false(w.d.ch[0].s.mask & 2);
+	off_decide(&w.d, &w.c, &w.m, &w.ps, &w.ms, pin, 7 * s);
+	assert_true(w.d.ch[0].s.mask & 2);
+
+	w.c.refusal_hold_ms = 0;
+	w.m.wl[0].t[1].failed = 3;
+	w.m.wl[0].t[1].opened = 0;
+	off_decide(&w.d, &w.c, &w.m, &w.ps, &w.ms, pin, 8 * s);
+	assert_true(w.d.ch[0].s.mask & 2);
+	assert_true(w.d.refusal_holds == 1);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(overflowing_model_keeps_the_target),
 		cmocka_unit_test(peer_clients_less_this_agent),
+		cmocka_unit_test(failed_connects_hold_the_peer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -267,6 +267,7 @@ static void defaults(struct off_config *c)
 	c->lease_ticks = 3;
 	c->mark_base = 0x0ff10000;
 	c->peer_down_after = 3;
+	c->refusal_hold_ms = 5000;
 	c->max_tasks = 65536;
 	c->max_flows = 16384;
 	c->flow_idle_ms = 60000;

@@ -101,6 +101,7 @@ struct off_cfg_dns {
 struct off_config {
 	uint32_t tick_ms, lease_ticks, mark_base;
 	uint32_t peer_down_after, probe_timeout_ms;
+	uint32_t refusal_hold_ms;	/* 0: a failing peer is not left early */
 	uint32_t max_tasks, max_flows, max_workloads;	/* BPF map sizes */
 	uint32_t flow_idle_ms;		/* a flow with no open connection is aged out after */
 	struct off_reward_cfg reward;

@@ -321,6 +321,7 @@ const struct key off_cfg_agent_keys[] = {
 	S("ctl_admin_group", set_name, ctl_admin_group), S("pin_dir", set_pin_dir, pin_dir),
 	A("peer_down_after", set_u32, peer_down_after, 1, 100),
 	A("probe_timeout", set_ms, probe_timeout_ms, 1, 60000),
+	A("refusal_hold", set_ms, refusal_hold_ms, 0, 3600000),
 	S("tls_ca", set_path, tls_ca), S("tls_cert", set_path, tls_cert), S("tls_key", set_path, tls_key),
 	A("kind", set_kind, kind, 0, 0), A("peers_dns", set_peers_dns, dns, 0, 0),
 	A("peers_dns_every", set_u32, dns.every, 1, 100000),

@@ -123,13 +123,16 @@ static void peer_candidate(const struct off_config *c, const struct off_measure 
 
 /* Whether peer target t is held for failing at least as many of the
  * workload's connects over the last tick as it took: a peer that dies
- * mid-tick is left at the next one. The hold restarts while it fails. */
-static int refused(struct off_decider *d, struct off_choice *ch, const struct off_tgt_tick *t,
-		   int k, uint64_t now)
+ * mid-tick is left at the next one. The hold restarts while it fails;
+ * one set to 0 leaves the peer to the probes alone. */
+static int refused(struct off_decider *d, const struct off_config *c, struct off_choice *ch,
+		   const struct off_tgt_tick *t, int k, uint64_t now)
 {
+	if (!c->refusal_hold_ms)
+		return 0;
 	if (t->failed > 0 && t->failed >= t->opened) {
 		d->refusal_holds += ch->held_until_ns[k] <= now;
-		ch->held_until_ns[k] = now + OFF_REFUSED_HOLD_NS;
+		ch->held_until_ns[k] = now + c->refusal_hold_ms * 1000000ull;
 	}
 	return ch->held_until_ns[k] > now;
 }
@@ -148,7 +151,7 @@ static void candidates(struct off_decider *d, const struct off_config *c,
 	for (int p = 0; p < ps->n; p++) {
 		peer_candidate(c, m, w, &ps->p[p], p + 1, &s->cand[p + 1]);
 		if (ps->p[p].up && serves_all(d, p, &c->workloads[i]) &&
-		    !refused(d, ch, &w->t[p + 1], p + 1, now))
+		    !refused(d, c, ch, &w->t[p + 1], p + 1, now))
 			s->mask |= 1u << (p + 1);
 	}
 	for (int t = 0; t < d->ncand; t++)

@@ -41,8 +41,8 @@ struct off_choice {
 	int gate_feature;		/* OFF_GATE_RANGE: the feature outside */
 	struct off_exp_state s;	/* the state it was decided in */
 	/* A peer that failed half or more of the workload's connects of its
-	 * last tick (refused, unreachable, timed out) is left until then,
-	 * before the probes would call it down. */
+	 * last tick (refused, unreachable, timed out) is left until then
+	 * (refusal_hold), before the probes would call it down. */
 	uint64_t held_until_ns[OFF_MAX_CANDS];
 	char why[160];
 };
@@ -58,8 +58,6 @@ struct off_decider {
 	uint64_t nonfinite;	/* scores that were Inf or NaN, taken as none */
 	uint64_t refusal_holds;	/* peers left for failing connects */
 };
-
-#define OFF_REFUSED_HOLD_NS	(5 * 1000000000ull)
 
 /* ncand: room for local and every peer there can be; the candidates are
  * local and the peers of each decision's time. */
