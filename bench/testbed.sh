@@ -18,6 +18,7 @@
 #   TICK_MS   the agents' tick (default 500); LIVE seconds between live lines
 #   NET       first two octets of the testbed's addresses (default 10.246)
 #   STEP_MS   how often the schedule steps and offloadctl is sampled (1000)
+#   PLOT      0: no plot (it needs gnuplot, from make bench-deps)
 #   PEER_DOWN_AFTER, PROBE_TIMEOUT (e.g. 150ms): the governing agent's keys,
 #             for short test runs; TRANSFER_KB the rate check's size (500)
 set -u
@@ -54,6 +55,9 @@ die() { echo "testbed: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, cgroups, BPF)"
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs: one local, one for the peers"
 [ "$DURATION" -ge 5 ] 2>/dev/null || die "DURATION must be at least 5 (seconds)"
+PLOT=${PLOT:-1}
+# Told now, not after the runs: the plot comes last.
+[ "$PLOT" = 0 ] || command -v gnuplot >/dev/null || die "no gnuplot for the plot: make bench-deps, or PLOT=0"
 for b in offloadd offloadctl offload-train tools/tundelay tools/reqcli tools/reqsrv; do
 	[ -x "$BUILD/$b" ] || die "$BUILD/$b missing: make build"
 done
@@ -359,6 +363,6 @@ jq -s --argjson d "$DURATION" --argjson seed "$SEED" --arg sched "$SCHEDULE" --a
 	die "cannot write $OUT"
 echo
 bench/testbed-table.sh "$OUT"
-if [ "${PLOT:-1}" = 1 ]; then
+if [ "$PLOT" = 1 ]; then
 	bench/testbed-plot.sh "$OUT" "$tmp" "${OUT%.json}.png" && echo "plot: ${OUT%.json}.png"
 fi
