@@ -2,10 +2,10 @@
 # The testbed's plot: per run, each request's latency over time (both
 # workloads), the phases shaded and named, and the decided target of each
 # workload drawn along the bottom.
-# usage: testbed-plot.sh TESTBED_JSON RAW_DIR OUT_PNG
+# usage: testbed-plot.sh TESTBED_JSON RAW_DIR OUT_PNG (testbed.sh's raw
+# files; it has checked for gnuplot before its runs)
 set -eu
 json=$1 raw=$2 png=$3
-command -v gnuplot >/dev/null || { echo "testbed: no gnuplot (make bench-deps)" >&2; exit 1; }
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 n=$(jq '.runs | length' "$json")
